@@ -1,0 +1,119 @@
+/**
+ * NumPy .npy files (format versions 1.0, 2.0 and 3.0): a magic string, a Python-literal header
+ * describing dtype, order and shape, then the raw little-endian array in C order.
+ */
+import { promises as fs } from 'node:fs';
+import { type DType, type Tensor, dtypeSize, tensorBytes, tensorFromBytes, shapeSize } from '../tensor.js';
+import { writeFileAtomic } from '../fsutil.js';
+import { FormatError, check } from './errors.js';
+
+const MAGIC = [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59]; // \x93NUMPY
+
+const DESCR_TO_DTYPE: Record<string, DType> = {
+  '<f4': 'float32',
+  '<f8': 'float64',
+  '<i8': 'int64',
+  '<i4': 'int32',
+  '|u1': 'uint8',
+  '<u1': 'uint8',
+  '|b1': 'bool',
+  '<f2': 'float16',
+};
+const DTYPE_TO_DESCR: Partial<Record<DType, string>> = {
+  float32: '<f4',
+  float64: '<f8',
+  int64: '<i8',
+  int32: '<i4',
+  uint8: '|u1',
+  bool: '|b1',
+  float16: '<f2',
+};
+
+export function isNpy(bytes: Uint8Array): boolean {
+  return bytes.length >= MAGIC.length && MAGIC.every((b, i) => bytes[i] === b);
+}
+
+interface NpyHeader {
+  descr: string;
+  fortranOrder: boolean;
+  shape: number[];
+}
+
+/** Reads the header dict, e.g. {'descr': '<f4', 'fortran_order': False, 'shape': (3, 4), }. */
+function parseHeaderDict(text: string, file: string): NpyHeader {
+  const descr = /['"]descr['"]\s*:\s*['"]([^'"]+)['"]/.exec(text);
+  const order = /['"]fortran_order['"]\s*:\s*(True|False)/.exec(text);
+  const shape = /['"]shape['"]\s*:\s*\(([^)]*)\)/.exec(text);
+  check(descr && order && shape, file, `malformed .npy header ${JSON.stringify(text.trim())}`);
+  const dims = shape[1]
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s.length > 0)
+    .map((s) => {
+      check(/^\d+L?$/.test(s), file, `malformed shape in .npy header: (${shape[1]})`);
+      return Number.parseInt(s, 10);
+    });
+  return { descr: descr[1], fortranOrder: order[1] === 'True', shape: dims };
+}
+
+export function parseNpy(bytes: Uint8Array, file = '<buffer>'): Tensor {
+  check(isNpy(bytes), file, 'not a .npy file (missing \\x93NUMPY magic)');
+  check(bytes.length >= 10, file, 'truncated .npy header');
+  const major = bytes[6];
+  check(major >= 1 && major <= 3, file, `unsupported .npy format version ${major}.${bytes[7]}`);
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const lengthBytes = major === 1 ? 2 : 4;
+  check(bytes.length >= 8 + lengthBytes, file, 'truncated .npy header');
+  const headerLength = major === 1 ? view.getUint16(8, true) : view.getUint32(8, true);
+  const dataStart = 8 + lengthBytes + headerLength;
+  check(dataStart <= bytes.length, file, `.npy header length ${headerLength} runs past the end of the file`);
+  const headerText = new TextDecoder(major === 3 ? 'utf-8' : 'latin1').decode(bytes.subarray(8 + lengthBytes, dataStart));
+  const header = parseHeaderDict(headerText, file);
+  const dtype = DESCR_TO_DTYPE[header.descr];
+  if (!dtype) {
+    throw new FormatError(file, `unsupported .npy dtype '${header.descr}' (supported: ${Object.keys(DESCR_TO_DTYPE).join(', ')}; big-endian data is not supported)`);
+  }
+  const n = shapeSize(header.shape);
+  const dimsMoreThanOne = header.shape.filter((d) => d > 1).length;
+  if (header.fortranOrder && dimsMoreThanOne > 1) {
+    throw new FormatError(file, 'Fortran-order arrays are not supported; save with np.ascontiguousarray(x) first');
+  }
+  const size = n * dtypeSize(dtype);
+  check(bytes.length - dataStart >= size, file, `truncated .npy data: shape [${header.shape.join(',')}] needs ${size} bytes, file has ${bytes.length - dataStart}`);
+  check(bytes.length - dataStart === size, file, `.npy file has ${bytes.length - dataStart - size} unexpected trailing bytes`);
+  return tensorFromBytes(dtype, header.shape, bytes.subarray(dataStart, dataStart + size));
+}
+
+export function serializeNpy(t: Tensor): Uint8Array {
+  const descr = DTYPE_TO_DESCR[t.dtype];
+  if (!descr) throw new Error(`.npy cannot store dtype ${t.dtype}`);
+  const shapeText = t.shape.length === 1 ? `(${t.shape[0]},)` : `(${t.shape.join(', ')})`;
+  let header = `{'descr': '${descr}', 'fortran_order': False, 'shape': ${shapeText}, }`;
+  // Version 1.0: the magic, version, length and header together are padded to a multiple of 64.
+  const total = 10 + header.length + 1;
+  header += ' '.repeat((64 - (total % 64)) % 64) + '\n';
+  const headerBytes = new TextEncoder().encode(header);
+  const data = tensorBytes(t);
+  const out = new Uint8Array(10 + headerBytes.length + data.byteLength);
+  out.set(MAGIC, 0);
+  out[6] = 1;
+  out[7] = 0;
+  new DataView(out.buffer).setUint16(8, headerBytes.length, true);
+  out.set(headerBytes, 10);
+  out.set(data, 10 + headerBytes.length);
+  return out;
+}
+
+export async function readNpy(path: string): Promise<Tensor> {
+  let bytes: Uint8Array;
+  try {
+    bytes = await fs.readFile(path);
+  } catch (err) {
+    throw new FormatError(path, `cannot read file (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
+  }
+  return parseNpy(bytes, path);
+}
+
+export async function writeNpy(path: string, t: Tensor): Promise<void> {
+  await writeFileAtomic(path, serializeNpy(t));
+}

@@ -1,0 +1,141 @@
+/**
+ * Sharded checkpoints: a `model.safetensors.index.json` whose weight_map sends each tensor name to
+ * the shard file holding it. Shard names come from the (untrusted) index, so they must stay inside
+ * the index's folder.
+ */
+import { promises as fs } from 'node:fs';
+import { dirname, isAbsolute, relative, resolve, win32 } from 'node:path';
+import type { Tensor, Weights } from '../../tensor.js';
+import { check, FormatError } from '../errors.js';
+import type { TensorInfo, WeightFile } from '../types.js';
+import { SafetensorsFile } from './file.js';
+import { MAX_HEADER_BYTES } from './header.js';
+
+interface ShardIndex {
+  metadata: Record<string, string>;
+  /** tensor name -> shard name, in weight_map order. */
+  weightMap: Map<string, string>;
+  /** shard name -> its tensors, shards in order of first appearance. */
+  byShard: Map<string, string[]>;
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** Index metadata is free-form JSON (e.g. `"total_size": 123`); ours is strings only. */
+function stringifyMetadata(value: unknown, indexPath: string): Record<string, string> {
+  if (value === undefined) return {};
+  check(isPlainObject(value), indexPath, '"metadata" must be an object');
+  return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, typeof v === 'string' ? v : JSON.stringify(v)]));
+}
+
+function checkShardName(shard: unknown, tensor: string, indexPath: string): asserts shard is string {
+  check(typeof shard === 'string' && shard.length > 0, indexPath, `weight_map entry for tensor "${tensor}" must be a non-empty file name`);
+  const escapes =
+    shard.includes('\0') ||
+    isAbsolute(shard) ||
+    win32.isAbsolute(shard) ||
+    shard.split(/[\\/]/).includes('..') ||
+    relative(dirname(resolve(indexPath)), resolve(dirname(indexPath), shard)).startsWith('..');
+  check(!escapes, indexPath, `shard "${shard}" for tensor "${tensor}" is not a file inside the index's folder`);
+}
+
+async function readIndex(indexPath: string): Promise<ShardIndex> {
+  let text: string;
+  try {
+    const { size } = await fs.stat(indexPath);
+    check(size <= MAX_HEADER_BYTES, indexPath, `index is ${size} bytes, more than the ${MAX_HEADER_BYTES}-byte limit`);
+    text = await fs.readFile(indexPath, 'utf8');
+  } catch (err) {
+    if (err instanceof FormatError) throw err;
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new FormatError(indexPath, code === 'ENOENT' ? 'file not found' : `cannot read (${(err as Error).message})`);
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (err) {
+    throw new FormatError(indexPath, `index is not valid JSON (${(err as Error).message})`);
+  }
+  check(isPlainObject(parsed), indexPath, 'index must be a JSON object with a "weight_map"');
+  check(isPlainObject(parsed.weight_map), indexPath, 'index has no "weight_map" object mapping tensor names to shard files');
+  const metadata = stringifyMetadata(parsed.metadata, indexPath);
+  const weightMap = new Map<string, string>();
+  const byShard = new Map<string, string[]>();
+  for (const [tensor, shard] of Object.entries(parsed.weight_map)) {
+    checkShardName(shard, tensor, indexPath);
+    weightMap.set(tensor, shard);
+    const names = byShard.get(shard);
+    if (names) names.push(tensor);
+    else byShard.set(shard, [tensor]);
+  }
+  return { metadata, weightMap, byShard };
+}
+
+/** Opens every shard once, in turn, and hands it with the names the index assigns to it. */
+async function forEachShard(
+  indexPath: string,
+  index: ShardIndex,
+  visit: (shard: SafetensorsFile, names: readonly string[]) => Promise<void>,
+): Promise<void> {
+  const folder = dirname(indexPath);
+  for (const [shard, names] of index.byShard) {
+    const path = resolve(folder, shard);
+    const exists = await fs.stat(path).then(
+      (s) => s.isFile(),
+      () => false,
+    );
+    check(exists, indexPath, () => `shard "${shard}" (holding tensor "${names[0]}") does not exist at ${path}`);
+    const file = await SafetensorsFile.open(path);
+    try {
+      for (const name of names) {
+        check(file.has(name), indexPath, () => `tensor "${name}" is listed in shard "${shard}", which does not contain it`);
+      }
+      await visit(file, names);
+    } finally {
+      await file.close();
+    }
+  }
+}
+
+/** The index's own metadata wins over what the shards repeat (typically {"format": "pt"}). */
+function mergeMetadata(shards: [string, string][], index: Record<string, string>): Record<string, string> {
+  return Object.fromEntries([...shards, ...Object.entries(index)]);
+}
+
+/** Reads a sharded checkpoint whole; tensors come back in weight_map order. */
+export async function readShardedSafetensors(indexPath: string): Promise<WeightFile> {
+  const index = await readIndex(indexPath);
+  const read = new Map<string, Tensor>();
+  const shardMetadata: [string, string][] = [];
+  await forEachShard(indexPath, index, async (file, names) => {
+    shardMetadata.push(...Object.entries(file.metadata));
+    for (const name of names) read.set(name, await file.read(name));
+  });
+  const weights: Weights = new Map();
+  for (const name of index.weightMap.keys()) weights.set(name, read.get(name) as Tensor);
+  return { file: indexPath, format: 'safetensors-sharded', metadata: mergeMetadata(shardMetadata, index.metadata), weights };
+}
+
+/**
+ * A sharded checkpoint's metadata and tensors (weight_map order) from the index and the shard
+ * headers, reading no tensor data.
+ */
+export async function readShardedSafetensorsHeader(indexPath: string): Promise<{ metadata: Record<string, string>; tensors: TensorInfo[] }> {
+  const index = await readIndex(indexPath);
+  const infos = new Map<string, TensorInfo>();
+  const shardMetadata: [string, string][] = [];
+  await forEachShard(indexPath, index, async (file, names) => {
+    shardMetadata.push(...Object.entries(file.metadata));
+    const wanted = new Set(names);
+    for (const info of file.tensors) if (wanted.has(info.name)) infos.set(info.name, info);
+  });
+  const tensors = [...index.weightMap.keys()].map((name) => infos.get(name) as TensorInfo);
+  return { metadata: mergeMetadata(shardMetadata, index.metadata), tensors };
+}
+
+/** Lists a sharded checkpoint's tensors (weight_map order) from the shard headers, reading no data. */
+export async function listShardedSafetensors(indexPath: string): Promise<TensorInfo[]> {
+  return (await readShardedSafetensorsHeader(indexPath)).tensors;
+}
