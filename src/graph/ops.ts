@@ -10,7 +10,7 @@ export const OP_TABLE = [
   'Conv', 'ConvTranspose', 'BatchNormalization', 'LayerNormalization', 'MaxPool', 'AveragePool',
   'GlobalAveragePool', 'Flatten', 'Reshape', 'Transpose', 'Concat', 'Slice', 'Gather', 'Softmax',
   'Identity', 'Constant', 'Resize', 'Sqrt', 'Pow', 'ReduceMean', 'Shape', 'Unsqueeze', 'Squeeze',
-  'Neg', 'Cast', 'Dropout',
+  'Neg', 'Cast', 'Dropout', 'Pad', 'Expand', 'Where', 'Equal', 'ConstantOfShape', 'Exp', 'Split',
 ] as const;
 
 export type OpType = (typeof OP_TABLE)[number];

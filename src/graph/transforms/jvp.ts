@@ -89,7 +89,7 @@ const LINEAR_IN_FIRST = new Set([
 ]);
 
 /** Ops whose outputs never carry a tangent. */
-const NON_DIFFERENTIABLE = new Set(['Shape', 'Constant', 'ConstantOfShape', 'Greater', 'Less', 'Equal', 'Where', 'ArgMax', 'Size']);
+const NON_DIFFERENTIABLE = new Set(['Shape', 'Constant', 'ConstantOfShape', 'Greater', 'Less', 'Equal', 'ArgMax', 'Size']);
 
 function differentiateNode(e: Emitter, node: GraphNode, tan: (v: string) => string | null): (string | null)[] {
   const [x, a1, a2, a3, a4] = node.inputs;
@@ -108,6 +108,24 @@ function differentiateNode(e: Emitter, node: GraphNode, tan: (v: string) => stri
     return [e.one(op, [dx, ...node.inputs.slice(1)], node.attributes)];
   }
   switch (op) {
+    case 'Pad': {
+      // The padding constant (third input) is not moved by the tangent: pad the tangent with zeros.
+      if (dx === null) return [null];
+      const rest = node.inputs.slice(1);
+      if (rest.length >= 2) rest[1] = '';
+      while (rest.length > 0 && rest[rest.length - 1] === '') rest.pop();
+      return [e.one('Pad', [dx, ...rest], node.attributes)];
+    }
+    case 'Split': {
+      if (dx === null) return node.outputs.map(() => null);
+      return e.node('Split', [dx, ...node.inputs.slice(1)], node.attributes, node.outputs.length);
+    }
+    case 'Where': {
+      const da = tan(a1);
+      const db = tan(a2);
+      if (da === null && db === null) return [null];
+      return [e.one('Where', [x, da ?? e.zerosLike(a1), db ?? e.zerosLike(a2)])];
+    }
     case 'Concat': {
       const ts = node.inputs.map(tan);
       if (ts.every((t) => t === null)) return [null];

@@ -1,0 +1,114 @@
+/**
+ * An ONNX model's weights as a PyTorch-style state dict, and .onnx file reading/writing.
+ *
+ * torch.onnx.export (eval mode) stores each distinct tensor once and re-creates the other names as
+ * Identity nodes, e.g. `bn3.running_var = Identity(bn2.weight)` when both are all ones, and older
+ * exports name initializers `onnx::Conv_123` with the parameter's name on an Identity output. So the
+ * names of one stored tensor are: the initializer's own name plus every output of an Identity chain
+ * whose root is that initializer (an "alias group"). Rule for which names are exposed:
+ *   1. names that look like PyTorch state-dict keys (contain a '.', no 'onnx::' prefix), if any;
+ *   2. otherwise every name in the group without the 'onnx::' prefix;
+ *   3. otherwise the initializer's own name.
+ * Groups come in initializer file order; within a group the initializer's name first, then aliases
+ * in node order. Names of one group share one Tensor object.
+ * A Constant node whose `value` tensor reaches PyTorch-looking names through Identity nodes is
+ * treated the same way, but only those PyTorch-looking names are exposed (plain Constants are
+ * graph constants, not weights).
+ */
+import { promises as fs } from 'node:fs';
+import type { Tensor, Weights } from '../../tensor.js';
+import { writeFileAtomic } from '../../fsutil.js';
+import { FormatError } from '../errors.js';
+import type { WeightFile } from '../types.js';
+import { type OnnxModel, type OnnxNode, defaultOpset } from './model.js';
+import { parseOnnxModel } from './reader.js';
+import { serializeOnnxModel } from './writer.js';
+
+const isDefaultDomain = (node: OnnxNode): boolean => node.domain === '' || node.domain === 'ai.onnx';
+
+/** A name PyTorch would use for a parameter or buffer of a submodule. */
+export function looksLikeStateDictKey(name: string): boolean {
+  return name.includes('.') && !name.startsWith('onnx::');
+}
+
+function exposedNames(group: string[]): string[] {
+  const torch = group.filter(looksLikeStateDictKey);
+  if (torch.length > 0) return torch;
+  const named = group.filter((n) => !n.startsWith('onnx::'));
+  return named.length > 0 ? named : group.slice(0, 1);
+}
+
+/** The model's weights under their PyTorch names, with Identity aliases resolved (see above). */
+export function onnxWeights(model: OnnxModel): Weights {
+  const graph = model.graph;
+  const identitySource = new Map<string, string>();
+  const constants = new Map<string, Tensor>();
+  for (const node of graph.nodes) {
+    if (!isDefaultDomain(node)) continue;
+    if (node.opType === 'Identity' && node.inputs.length === 1 && node.outputs.length === 1 && node.inputs[0] !== '') {
+      identitySource.set(node.outputs[0], node.inputs[0]);
+    }
+    const value = node.attributes.value;
+    if (node.opType === 'Constant' && node.outputs.length === 1 && value?.type === 'tensor') constants.set(node.outputs[0], value.value);
+  }
+
+  const isRoot = (name: string): boolean => graph.initializers.has(name) || constants.has(name);
+  const rootOf = (name: string): string | undefined => {
+    const seen = new Set<string>();
+    let current = name;
+    while (!isRoot(current)) {
+      const next = identitySource.get(current);
+      if (next === undefined || seen.has(current)) return undefined; // not a weight, or a (malformed) cycle
+      seen.add(current);
+      current = next;
+    }
+    return current;
+  };
+
+  const aliases = new Map<string, string[]>();
+  for (const alias of identitySource.keys()) {
+    const root = rootOf(alias);
+    if (root === undefined || root === alias) continue;
+    const list = aliases.get(root) ?? [];
+    list.push(alias);
+    aliases.set(root, list);
+  }
+
+  const weights: Weights = new Map();
+  for (const [name, tensor] of graph.initializers) {
+    for (const exposed of exposedNames([name, ...(aliases.get(name) ?? [])])) weights.set(exposed, tensor);
+  }
+  for (const [name, tensor] of constants) {
+    if (graph.initializers.has(name)) continue;
+    for (const exposed of [name, ...(aliases.get(name) ?? [])].filter(looksLikeStateDictKey)) weights.set(exposed, tensor);
+  }
+  return weights;
+}
+
+/** metadata_props plus `producer_name` and `opset` (the default-domain opset version). */
+export function onnxFileMetadata(model: OnnxModel): Record<string, string> {
+  const metadata: Record<string, string> = { ...model.metadata, producer_name: model.producerName };
+  const opset = defaultOpset(model);
+  if (opset !== undefined) metadata.opset = String(opset);
+  return metadata;
+}
+
+export async function readOnnxModel(path: string): Promise<OnnxModel> {
+  let bytes: Uint8Array;
+  try {
+    bytes = await fs.readFile(path);
+  } catch (err) {
+    throw new FormatError(path, `cannot read file (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
+  }
+  return parseOnnxModel(bytes, path);
+}
+
+/** Reads an .onnx file as a weight file: its weights as by `onnxWeights`. */
+export async function readOnnxFile(path: string): Promise<WeightFile> {
+  const model = await readOnnxModel(path);
+  return { file: path, format: 'onnx', metadata: onnxFileMetadata(model), weights: onnxWeights(model) };
+}
+
+export async function writeOnnxModel(path: string, model: OnnxModel): Promise<void> {
+  await writeFileAtomic(path, serializeOnnxModel(model));
+}

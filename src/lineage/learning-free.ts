@@ -1,0 +1,198 @@
+/**
+ * Learning-free lineage detection: scores every (candidate parent, child) pair with every requested
+ * method and names the best candidate per child.
+ *
+ * Cost model: each child's features are computed once; candidates are streamed one at a time (so
+ * memory does not grow with their number); per candidate, one forward pass gives its features, and
+ * per (candidate, child) pair one forward-mode pass gives the tangent T = J_p Delta, from which every
+ * metric's Taylor and linearised scores follow without another model pass. One ONNX Runtime
+ * session per architecture serves every candidate: weights and tangents are fed as inputs.
+ */
+import type { Tensor } from '../tensor.js';
+import { type Graph, resolveLayer, truncateGraph } from '../graph/ir.js';
+import { jvpGraph } from '../graph/transforms/jvp.js';
+import { CompiledGraph } from '../runtime/ort.js';
+import { isBufferName } from '../formats/index.js';
+import { type LineageModel, type ModelRef, resolveModel, buildModelGraph, type ArchOptions } from './model.js';
+import { checkCompatible, comparedParameters, hasNonFinite } from './compat.js';
+import { type Method, parseMethodList } from './methods.js';
+import { getMetric } from './similarity/index.js';
+import { directScore, linearizedScore, taylorScore } from './similarity/scores.js';
+import type { MetricParams } from './similarity/types.js';
+import { weightsCosine, weightsL2 } from './weight-baselines.js';
+
+export interface DetectOptions extends ArchOptions {
+  /** Probe inputs, N x C x H x W float32 (already normalised). Needed by feature methods. */
+  probe?: Tensor<'float32'>;
+  /** Feature layer: a tap name (`penultimate`, `layer3`, ...) or a value name. */
+  layer?: string;
+  /** Method names or parsed methods; default ['taylor-l1']. */
+  methods?: (string | Method)[];
+  /** Step along the tangent for taylor/linearized scores. */
+  alpha?: number;
+  metricParams?: MetricParams;
+  /** Called after each candidate is scored against every child. */
+  onProgress?: (done: number, total: number) => void;
+}
+
+export interface CandidateScore {
+  parent: string;
+  score: number;
+}
+
+export interface ChildResult {
+  child: string;
+  parent: string | null;
+  scores: CandidateScore[];
+  incompatible: { parent: string; reason: string }[];
+}
+
+export interface MethodResult {
+  method: string;
+  alpha: number;
+  layer: string;
+  children: ChildResult[];
+}
+
+export const DEFAULT_ALPHA = 0.01;
+export const DEFAULT_LAYER = 'penultimate';
+
+interface ChildState {
+  model: LineageModel;
+  graph: Graph;
+  headParams: string[];
+  features?: Float32Array;
+  /** method name -> candidate scores */
+  scores: Map<string, CandidateScore[]>;
+  incompatible: { parent: string; reason: string }[];
+}
+
+function featureMatrix(t: Tensor): { data: Float32Array; n: number; d: number } {
+  const n = t.shape[0] ?? 1;
+  const data = t.data as Float32Array;
+  return { data, n, d: n === 0 ? 0 : data.length / n };
+}
+
+function delta(child: ReadonlyMap<string, Tensor>, parent: ReadonlyMap<string, Tensor>, name: string): Tensor<'float32'> {
+  const c = child.get(name)!.data as Float32Array;
+  const p = parent.get(name)!.data as Float32Array;
+  const out = new Float32Array(c.length);
+  for (let i = 0; i < c.length; i++) out[i] = c[i] - p[i];
+  return { dtype: 'float32', shape: [...child.get(name)!.shape], data: out };
+}
+
+/** Scores every candidate against every child with every method. */
+export async function scoreMatrix(children: ModelRef[], parents: ModelRef[], options: DetectOptions = {}): Promise<MethodResult[]> {
+  const methods = (options.methods ?? ['taylor-l1']).flatMap((m) => (typeof m === 'string' ? parseMethodList(m) : [m]));
+  const alpha = options.alpha ?? DEFAULT_ALPHA;
+  const layer = options.layer ?? DEFAULT_LAYER;
+  const needFeatures = methods.some((m) => m.kind === 'feature');
+  const needTangent = methods.some((m) => m.kind === 'feature' && m.mode !== 'direct');
+  if (needFeatures && !options.probe) throw new RangeError('feature methods need a probe batch (--probe X.npy)');
+
+  const states: ChildState[] = [];
+  for (const ref of children) {
+    const model = await resolveModel(ref);
+    const built = await buildModelGraph(model, options);
+    states.push({ model, graph: built.graph, headParams: built.headParams, scores: new Map(methods.map((m) => [m.name, []])), incompatible: [] });
+  }
+
+  // One compiled forward graph and one JVP graph per child architecture, shared by all candidates.
+  const compiled = new Map<ChildState, { forward?: CompiledGraph; jvp?: CompiledGraph; tangentInputs?: Map<string, string>; params: string[]; fed: string[] }>();
+  for (const state of states) {
+    const featureValue = needFeatures ? resolveLayer(state.graph, layer) : undefined;
+    const sub = featureValue ? truncateGraph(state.graph, [featureValue]) : undefined;
+    const fed = sub ? [...sub.initializers.keys()].filter((k) => state.model.weights.has(k)) : [];
+    const params = fed.filter((k) => !isBufferName(k));
+    const entry: { forward?: CompiledGraph; jvp?: CompiledGraph; tangentInputs?: Map<string, string>; params: string[]; fed: string[] } = { params, fed };
+    if (featureValue) {
+      entry.forward = await CompiledGraph.create(state.graph, [featureValue], { params: fed });
+      const feeds = { [state.graph.inputs[0].name]: options.probe as Tensor };
+      state.features = (await entry.forward.run(feeds, state.model.weights))[featureValue].data as Float32Array;
+      if (needTangent) {
+        const j = jvpGraph(state.graph, featureValue, params);
+        entry.jvp = await CompiledGraph.create(j.graph, [j.output, j.tangent], { params: fed });
+        entry.tangentInputs = j.tangentInputs;
+      }
+    }
+    compiled.set(state, entry);
+  }
+
+  let done = 0;
+  for (const ref of parents) {
+    const parent = await resolveModel(ref);
+    for (const state of states) {
+      const c = compiled.get(state)!;
+      const checked = [...state.model.weights.keys()].filter((k) => !state.headParams.includes(k));
+      const compat = checkCompatible(state.model.weights, parent.weights, checked);
+      if (!compat.ok) {
+        state.incompatible.push({ parent: parent.id, reason: compat.reason });
+        continue;
+      }
+      const bad = hasNonFinite(parent.weights, checked);
+      if (bad) {
+        state.incompatible.push({ parent: parent.id, reason: `candidate has NaN or infinite values in tensor ${bad}` });
+        continue;
+      }
+      const compared = comparedParameters(state.model.weights, state.headParams);
+      const record = (method: string, score: number) => state.scores.get(method)!.push({ parent: parent.id, score });
+      for (const m of methods) {
+        if (m.kind === 'weights') {
+          record(m.name, m.name === 'weights-l2' ? weightsL2(state.model.weights, parent.weights, compared) : weightsCosine(state.model.weights, parent.weights, compared));
+        }
+      }
+      if (!needFeatures) continue;
+      const inputName = state.graph.inputs[0].name;
+      const featureValue = resolveLayer(state.graph, layer);
+      let fp: Float32Array;
+      let tangent: Float32Array | undefined;
+      if (needTangent && c.jvp && c.tangentInputs) {
+        const feeds: Record<string, Tensor> = { [inputName]: options.probe as Tensor };
+        for (const [param, input] of c.tangentInputs) feeds[input] = delta(state.model.weights, parent.weights, param);
+        const out = await c.jvp.run(feeds, parent.weights);
+        fp = out[c.jvp.outputs[0]].data as Float32Array;
+        tangent = out[c.jvp.outputs[1]].data as Float32Array;
+      } else {
+        fp = (await c.forward!.run({ [inputName]: options.probe as Tensor }, parent.weights))[featureValue].data as Float32Array;
+      }
+      const { n, d } = featureMatrix({ dtype: 'float32', shape: [options.probe!.shape[0]], data: fp });
+      const fc = state.features as Float32Array;
+      for (const m of methods) {
+        if (m.kind !== 'feature') continue;
+        const metric = getMetric(m.metric);
+        let score: number;
+        if (m.mode === 'direct') score = directScore(metric, fp, fc, n, d, options.metricParams);
+        else if (m.mode === 'taylor') score = taylorScore(metric, fp, fc, tangent as Float32Array, alpha, n, d, options.metricParams).score;
+        else score = linearizedScore(metric, fp, fc, tangent as Float32Array, alpha, n, d, options.metricParams).score;
+        record(m.name, score);
+      }
+    }
+    done++;
+    options.onProgress?.(done, parents.length);
+  }
+  for (const c of compiled.values()) {
+    await c.forward?.release();
+    await c.jvp?.release();
+  }
+
+  return methods.map((m) => ({
+    method: m.name,
+    alpha,
+    layer,
+    children: states.map((s) => {
+      const scores = [...s.scores.get(m.name)!].sort((a, b) => rankValue(b.score) - rankValue(a.score));
+      return { child: s.model.id, parent: scores.length > 0 && Number.isFinite(scores[0].score) ? scores[0].parent : null, scores, incompatible: s.incompatible };
+    }),
+  }));
+}
+
+/** NaN scores rank last. */
+function rankValue(score: number): number {
+  return Number.isNaN(score) ? Number.NEGATIVE_INFINITY : score;
+}
+
+/** Ranks the candidates for one child; one result per method. */
+export async function detectParent(child: ModelRef, parents: ModelRef[], options: DetectOptions = {}): Promise<{ method: string; result: ChildResult }[]> {
+  const results = await scoreMatrix([child], parents, options);
+  return results.map((r) => ({ method: r.method, result: r.children[0] }));
+}
