@@ -1,0 +1,97 @@
+import type { Command } from 'commander';
+import cliProgress from 'cli-progress';
+import { allMethodNames, parseMethodList } from '../../lineage/methods.js';
+import { DEFAULT_ALPHA, DEFAULT_LAYER, scoreMatrix, type MethodResult } from '../../lineage/learning-free.js';
+import { readProbe, DEFAULT_PROBE_ROWS } from '../probe.js';
+import { UsageError } from '../errors.js';
+import { formatTable, printJson } from '../output.js';
+
+interface DetectCliOptions {
+  child: string[];
+  parents: string[];
+  probe?: string;
+  probeRows: string;
+  arch?: string;
+  heads?: string;
+  layer: string;
+  method: string;
+  alpha: string;
+  json?: boolean;
+  progress: boolean;
+}
+
+function collect(value: string, previous: string[] = []): string[] {
+  return [...previous, value];
+}
+
+function parseNumber(name: string, value: string): number {
+  const n = Number(value);
+  if (!Number.isFinite(n)) throw new UsageError(`${name} must be a number, got '${value}'`);
+  return n;
+}
+
+function printHuman(results: MethodResult[]): void {
+  const out: string[] = [];
+  for (const r of results) {
+    out.push(`method ${r.method}${r.method.startsWith('taylor') || r.method.startsWith('linearized') ? ` (alpha ${r.alpha})` : ''}, layer ${r.layer}`);
+    for (const c of r.children) {
+      const margin = c.scores.length >= 2 ? c.scores[0].score - c.scores[1].score : undefined;
+      out.push(`child ${c.child}: parent ${c.parent ?? '(none)'}${margin !== undefined ? `, margin ${margin.toPrecision(4)} over the runner-up` : ''}`);
+      out.push(
+        formatTable(
+          [{ header: 'rank', align: 'right' }, { header: 'candidate' }, { header: 'score', align: 'right' }],
+          c.scores.map((s, i) => [String(i + 1), s.parent, s.score.toPrecision(6)]),
+        )
+          .split('\n')
+          .map((l) => `  ${l}`)
+          .join('\n'),
+      );
+      for (const inc of c.incompatible) out.push(`  incompatible: ${inc.parent}: ${inc.reason}`);
+      out.push('');
+    }
+  }
+  process.stdout.write(out.join('\n'));
+}
+
+export function registerDetect(program: Command): void {
+  program
+    .command('detect')
+    .description('rank candidate parents of each child model (learning-free lineage detection)')
+    .requiredOption('--child <file>', 'child model (repeat for several children)', collect)
+    .requiredOption('--parents <files...>', 'candidate parent models')
+    .option('--probe <X.npy>', 'probe inputs, N x C x H x W float32, already normalised (needed by feature methods)')
+    .option('--probe-rows <n>', 'use the first n rows of the probe', String(DEFAULT_PROBE_ROWS))
+    .option('--arch <name>', 'built-in architecture (mlp, convnet, resnet18, resnet34, resnet50, vit); inferred when absent')
+    .option('--heads <n>', 'ViT attention heads when the file does not say')
+    .option('--layer <name>', 'feature layer: a named layer (see `lineage inspect --layers`) or an ONNX value name', DEFAULT_LAYER)
+    .option('--method <names>', `method, comma list, or 'all': <mode>-<metric> with mode direct|taylor|linearized and metric l1|l2|lp|lse|linf|cka|cka-unbiased|dc, or weights-l2, weights-cos`, 'taylor-l1')
+    .option('--alpha <a>', 'step along the fine-tuning tangent for taylor and linearized scores', String(DEFAULT_ALPHA))
+    .option('--json', 'print JSON: one object per method (an array when several methods)')
+    .option('--no-progress', 'do not show a progress bar')
+    .addHelpText('after', `\nMethods: ${allMethodNames().join(', ')}`)
+    .action(async (options: DetectCliOptions) => {
+      let methods;
+      try {
+        methods = parseMethodList(options.method);
+      } catch (err) {
+        throw new UsageError((err as Error).message);
+      }
+      const needProbe = methods.some((m) => m.kind === 'feature');
+      if (needProbe && !options.probe) throw new UsageError(`method ${methods.find((m) => m.kind === 'feature')!.name} needs --probe X.npy`);
+      const probe = options.probe ? await readProbe(options.probe, parseNumber('--probe-rows', options.probeRows)) : undefined;
+      const bar = options.progress && process.stderr.isTTY ? new cliProgress.SingleBar({ format: 'candidates {bar} {value}/{total} | ETA {eta_formatted}', stream: process.stderr }, cliProgress.Presets.shades_classic) : undefined;
+      bar?.start(options.parents.length, 0);
+      const results = await scoreMatrix(options.child, options.parents, {
+        probe,
+        methods,
+        alpha: parseNumber('--alpha', options.alpha),
+        layer: options.layer,
+        arch: options.arch,
+        heads: options.heads ? parseNumber('--heads', options.heads) : undefined,
+        onProgress: (done) => bar?.update(done),
+      });
+      bar?.stop();
+      if (options.json) printJson(results.length === 1 ? results[0] : results);
+      else printHuman(results);
+    });
+}

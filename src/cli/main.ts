@@ -1,0 +1,46 @@
+import { Command, CommanderError } from 'commander';
+import { readFileSync } from 'node:fs';
+import { FormatError } from '../formats/errors.js';
+import { UsageError } from './errors.js';
+import { registerInspect } from './commands/inspect.js';
+import { registerFeatures } from './commands/features.js';
+import { registerDetect } from './commands/detect.js';
+
+function packageVersion(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+  return pkg.version;
+}
+
+export function buildProgram(): Command {
+  const program = new Command();
+  program
+    .name('lineage')
+    .description('Which model was this network fine-tuned from? Detect parents, ancestors and family trees of neural networks from their weights and features.')
+    .version(packageVersion(), '-V, --version', 'print the version')
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride();
+  registerInspect(program);
+  registerFeatures(program);
+  registerDetect(program);
+  return program;
+}
+
+/** Runs the CLI and returns the exit code; expected failures print one line, not a stack trace. */
+export async function main(argv: readonly string[]): Promise<number> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync(argv as string[]);
+    return 0;
+  } catch (err) {
+    if (err instanceof CommanderError) return err.exitCode;
+    if (err instanceof UsageError) {
+      process.stderr.write(`lineage: ${err.message}\n`);
+      return 2;
+    }
+    // Every failure is reported in one line; LINEAGE_DEBUG=1 adds the stack for bug reports.
+    const message = err instanceof Error ? err.message : String(err);
+    process.stderr.write(`lineage: ${message}\n`);
+    if (process.env.LINEAGE_DEBUG && err instanceof Error && !(err instanceof FormatError)) process.stderr.write(`${err.stack ?? ''}\n`);
+    return 1;
+  }
+}

@@ -1,0 +1,19 @@
+import { readNpy } from '../formats/npy.js';
+import { FormatError } from '../formats/errors.js';
+import { asFloat32, type Tensor, makeTensor } from '../tensor.js';
+
+export const DEFAULT_PROBE_ROWS = 1024;
+
+/** Reads an NCHW (or N x D) probe batch from .npy and keeps its first `rows` rows. */
+export async function readProbe(path: string, rows = DEFAULT_PROBE_ROWS): Promise<Tensor<'float32'>> {
+  const raw = await readNpy(path);
+  if (raw.dtype !== 'float32' && raw.dtype !== 'float64' && raw.dtype !== 'float16') {
+    throw new FormatError(path, `probe must hold floating-point inputs, found ${raw.dtype}`);
+  }
+  if (raw.shape.length < 2) throw new FormatError(path, `probe must be N x C x H x W (or N x D), found shape [${raw.shape.join(',')}]`);
+  const t = asFloat32(raw);
+  const n = Math.min(rows, t.shape[0]);
+  if (n === 0) throw new FormatError(path, 'probe has no rows');
+  const perRow = t.data.length / t.shape[0];
+  return makeTensor('float32', [n, ...t.shape.slice(1)], t.data.slice(0, n * perRow));
+}
