@@ -1,4 +1,23 @@
+/** neural-lineage: public library API. */
 export * from './tensor.js';
 export * from './formats/index.js';
 export { parseNpy, serializeNpy, readNpy, writeNpy } from './formats/npy.js';
+export { parseSafetensors, serializeSafetensors, writeSafetensors, SafetensorsFile } from './formats/safetensors.js';
 export { writeFileAtomic } from './fsutil.js';
+export type { Graph, GraphNode, ValueInfo, Attribute } from './graph/ir.js';
+export { resolveLayer, truncateGraph } from './graph/ir.js';
+export { GraphBuilder } from './graph/builder.js';
+export { jvpGraph } from './graph/transforms/jvp.js';
+export { graphToOnnxBytes, graphFromOnnxModel } from './graph/serialize.js';
+export { OP_TABLE } from './graph/ops.js';
+export { buildGraph, inferArchitecture, ARCH_NAMES } from './archs/registry.js';
+export { runGraph, CompiledGraph } from './runtime/ort.js';
+export { scoreMatrix, detectParent, DEFAULT_ALPHA, DEFAULT_LAYER } from './lineage/learning-free.js';
+export type { DetectOptions, MethodResult, ChildResult, CandidateScore } from './lineage/learning-free.js';
+export type { LineageModel, ModelRef } from './lineage/model.js';
+export { resolveModel } from './lineage/model.js';
+export { computeFeatures } from './lineage/features.js';
+export { parseMethodList, allMethodNames } from './lineage/methods.js';
+export { getMetric } from './lineage/similarity/index.js';
+export { directScore, taylorScore, linearizedScore } from './lineage/similarity/scores.js';
+export { syntheticStateDict, syntheticLike } from './testing/synthetic-weights.js';

@@ -18,7 +18,8 @@ export interface LineageModel {
   graph?: Graph;
 }
 
-export type ModelRef = string | LineageModel;
+/** A path, a model in memory, or a loader called when the model is needed (keeps memory bounded). */
+export type ModelRef = string | LineageModel | (() => Promise<LineageModel>);
 
 export interface ArchOptions {
   /** Built-in architecture name; inferred from the weights when absent. */
@@ -36,6 +37,7 @@ function floatWeights(weights: Weights): Weights {
 }
 
 export async function resolveModel(ref: ModelRef): Promise<LineageModel> {
+  if (typeof ref === 'function') return ref();
   if (typeof ref !== 'string') return ref;
   const file = await readWeightFile(ref);
   const model: LineageModel = { id: ref, file: file.file, weights: floatWeights(file.weights), metadata: file.metadata };

@@ -77,8 +77,13 @@ export class CompiledGraph {
    * Compiles `graph` to compute `outputs` (value names). With `shareWeights`, every initializer
    * listed in `params` becomes an input, fed at run time.
    */
-  static async create(graph: Graph, outputs: readonly string[], options: OrtOptions & { params?: readonly string[] } = {}): Promise<CompiledGraph> {
+  static async create(
+    graph: Graph,
+    outputs: readonly string[],
+    options: OrtOptions & { params?: readonly string[]; bind?: ReadonlyMap<string, Tensor> } = {},
+  ): Promise<CompiledGraph> {
     const sub = truncateGraph(graph, outputs);
+    if (options.bind) bindConstants(sub, options.bind);
     const fed = (options.params ?? []).filter((p) => sub.initializers.has(p));
     if (fed.length > 0) {
       const inputs: ValueInfo[] = [...sub.inputs];
@@ -110,6 +115,21 @@ export class CompiledGraph {
 
   async release(): Promise<void> {
     await this.session.release();
+  }
+}
+
+/**
+ * Embeds values as initializers: those replacing an initializer or a graph input of the same name.
+ * Constant weights let ONNX Runtime prepack convolutions; fed weights make a ResNet-18 forward pass
+ * ~6x slower (measured with bench/tmp-style profiling, see bench/results/detect.md).
+ */
+function bindConstants(graph: Graph, values: ReadonlyMap<string, Tensor>): void {
+  for (const [name, t] of values) {
+    if (graph.initializers.has(name)) graph.initializers.set(name, t);
+    else if (graph.inputs.some((i) => i.name === name)) {
+      graph.inputs = graph.inputs.filter((i) => i.name !== name);
+      graph.initializers.set(name, t);
+    }
   }
 }
 

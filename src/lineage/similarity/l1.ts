@@ -14,10 +14,9 @@ export const l1Metric: SimilarityMetric = {
     checkTriple(fp, fc, tangent, n, d);
     let sum = 0;
     for (let i = 0; i < fp.length; i++) {
-      const diff = fp[i] - fc[i];
-      // Subgradient 0 at d = 0 (the kink), matching torch's sign(0) = 0.
-      if (diff > 0) sum += tangent[i];
-      else if (diff < 0) sum -= tangent[i];
+      // Subgradient 0 at d = 0 (the kink), matching torch's sign(0) = 0. Math.sign instead of an
+      // if/else: signs of real feature differences are unpredictable branches (7x slower).
+      sum += Math.sign(fp[i] - fc[i]) * tangent[i];
     }
     return -sum / fp.length;
   },

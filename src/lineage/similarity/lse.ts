@@ -51,8 +51,7 @@ export const lseMetric: SimilarityMetric = {
         }
         const e = Math.exp(u);
         z += e;
-        if (diff > 0) weighted += e * tangent[i];
-        else if (diff < 0) weighted -= e * tangent[i];
+        weighted += Math.sign(diff) * e * tangent[i];
       }
       total += weighted / z;
     }
