@@ -5,6 +5,7 @@ import { UsageError } from './errors.js';
 import { registerInspect } from './commands/inspect.js';
 import { registerFeatures } from './commands/features.js';
 import { registerDetect } from './commands/detect.js';
+import { registerLayers } from './commands/layers.js';
 
 function packageVersion(): string {
   const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -22,6 +23,7 @@ export function buildProgram(): Command {
   registerInspect(program);
   registerFeatures(program);
   registerDetect(program);
+  registerLayers(program);
   return program;
 }
 

@@ -1,0 +1,148 @@
+/**
+ * One entry point for every weight file a user may have. The format is chosen by the file's
+ * magic bytes first and its name second, so a renamed file still loads.
+ */
+import { promises as fs } from 'node:fs';
+import { basename, extname, join } from 'node:path';
+import type { Weights } from '../tensor.js';
+import { tensorByteLength } from '../tensor.js';
+import { FormatError } from './errors.js';
+import { isNpy, parseNpy } from './npy.js';
+import { SafetensorsFile, readShardedSafetensorsHeader, readShardedSafetensors, readSafetensorsFile } from './safetensors.js';
+import { readTorchCheckpoint } from './torch.js';
+import { parseOnnxModel, onnxWeights, onnxFileMetadata } from './onnx/index.js';
+import type { TensorInfo, WeightFile, WeightFormat } from './types.js';
+
+export type { TensorInfo, WeightFile, WeightFormat } from './types.js';
+export { FormatError } from './errors.js';
+
+const SHARD_INDEX = 'model.safetensors.index.json';
+/** File names a Hugging Face style model folder uses, in the order we look for them. */
+const FOLDER_CANDIDATES = [SHARD_INDEX, 'model.safetensors', 'pytorch_model.bin', 'model.onnx'];
+
+async function resolveFolder(path: string): Promise<string> {
+  for (const name of FOLDER_CANDIDATES) {
+    const candidate = join(path, name);
+    try {
+      await fs.access(candidate);
+      return candidate;
+    } catch {
+      // try the next name
+    }
+  }
+  throw new FormatError(path, `is a folder without a model file (looked for ${FOLDER_CANDIDATES.join(', ')})`);
+}
+
+async function readHead(path: string, length: number): Promise<Uint8Array> {
+  let handle: fs.FileHandle;
+  try {
+    handle = await fs.open(path, 'r');
+  } catch (err) {
+    throw new FormatError(path, `cannot open file (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
+  }
+  try {
+    const buffer = new Uint8Array(length);
+    const { bytesRead } = await handle.read(buffer, 0, length, 0);
+    return buffer.subarray(0, bytesRead);
+  } finally {
+    await handle.close();
+  }
+}
+
+function looksLikeSafetensors(head: Uint8Array): boolean {
+  if (head.length < 9) return false;
+  const view = new DataView(head.buffer, head.byteOffset, head.byteLength);
+  return view.getBigUint64(0, true) > 1n && head[8] === 0x7b; // '{'
+}
+
+/** Decides the format of a file from its first bytes and its name. */
+export async function detectFormat(path: string): Promise<{ path: string; format: WeightFormat }> {
+  let stat;
+  try {
+    stat = await fs.stat(path);
+  } catch (err) {
+    throw new FormatError(path, `cannot open file (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
+  }
+  if (stat.isDirectory()) return detectFormat(await resolveFolder(path));
+  if (path.endsWith('.index.json')) return { path, format: 'safetensors-sharded' };
+  const head = await readHead(path, 16);
+  if (isNpy(head)) return { path, format: 'npy' };
+  if (head[0] === 0x50 && head[1] === 0x4b && head[2] === 0x03 && head[3] === 0x04) return { path, format: 'pytorch' };
+  if (looksLikeSafetensors(head)) return { path, format: 'safetensors' };
+  const ext = extname(path).toLowerCase();
+  if (ext === '.onnx') return { path, format: 'onnx' };
+  if (ext === '.safetensors') return { path, format: 'safetensors' };
+  if (['.pt', '.pth', '.bin', '.ckpt'].includes(ext)) return { path, format: 'pytorch' };
+  if (head.length === 0) throw new FormatError(path, 'file is empty');
+  // Protobuf has no magic number: an ONNX ModelProto starts with field 1 (ir_version, varint).
+  if (head[0] === 0x08) return { path, format: 'onnx' };
+  throw new FormatError(path, 'unrecognised model file: expected .safetensors, a PyTorch zip checkpoint (.pt/.pth/.bin), .onnx or .npy');
+}
+
+async function readAll(path: string): Promise<Uint8Array> {
+  try {
+    return await fs.readFile(path);
+  } catch (err) {
+    throw new FormatError(path, `cannot read file (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
+  }
+}
+
+/** Reads a weight file whole: tensors in file order, plus the file's metadata. */
+export async function readWeightFile(path: string): Promise<WeightFile> {
+  const detected = await detectFormat(path);
+  const file = detected.path;
+  switch (detected.format) {
+    case 'safetensors':
+      return readSafetensorsFile(file);
+    case 'safetensors-sharded':
+      return readShardedSafetensors(file);
+    case 'pytorch':
+      return readTorchCheckpoint(await readAll(file), file);
+    case 'onnx': {
+      const model = parseOnnxModel(await readAll(file), file);
+      return { file, format: 'onnx', metadata: onnxFileMetadata(model), weights: onnxWeights(model) };
+    }
+    case 'npy': {
+      const tensor = parseNpy(await readAll(file), file);
+      const name = basename(file, extname(file));
+      return { file, format: 'npy', metadata: {}, weights: new Map([[name, tensor]]) };
+    }
+  }
+}
+
+/** The tensors of a model file, in file order. */
+export async function loadWeights(path: string): Promise<Weights> {
+  return (await readWeightFile(path)).weights;
+}
+
+export interface WeightListing {
+  file: string;
+  format: WeightFormat;
+  metadata: Record<string, string>;
+  tensors: TensorInfo[];
+}
+
+/** Lists a file's tensors; safetensors files are listed from their header alone. */
+export async function listWeights(path: string): Promise<WeightListing> {
+  const detected = await detectFormat(path);
+  if (detected.format === 'safetensors') {
+    const st = await SafetensorsFile.open(detected.path);
+    try {
+      return { file: detected.path, format: 'safetensors', metadata: st.metadata, tensors: st.tensors };
+    } finally {
+      await st.close();
+    }
+  }
+  if (detected.format === 'safetensors-sharded') {
+    const listing = await readShardedSafetensorsHeader(detected.path);
+    return { file: detected.path, format: 'safetensors-sharded', metadata: listing.metadata, tensors: listing.tensors };
+  }
+  const whole = await readWeightFile(detected.path);
+  const tensors = [...whole.weights].map(([name, t]) => ({ name, dtype: t.dtype, shape: [...t.shape], bytes: tensorByteLength(t) }));
+  return { file: whole.file, format: whole.format, metadata: whole.metadata, tensors };
+}
+
+/** BatchNorm bookkeeping buffers: stored in state dicts but not trained parameters. */
+export function isBufferName(name: string): boolean {
+  return /(^|\.)(running_mean|running_var|num_batches_tracked)$/.test(name);
+}
