@@ -159,7 +159,7 @@ export async function scoreMatrix(children: ModelRef[], parents: ModelRef[], opt
       if (c.jvp) {
         const bound = new Map(parentWeights);
         for (const [param, input] of c.jvp.tangentInputs) bound.set(input, delta(state.model.weights, parent.weights, param));
-        const session = await CompiledGraph.create(c.jvp.graph, [c.jvp.output, c.jvp.tangent], { bind: bound });
+        const session = await CompiledGraph.create(c.jvp.graph, [c.jvp.output, c.jvp.tangent], { bind: bound, optimization: 'extended' });
         try {
           const out = await session.run({ [inputName]: options.probe as Tensor });
           fp = out[c.jvp.output].data as Float32Array;
