@@ -21,3 +21,4 @@ export { parseMethodList, allMethodNames } from './lineage/methods.js';
 export { getMetric } from './lineage/similarity/index.js';
 export { directScore, taylorScore, linearizedScore } from './lineage/similarity/scores.js';
 export { syntheticStateDict, syntheticLike } from './testing/synthetic-weights.js';
+export { readProbe, DEFAULT_PROBE_ROWS } from './lineage/probe.js';

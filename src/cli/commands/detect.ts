@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import cliProgress from 'cli-progress';
 import { allMethodNames, parseMethodList } from '../../lineage/methods.js';
 import { DEFAULT_ALPHA, DEFAULT_LAYER, scoreMatrix, type MethodResult } from '../../lineage/learning-free.js';
-import { readProbe, DEFAULT_PROBE_ROWS } from '../probe.js';
+import { readProbe, DEFAULT_PROBE_ROWS } from '../../lineage/probe.js';
 import { UsageError } from '../errors.js';
 import { formatTable, printJson } from '../output.js';
 

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { computeFeatures } from '../../lineage/features.js';
 import { writeNpy } from '../../formats/npy.js';
-import { readProbe } from '../probe.js';
+import { readProbe } from '../../lineage/probe.js';
 import { printJson } from '../output.js';
 
 interface FeaturesCliOptions {
