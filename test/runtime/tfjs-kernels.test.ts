@@ -47,6 +47,10 @@ const CONV_CASES: ConvCase[] = [
   { name: '5x5 s3 same', x: [2, 9, 10, 2], kernel: [5, 5], outChannels: 2, strides: [3, 3], pad: 'same' },
   { name: '3x3 s2 numeric pad 1', x: [2, 8, 8, 2], kernel: [3, 3], outChannels: 3, strides: [2, 2], pad: 1 },
   { name: '2x2 s1 pads wider than filter', x: [1, 4, 5, 2], kernel: [2, 2], outChannels: 2, strides: [1, 1], pad: [[0, 0], [3, 2], [2, 3], [0, 0]] },
+  { name: '2x2 s2 pads wider than filter', x: [2, 5, 6, 2], kernel: [2, 2], outChannels: 3, strides: [2, 2], pad: [[0, 0], [3, 2], [2, 4], [0, 0]] },
+  { name: '2x2 s3 valid (a phase without taps)', x: [2, 8, 7, 2], kernel: [2, 2], outChannels: 2, strides: [3, 3], pad: 'valid' },
+  { name: '1x1 s2 valid, even size', x: [2, 6, 6, 3], kernel: [1, 1], outChannels: 2, strides: [2, 2], pad: 'valid' },
+  { name: '4x4 s2 same, even size', x: [2, 8, 6, 2], kernel: [4, 4], outChannels: 2, strides: [2, 2], pad: 'same' },
 ];
 
 let tf: Tfjs;
@@ -308,6 +312,21 @@ describe('pooling and resizing on wasm (forward and backprop kernels)', () => {
       wasm.forEach((values, j) => expectClose(values, cpu[j], 1e-5, `result ${j}`));
     });
   }
+
+  it('MaxPoolGrad sends the gradient of a tied window to its first maximum, as cpu does', async () => {
+    const shape: [number, number, number, number] = [2, 6, 5, 3];
+    const x = seeded(540, size(shape)).map((v) => Math.round(v * 2));
+    const run = (t: Tfjs) =>
+      windows.map(([k, s, pad]) => {
+        const input = t.tensor(x, shape) as Tensor4D;
+        const output = t.maxPool(input, k, s, pad);
+        const dy = t.tensor(seeded(541, output.size), output.shape);
+        return t.engine().runKernel('MaxPoolGrad', { dy, input, output }, { filterSize: k, strides: s, pad }) as Tensor;
+      });
+    const wasm = await on('wasm', run);
+    const cpu = await on('cpu', run);
+    wasm.forEach((values, j) => expectClose(values, cpu[j], 1e-6, `window ${j}`));
+  });
 
   const resizes: Array<[number, number, boolean, boolean]> = [
     [16, 14, false, false],

@@ -40,10 +40,9 @@ async function load(backend: TfjsBackendName): Promise<void> {
     return;
   }
   const wasm = await import('@tensorflow/tfjs-backend-wasm');
-  if (tf.findBackend('wasm') === null) {
-    // Explicit, so that it does not depend on where a bundler or test runner puts the backend's JS.
-    wasm.setWasmPaths(`${wasmBinaryDir()}/`);
-  }
+  // Explicit, so that it does not depend on where a bundler or test runner puts the backend's JS.
+  // (Only read when the backend initializes; harmless if someone initialized it already.)
+  wasm.setWasmPaths(`${wasmBinaryDir()}/`);
   if (!(await tf.setBackend('wasm'))) {
     throw new Error(`tfjs: the wasm backend failed to initialize (binaries looked up in ${wasmBinaryDir()})`);
   }

@@ -56,8 +56,9 @@ export function zeroGrads(...names: string[]): (dy: Tensor, saved: Tensor[]) => 
   };
 }
 
+/** x as float32; no Cast when it already is (on wasm a same-dtype Cast copies the data). */
 export function float(x: Tensor): Tensor {
-  return tf.cast(x, 'float32');
+  return x.dtype === 'float32' ? x : tf.cast(x, 'float32');
 }
 
 export function attrNumbers(value: unknown): number[] {

@@ -40,7 +40,7 @@ export const unaryGradients: GradConfig[] = [
   fromInput('Square', (x) => tf.mul(x, 2)),
   fromInput('Reciprocal', (x) => tf.neg(tf.reciprocal(tf.square(x)))),
   fromInput('Relu', (x) => tf.step(x)),
-  fromInput('Relu6', (x) => tf.mul(float(tf.lessEqual(x, 6)), tf.step(x))),
+  fromInput('Relu6', (x) => tf.mul(tf.cast(tf.lessEqual(x, 6), 'float32'), tf.step(x))),
   fromInput('Softplus', (x) => tf.sigmoid(x)),
   fromInput('Selu', (x) => tf.where(tf.greater(x, 0), tf.fill(x.shape, SELU_SCALE), tf.mul(SELU_SCALEALPHA, tf.exp(x)))),
   fromOutput('Tanh', (y) => oneMinusSquare(y)),
@@ -60,7 +60,7 @@ export const unaryGradients: GradConfig[] = [
       ),
   })),
   gradient('Cast', {}, (dy) => ({ x: () => dy.clone() })),
-  gradient('Identity', {}, (dy) => ({ x: () => float(dy) })),
+  gradient('Identity', {}, (dy) => ({ x: () => (dy.dtype === 'float32' ? dy.clone() : tf.cast(dy, 'float32')) })),
   ...['Step', 'Sign', 'Round', 'Floor', 'Ceil', 'IsFinite', 'IsInf', 'IsNan', 'ZerosLike', 'OnesLike', 'LogicalNot'].map(
     (name) => gradient(name, {}, zeroGrads('x')),
   ),
