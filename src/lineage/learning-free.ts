@@ -31,6 +31,8 @@ export interface DetectOptions extends ArchOptions {
   /** Step along the tangent for taylor/linearized scores. */
   alpha?: number;
   metricParams?: MetricParams;
+  /** Probe rows per model pass (default 256): bounds activation memory, whatever the probe size. */
+  batchRows?: number;
   /** Called after each candidate is scored against every child. */
   onProgress?: (done: number, total: number) => void;
 }
@@ -56,6 +58,7 @@ export interface MethodResult {
 
 export const DEFAULT_ALPHA = 0.01;
 export const DEFAULT_LAYER = 'penultimate';
+export const DEFAULT_BATCH_ROWS = 256;
 
 interface ChildState {
   model: LineageModel;
@@ -86,6 +89,8 @@ export async function scoreMatrix(children: ModelRef[], parents: ModelRef[], opt
   const methods = (options.methods ?? ['taylor-l1']).flatMap((m) => (typeof m === 'string' ? parseMethodList(m) : [m]));
   const alpha = options.alpha ?? DEFAULT_ALPHA;
   const layer = options.layer ?? DEFAULT_LAYER;
+  const batchRows = options.batchRows ?? DEFAULT_BATCH_ROWS;
+  if (!Number.isInteger(batchRows) || batchRows < 1) throw new RangeError(`batchRows must be a positive integer, got ${batchRows}`);
   const needFeatures = methods.some((m) => m.kind === 'feature');
   const needTangent = methods.some((m) => m.kind === 'feature' && m.mode !== 'direct');
   if (needFeatures && !options.probe) throw new RangeError('feature methods need a probe batch (--probe X.npy)');
@@ -110,7 +115,7 @@ export async function scoreMatrix(children: ModelRef[], parents: ModelRef[], opt
     if (featureValue) {
       const forward = await CompiledGraph.create(state.graph, [featureValue]);
       try {
-        state.features = (await forward.run({ [state.graph.inputs[0].name]: options.probe as Tensor }))[featureValue].data as Float32Array;
+        state.features = (await forward.runChunked(state.graph.inputs[0].name, options.probe as Tensor<'float32'>, batchRows))[featureValue];
       } finally {
         await forward.release();
       }
@@ -122,7 +127,7 @@ export async function scoreMatrix(children: ModelRef[], parents: ModelRef[], opt
   const parentFeatures = async (state: ChildState, featureValue: string, weights: Map<string, Tensor>): Promise<Float32Array> => {
     const session = await CompiledGraph.create(state.graph, [featureValue], { bind: weights });
     try {
-      return (await session.run({ [state.graph.inputs[0].name]: options.probe as Tensor }))[featureValue].data as Float32Array;
+      return (await session.runChunked(state.graph.inputs[0].name, options.probe as Tensor<'float32'>, batchRows))[featureValue];
     } finally {
       await session.release();
     }
@@ -159,11 +164,11 @@ export async function scoreMatrix(children: ModelRef[], parents: ModelRef[], opt
       if (c.jvp) {
         const bound = new Map(parentWeights);
         for (const [param, input] of c.jvp.tangentInputs) bound.set(input, delta(state.model.weights, parent.weights, param));
-        const session = await CompiledGraph.create(c.jvp.graph, [c.jvp.output, c.jvp.tangent], { bind: bound, optimization: 'extended' });
+        const session = await CompiledGraph.create(c.jvp.graph, [c.jvp.output, c.jvp.tangent], { bind: bound });
         try {
-          const out = await session.run({ [inputName]: options.probe as Tensor });
-          fp = out[c.jvp.output].data as Float32Array;
-          tangent = out[c.jvp.tangent].data as Float32Array;
+          const out = await session.runChunked(inputName, options.probe as Tensor<'float32'>, batchRows);
+          fp = out[c.jvp.output];
+          tangent = out[c.jvp.tangent];
         } finally {
           await session.release();
         }

@@ -1,0 +1,44 @@
+import { describe, it, expect } from 'vitest';
+import { scoreMatrix } from '../../src/lineage/learning-free.js';
+import type { LineageModel } from '../../src/lineage/model.js';
+import { makeTensor } from '../../src/tensor.js';
+import { syntheticStateDict } from '../../src/testing/synthetic-weights.js';
+
+const keys = [
+  { name: 'fc1.weight', shape: [32, 784] },
+  { name: 'fc1.bias', shape: [32] },
+  { name: 'fc2.weight', shape: [16, 32] },
+  { name: 'fc2.bias', shape: [16] },
+  { name: 'fc3.weight', shape: [10, 16] },
+  { name: 'fc3.bias', shape: [10] },
+];
+const model = (id: string, seed: number): LineageModel => ({ id, file: id, metadata: {}, weights: syntheticStateDict(keys, seed) });
+const probe = makeTensor('float32', [37, 1, 28, 28], new Float32Array(37 * 784).map((_, i) => Math.cos(i * 0.7)));
+
+describe('scoreMatrix', () => {
+  it('gives the same scores whatever the probe chunking', async () => {
+    const children = [model('c', 1)];
+    const parents = [model('p1', 2), model('p2', 3)];
+    const methods = ['direct-l2', 'taylor-cka', 'linearized-lse'];
+    const whole = await scoreMatrix(children, parents, { probe, methods, alpha: 0.3, batchRows: 1000 });
+    const chunked = await scoreMatrix(children, parents, { probe, methods, alpha: 0.3, batchRows: 5 });
+    for (let m = 0; m < methods.length; m++) {
+      const a = whole[m].children[0].scores;
+      const b = chunked[m].children[0].scores;
+      expect(b.map((s) => s.parent)).toEqual(a.map((s) => s.parent));
+      b.forEach((s, i) => expect(s.score).toBeCloseTo(a[i].score, 6));
+    }
+  });
+
+  it('scores the child itself as its best candidate, with zero distance', async () => {
+    const child = model('c', 1);
+    const [r] = await scoreMatrix([child], [model('other', 5), { ...child, id: 'self' }], { probe, methods: ['taylor-l1'] });
+    expect(r.children[0].parent).toBe('self');
+    expect(Math.abs(r.children[0].scores[0].score)).toBe(0);
+  });
+
+  it('rejects a bad batch size and a missing probe', async () => {
+    await expect(scoreMatrix([model('c', 1)], [model('p', 2)], { probe, batchRows: 0 })).rejects.toThrow(/batchRows must be a positive integer/);
+    await expect(scoreMatrix([model('c', 1)], [model('p', 2)], { methods: ['direct-l1'] })).rejects.toThrow(/need a probe/);
+  });
+});
