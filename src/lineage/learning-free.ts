@@ -31,6 +31,8 @@ export interface DetectOptions extends ArchOptions {
   /** Step along the tangent for taylor/linearized scores. */
   alpha?: number;
   metricParams?: MetricParams;
+  /** Whose BatchNorm running statistics the candidate's passes use (default: its own, as in the paper). */
+  bnStats?: 'parent' | 'child';
   /** Probe rows per model pass (default 256): bounds activation memory, whatever the probe size. */
   batchRows?: number;
   /** Called after each candidate is scored against every child. */
@@ -90,6 +92,7 @@ export async function scoreMatrix(children: ModelRef[], parents: ModelRef[], opt
   const alpha = options.alpha ?? DEFAULT_ALPHA;
   const layer = options.layer ?? DEFAULT_LAYER;
   const batchRows = options.batchRows ?? DEFAULT_BATCH_ROWS;
+  const bnStats = options.bnStats ?? 'parent';
   if (!Number.isInteger(batchRows) || batchRows < 1) throw new RangeError(`batchRows must be a positive integer, got ${batchRows}`);
   const needFeatures = methods.some((m) => m.kind === 'feature');
   const needTangent = methods.some((m) => m.kind === 'feature' && m.mode !== 'direct');
@@ -158,7 +161,10 @@ export async function scoreMatrix(children: ModelRef[], parents: ModelRef[], opt
       if (!needFeatures) continue;
       const inputName = state.graph.inputs[0].name;
       const c = prepared.get(state)!;
-      const parentWeights = new Map(c.fed.map((k) => [k, parent.weights.get(k) as Tensor]));
+      // BatchNorm statistics are buffers, outside Delta: with bnStats 'child' the candidate runs with
+      // the child's statistics, so a changed normalisation is not mistaken for a changed network.
+      const statsFrom = (k: string) => (bnStats === 'child' && isBufferName(k) ? state.model.weights : parent.weights);
+      const parentWeights = new Map(c.fed.map((k) => [k, statsFrom(k).get(k) as Tensor]));
       let fp: Float32Array;
       let tangent: Float32Array | undefined;
       if (c.jvp) {

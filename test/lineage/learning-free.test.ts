@@ -42,3 +42,29 @@ describe('scoreMatrix', () => {
     await expect(scoreMatrix([model('c', 1)], [model('p', 2)], { methods: ['direct-l1'] })).rejects.toThrow(/need a probe/);
   });
 });
+
+describe('BatchNorm statistics option', () => {
+  it("with bnStats 'child' a candidate differing only in running statistics scores as identical", async () => {
+    const convKeys = [
+      { name: 'blocks.0.conv.weight', shape: [4, 1, 3, 3] },
+      { name: 'blocks.0.bn.weight', shape: [4] },
+      { name: 'blocks.0.bn.bias', shape: [4] },
+      { name: 'blocks.0.bn.running_mean', shape: [4] },
+      { name: 'blocks.0.bn.running_var', shape: [4] },
+      { name: 'head.weight', shape: [10, 4] },
+      { name: 'head.bias', shape: [10] },
+    ];
+    const parent = syntheticStateDict(convKeys, 1);
+    const other = syntheticStateDict(convKeys, 2);
+    const childWeights = new Map(parent);
+    childWeights.set('blocks.0.bn.running_mean', other.get('blocks.0.bn.running_mean')!);
+    childWeights.set('blocks.0.bn.running_var', other.get('blocks.0.bn.running_var')!);
+    const child: LineageModel = { id: 'c', file: 'c', metadata: {}, weights: childWeights };
+    const p: LineageModel = { id: 'p', file: 'p', metadata: {}, weights: parent };
+    const x = makeTensor('float32', [6, 1, 28, 28], new Float32Array(6 * 784).map((_, i) => Math.sin(i)));
+    const [own] = await scoreMatrix([child], [p], { probe: x, methods: ['direct-l1'] });
+    const [childStats] = await scoreMatrix([child], [p], { probe: x, methods: ['direct-l1'], bnStats: 'child' });
+    expect(own.children[0].scores[0].score).toBeLessThan(-1e-3);
+    expect(Math.abs(childStats.children[0].scores[0].score)).toBe(0);
+  });
+});

@@ -18,6 +18,7 @@ interface DetectCliOptions {
   alpha: string;
   json?: boolean;
   progress: boolean;
+  bnStats: string;
 }
 
 function collect(value: string, previous: string[] = []): string[] {
@@ -66,6 +67,7 @@ export function registerDetect(program: Command): void {
     .option('--layer <name>', 'feature layer: a named layer (see `lineage inspect --layers`) or an ONNX value name', DEFAULT_LAYER)
     .option('--method <names>', `method, comma list, or 'all': <mode>-<metric> with mode direct|taylor|linearized and metric l1|l2|lp|lse|linf|cka|cka-unbiased|dc, or weights-l2, weights-cos`, 'taylor-l1')
     .option('--alpha <a>', 'step along the fine-tuning tangent for taylor and linearized scores', String(DEFAULT_ALPHA))
+    .option('--bn-stats <whose>', "BatchNorm running statistics for the candidate's passes: parent (its own, as in the paper) or child", 'parent')
     .option('--json', 'print JSON: one object per method (an array when several methods)')
     .option('--no-progress', 'do not show a progress bar')
     .addHelpText('after', `\nMethods: ${allMethodNames().join(', ')}`)
@@ -78,6 +80,7 @@ export function registerDetect(program: Command): void {
       }
       const needProbe = methods.some((m) => m.kind === 'feature');
       if (needProbe && !options.probe) throw new UsageError(`method ${methods.find((m) => m.kind === 'feature')!.name} needs --probe X.npy`);
+      if (options.bnStats !== 'parent' && options.bnStats !== 'child') throw new UsageError(`--bn-stats must be parent or child, got '${options.bnStats}'`);
       const probe = options.probe ? await readProbe(options.probe, parseNumber('--probe-rows', options.probeRows)) : undefined;
       const bar = options.progress && process.stderr.isTTY ? new cliProgress.SingleBar({ format: 'candidates {bar} {value}/{total} | ETA {eta_formatted}', stream: process.stderr }, cliProgress.Presets.shades_classic) : undefined;
       bar?.start(options.parents.length, 0);
@@ -88,6 +91,7 @@ export function registerDetect(program: Command): void {
         layer: options.layer,
         arch: options.arch,
         heads: options.heads ? parseNumber('--heads', options.heads) : undefined,
+        bnStats: options.bnStats,
         onProgress: (done) => bar?.update(done),
       });
       bar?.stop();
