@@ -6,6 +6,7 @@ import { registerInspect } from './commands/inspect.js';
 import { registerFeatures } from './commands/features.js';
 import { registerDetect } from './commands/detect.js';
 import { registerLayers } from './commands/layers.js';
+import { registerZoo } from './commands/zoo.js';
 
 function packageVersion(): string {
   const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -24,6 +25,7 @@ export function buildProgram(): Command {
   registerFeatures(program);
   registerDetect(program);
   registerLayers(program);
+  registerZoo(program);
   return program;
 }
 

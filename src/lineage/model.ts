@@ -8,6 +8,7 @@ import { readWeightFile } from '../formats/index.js';
 import type { Graph } from '../graph/ir.js';
 import { buildGraph } from '../archs/registry.js';
 import { graphFromOnnxFile } from '../graph/from-onnx.js';
+import { splitDenseHeads } from '../train/heads.js';
 
 export interface LineageModel {
   id: string;
@@ -53,6 +54,8 @@ export interface ModelGraph {
 
 export async function buildModelGraph(model: LineageModel, options: ArchOptions): Promise<ModelGraph> {
   if (model.graph) return { graph: model.graph, headParams: [] };
-  const built = buildGraph(model.weights, { arch: options.arch, heads: options.heads, metadata: model.metadata, source: model.file });
-  return { graph: built.graph, headParams: built.headParams };
+  // Segmentation and detection children carry a task head beside the backbone: it is head, not lineage evidence.
+  const { core, dense } = splitDenseHeads(model.weights);
+  const built = buildGraph(core, { arch: options.arch, heads: options.heads, metadata: model.metadata, source: model.file });
+  return { graph: built.graph, headParams: [...built.headParams, ...dense.keys()] };
 }
