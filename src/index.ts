@@ -22,3 +22,8 @@ export { getMetric } from './lineage/similarity/index.js';
 export { directScore, taylorScore, linearizedScore } from './lineage/similarity/scores.js';
 export { syntheticStateDict, syntheticLike } from './testing/synthetic-weights.js';
 export { readProbe, DEFAULT_PROBE_ROWS } from './lineage/probe.js';
+export { recoverTree, rankAncestors, treeEdgeAccuracy, chuLiuEdmonds, maxSpanningForest } from './lineage/tree/index.js';
+export type { TreeRecovery, FamilyTree, TreeEdge, TreeNode, AncestorRanking } from './lineage/tree/index.js';
+export { renderReport, writeReport, reportFromTree } from './report/index.js';
+export { layerOrigins, stitchWeights } from './lineage/layers.js';
+export { buildZoo } from './train/zoo-build.js';

@@ -7,6 +7,8 @@ import { registerFeatures } from './commands/features.js';
 import { registerDetect } from './commands/detect.js';
 import { registerLayers } from './commands/layers.js';
 import { registerZoo } from './commands/zoo.js';
+import { registerTree } from './commands/tree.js';
+import { registerAncestors } from './commands/ancestors.js';
 
 function packageVersion(): string {
   const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -26,6 +28,8 @@ export function buildProgram(): Command {
   registerDetect(program);
   registerLayers(program);
   registerZoo(program);
+  registerTree(program);
+  registerAncestors(program);
   return program;
 }
 

@@ -1,0 +1,227 @@
+import type { Command } from 'commander';
+import cliProgress from 'cli-progress';
+import { type EpochRecord, DEFAULT_ARCHITECTURE, DEFAULT_MAX_SIZE, DEFAULT_PROBE_ROWS, parseModalities } from '../../lineage/detector/config.js';
+import { type DetectorEvaluation, evaluateDetector } from '../../lineage/detector/evaluate.js';
+import { saveDetector } from '../../lineage/detector/io.js';
+import { PAPER_EPOCHS, PAPER_TRAIN_CHILDREN, TINY_ZOO_EPOCHS, trainDetector } from '../../lineage/detector/train.js';
+import { UsageError } from '../errors.js';
+import { formatTable, printJson } from '../output.js';
+
+interface TrainCliOptions {
+  zoo: string[];
+  out: string;
+  epochs?: string;
+  layers: string;
+  inputs: string;
+  seed: string;
+  embed: string;
+  depth: string;
+  attnHeads: string;
+  ffn: string;
+  noneCandidate?: boolean;
+  differenceInit: boolean;
+  batch: string;
+  lr: string;
+  gamma: string;
+  maxSize: string;
+  probeRows: string;
+  arch?: string;
+  heads?: string;
+  json?: boolean;
+  progress: boolean;
+}
+
+interface EvalCliOptions {
+  detector: string;
+  zoo: string[];
+  arch?: string;
+  heads?: string;
+  json?: boolean;
+  progress: boolean;
+}
+
+function collect(value: string, previous: string[] = []): string[] {
+  return [...previous, value];
+}
+
+function integer(flag: string, text: string, min: number): number {
+  const n = Number(text);
+  if (text.trim() === '' || !Number.isSafeInteger(n) || n < min) throw new UsageError(`${flag} must be an integer >= ${min}, got '${text}'`);
+  return n;
+}
+
+function positive(flag: string, text: string): number {
+  const n = Number(text);
+  if (text.trim() === '' || !Number.isFinite(n) || n <= 0) throw new UsageError(`${flag} must be a positive number, got '${text}'`);
+  return n;
+}
+
+function percent(x: number | null): string {
+  return x === null ? '-' : (100 * x).toFixed(1);
+}
+
+function progressBar(enabled: boolean, format: string): cliProgress.SingleBar | undefined {
+  return enabled && process.stderr.isTTY ? new cliProgress.SingleBar({ format, stream: process.stderr, hideCursor: true }, cliProgress.Presets.shades_classic) : undefined;
+}
+
+function historyTable(history: readonly EpochRecord[]): string {
+  return formatTable(
+    [
+      { header: 'epoch', align: 'right' },
+      { header: 'loss', align: 'right' },
+      { header: 'train %', align: 'right' },
+      { header: 'val %', align: 'right' },
+      { header: 'test %', align: 'right' },
+      { header: 's', align: 'right' },
+    ],
+    history.map((r) => [String(r.epoch), r.loss.toFixed(4), percent(r.train), percent(r.val), percent(r.test), r.seconds.toFixed(2)]),
+  );
+}
+
+function evaluationTable(e: DetectorEvaluation): string {
+  const rows = (['all', 'train', 'val', 'test', 'unseen'] as const).filter((k) => e[k].examples > 0).map((k) => [k, String(e[k].examples), percent(e[k].accuracy)]);
+  return formatTable([{ header: 'children' }, { header: 'examples', align: 'right' }, { header: 'top-1 %', align: 'right' }], rows);
+}
+
+export function registerDetector(program: Command): void {
+  const detector = program.command('detector').description('learned lineage detector: train it on model zoos with known parents, evaluate it');
+
+  detector
+    .command('train')
+    .description(
+      `train a detector on zoo folders (from \`lineage zoo build\`): one example per child, its candidates being the models of its parent's generation; ` +
+        `children split 70/10/20 % train/val/test by id; Adam, StepLR, batch 16`,
+    )
+    .requiredOption('--zoo <dir>', 'zoo folder with manifest.json (repeat for several zoos)', collect)
+    .requiredOption('--out <file>', 'where to write the detector (.safetensors)')
+    .option('--epochs <n>', `epochs (default ${PAPER_EPOCHS}, the paper's, from ${PAPER_TRAIN_CHILDREN} training children on; ${TINY_ZOO_EPOCHS} for smaller zoos)`)
+    .option('--layers <specs>', 'comma list of FEATURE[:WEIGHT] layers, one token per layer per input (e.g. penultimate or fc1,fc2 or layer3:layer3.1.conv2.weight)', DEFAULT_ARCHITECTURE.layers.join(','))
+    .option('--inputs <list>', 'weights, features or weights,features', DEFAULT_ARCHITECTURE.inputs.join(','))
+    .option('--seed <s>', 'seeds initial weights, the split and the batch order', '0')
+    .option('--embed <E>', 'token width', String(DEFAULT_ARCHITECTURE.embed))
+    .option('--depth <n>', 'transformer blocks', String(DEFAULT_ARCHITECTURE.depth))
+    .option('--attn-heads <n>', 'attention heads of the detector', String(DEFAULT_ARCHITECTURE.heads))
+    .option('--ffn <width>', 'hidden width of a feed-forward layer per block (0: none, the reference)', String(DEFAULT_ARCHITECTURE.ffn))
+    .option('--none-candidate', 'add a learnable "no parent" candidate (trained on each child asked again without its parent)')
+    .option('--no-difference-init', 'random 1x1 convs instead of parent-child / child-parent')
+    .option('--batch <n>', 'children per batch', '16')
+    .option('--lr <rate>', 'Adam learning rate', '0.01')
+    .option('--gamma <g>', 'StepLR factor, applied every epochs/10 epochs', '0.7')
+    .option('--max-size <n>', 'weight and feature matrices are average-pooled to at most n x n', String(DEFAULT_MAX_SIZE))
+    .option('--probe-rows <n>', 'probe inputs behind each feature pair', String(DEFAULT_PROBE_ROWS))
+    .option('--arch <name>', 'built-in architecture of the zoo models; inferred when absent')
+    .option('--heads <n>', 'ViT attention heads of the zoo models when their files do not say')
+    .option('--json', 'print a JSON summary')
+    .option('--no-progress', 'no progress bar on stderr')
+    .action(async (options: TrainCliOptions) => {
+      let inputs;
+      try {
+        inputs = parseModalities(options.inputs);
+      } catch (err) {
+        throw new UsageError(`--inputs: ${(err as Error).message}`);
+      }
+      const layers = options.layers.split(',').map((s) => s.trim()).filter(Boolean);
+      if (layers.length === 0) throw new UsageError('--layers: give at least one layer');
+      const embed = integer('--embed', options.embed, 1);
+      const heads = integer('--attn-heads', options.attnHeads, 1);
+      if (embed % heads !== 0) throw new UsageError(`--embed (${embed}) must be a multiple of --attn-heads (${heads})`);
+      const bar = progressBar(options.progress, '{phase} {bar} {value}/{total} | ETA {eta_formatted}');
+      let phase = '';
+      const tick = (name: string, done: number, total: number) => {
+        if (!bar) return;
+        if (phase !== name) {
+          if (phase) bar.stop();
+          phase = name;
+          bar.start(total, done, { phase: name });
+        } else bar.update(done);
+      };
+      const result = await trainDetector({
+        zoos: options.zoo,
+        architecture: {
+          inputs,
+          layers,
+          embed,
+          depth: integer('--depth', options.depth, 0),
+          heads,
+          ffn: integer('--ffn', options.ffn, 0),
+          noParent: options.noneCandidate === true,
+        },
+        models: {
+          ...(options.arch ? { arch: options.arch } : {}),
+          ...(options.heads ? { heads: integer('--heads', options.heads, 1) } : {}),
+        },
+        differenceInit: options.differenceInit,
+        ...(options.epochs !== undefined ? { epochs: integer('--epochs', options.epochs, 1) } : {}),
+        seed: integer('--seed', options.seed, 0),
+        batch: integer('--batch', options.batch, 1),
+        lr: positive('--lr', options.lr),
+        gamma: positive('--gamma', options.gamma),
+        maxSize: integer('--max-size', options.maxSize, 1),
+        probeRows: integer('--probe-rows', options.probeRows, 1),
+        onPrepare: (done, total) => tick('models', done, total),
+        onEpoch: (record, epochs) => tick('epochs', record.epoch, epochs),
+      });
+      bar?.stop();
+      await saveDetector(options.out, result.config, result.weights);
+      const last = result.history[result.history.length - 1];
+      if (options.json) {
+        printJson({
+          out: options.out,
+          examples: result.counts,
+          skipped: result.skipped,
+          epochs: result.history.length,
+          val: last.val,
+          test: last.test,
+          prepareSeconds: Number(result.prepareSeconds.toFixed(2)),
+          trainSeconds: Number(result.trainSeconds.toFixed(2)),
+          history: result.history,
+          config: { ...result.config, training: undefined },
+        });
+        return;
+      }
+      const c = result.config;
+      const out = [
+        `examples: ${result.counts.train} train, ${result.counts.val} val, ${result.counts.test} test; candidates per child ${c.candidates.min}${c.candidates.max !== c.candidates.min ? `-${c.candidates.max}` : ''}` +
+          `; inputs read in ${result.prepareSeconds.toFixed(1)} s`,
+        ...result.skipped.map((s) => `skipped ${s.key}: ${s.reason}`),
+        '',
+        historyTable(result.history),
+        '',
+        `val top-1 ${percent(last.val)} %, test top-1 ${percent(last.test)} % after ${result.history.length} epochs (${result.trainSeconds.toFixed(1)} s)`,
+        `wrote ${options.out} (inputs ${c.inputs.join(',')}; layers ${c.layers.join(',')}; E ${c.embed}, depth ${c.depth}, heads ${c.heads}${c.ffn ? `, ffn ${c.ffn}` : ''}${c.noParent ? ', no-parent candidate' : ''})`,
+      ];
+      process.stdout.write(`${out.join('\n')}\n`);
+    });
+
+  detector
+    .command('eval')
+    .description('top-1 accuracy of a detector on zoo folders: all children, and per split when the detector was trained on the zoo')
+    .requiredOption('--detector <file>', 'detector file from `lineage detector train`')
+    .requiredOption('--zoo <dir>', 'zoo folder (repeat for several)', collect)
+    .option('--arch <name>', 'built-in architecture of the zoo models; inferred when absent')
+    .option('--heads <n>', 'ViT attention heads of the zoo models when their files do not say')
+    .option('--json', 'print JSON (with one prediction per child)')
+    .option('--no-progress', 'no progress bar on stderr')
+    .action(async (options: EvalCliOptions) => {
+      const bar = progressBar(options.progress, 'models {bar} {value}/{total} | ETA {eta_formatted}');
+      let started = false;
+      const evaluation = await evaluateDetector(options.detector, options.zoo, {
+        ...(options.arch ? { arch: options.arch } : {}),
+        ...(options.heads ? { heads: integer('--heads', options.heads, 1) } : {}),
+        onPrepare: (done, total) => {
+          if (!bar) return;
+          if (!started) {
+            bar.start(total, done);
+            started = true;
+          } else bar.update(done);
+        },
+      });
+      bar?.stop();
+      if (options.json) {
+        printJson(evaluation);
+        return;
+      }
+      const lines = [evaluationTable(evaluation), ...evaluation.skipped.map((s) => `skipped ${s.key}: ${s.reason}`)];
+      process.stdout.write(`${lines.join('\n')}\n`);
+    });
+}

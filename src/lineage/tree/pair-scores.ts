@@ -1,0 +1,159 @@
+/**
+ * Scores between every pair of compatible models with one learning-free method: every model is a
+ * child, every other compatible model a candidate. Each model's self-score is computed too (one
+ * extra pass per model): it is the similarity of a model to itself, which turns scores of any
+ * metric into distances (self - score) without knowing the metric's range.
+ *
+ * Cost: symmetric methods (direct-*, weights-*) score each unordered pair once, n(n+1)/2 passes;
+ * taylor and linearized methods need both orders, n^2 passes (the asymmetry is direction evidence).
+ */
+import type { Weights } from '../../tensor.js';
+import { scoreMatrix, DEFAULT_ALPHA, DEFAULT_LAYER, type DetectOptions } from '../learning-free.js';
+import { type LineageModel, buildModelGraph } from '../model.js';
+import { checkCompatible, comparedParameters } from '../compat.js';
+import { parseMethod, type Method } from '../methods.js';
+import { weightKurtosis } from './kurtosis.js';
+
+export interface PairScoreOptions extends Omit<DetectOptions, 'methods' | 'onProgress'> {
+  /** One method name (default weights-l2: measured to place family edges best, see tree-options.ts). */
+  method?: string;
+  /** Called after each scored pair. */
+  onProgress?: (done: number, total: number) => void;
+}
+
+export interface PairScores {
+  models: { id: string; file: string }[];
+  n: number;
+  method: string;
+  alpha: number;
+  layer: string;
+  /** score[p * n + c]: score of p as the parent of c; the diagonal holds self-scores; NaN where not scored. */
+  score: Float64Array;
+  /**
+   * Relative weight distance per pair (symmetric, NaN for incompatible pairs): mean over shared
+   * matrices and kernels of ||a - b|| / sqrt((||a||^2 + ||b||^2) / 2). 0 for identical tensors,
+   * about sqrt(2) for independent trainings, the relative step size for fine-tuning.
+   */
+  weightDistance: Float64Array;
+  /** Kurtosis per compared matrix, per model. */
+  kurtosis: Map<string, number>[];
+  /** Pairs that cannot be parent and child (different tensors or shapes). */
+  incompatible: { a: string; b: string; reason: string }[];
+}
+
+export function isSymmetricMethod(method: Method): boolean {
+  return method.kind === 'weights' || method.mode === 'direct';
+}
+
+interface Prepared {
+  model: LineageModel;
+  checked: string[];
+  compared: string[];
+}
+
+/** Scores all compatible pairs of `models` (ids must be distinct). */
+export async function scorePairs(models: readonly LineageModel[], options: PairScoreOptions = {}): Promise<PairScores> {
+  const method = parseMethod(options.method ?? 'weights-l2');
+  const n = models.length;
+  const ids = new Set<string>();
+  for (const m of models) {
+    if (ids.has(m.id)) throw new RangeError(`model ${m.id} is listed twice`);
+    ids.add(m.id);
+  }
+  const prepared: Prepared[] = [];
+  for (const model of models) {
+    const { headParams } = await buildModelGraph(model, options);
+    const head = new Set(headParams);
+    prepared.push({ model, checked: [...model.weights.keys()].filter((k) => !head.has(k)), compared: comparedParameters(model.weights, headParams) });
+  }
+
+  const incompatible: PairScores['incompatible'] = [];
+  const compatible = new Uint8Array(n * n);
+  for (let a = 0; a < n; a++) {
+    compatible[a * n + a] = 1;
+    for (let b = a + 1; b < n; b++) {
+      const ab = checkCompatible(prepared[b].model.weights, prepared[a].model.weights, prepared[b].checked);
+      const ba = ab.ok ? checkCompatible(prepared[a].model.weights, prepared[b].model.weights, prepared[a].checked) : ab;
+      if (ab.ok && ba.ok) {
+        compatible[a * n + b] = compatible[b * n + a] = 1;
+      } else {
+        incompatible.push({ a: models[a].id, b: models[b].id, reason: ab.ok ? (ba as { reason: string }).reason : ab.reason });
+      }
+    }
+  }
+
+  const symmetric = isSymmetricMethod(method);
+  const candidatesOf = (c: number): number[] => {
+    const out: number[] = [];
+    for (let p = 0; p < n; p++) if (compatible[p * n + c] && (!symmetric || p >= c)) out.push(p);
+    return out;
+  };
+  const total = models.reduce((sum, _, c) => sum + candidatesOf(c).length, 0);
+  const score = new Float64Array(n * n).fill(Number.NaN);
+  const index = new Map(models.map((m, i) => [m.id, i]));
+  let done = 0;
+  const detect: DetectOptions = { ...options, methods: [method] };
+  delete detect.onProgress;
+  for (let c = 0; c < n; c++) {
+    const candidates = candidatesOf(c);
+    if (candidates.length === 0) continue;
+    const [result] = await scoreMatrix([models[c]], candidates.map((p) => models[p]), {
+      ...detect,
+      onProgress: () => options.onProgress?.(++done, total),
+    });
+    for (const s of result.children[0].scores) {
+      const p = index.get(s.parent) as number;
+      score[p * n + c] = s.score;
+      if (symmetric) score[c * n + p] = s.score;
+    }
+  }
+
+  const weightDistance = new Float64Array(n * n).fill(Number.NaN);
+  for (let a = 0; a < n; a++) {
+    weightDistance[a * n + a] = 0;
+    for (let b = a + 1; b < n; b++) {
+      if (!compatible[a * n + b]) continue;
+      weightDistance[a * n + b] = weightDistance[b * n + a] = relativeWeightDistance(prepared[a].model.weights, prepared[b].model.weights, prepared[a].compared);
+    }
+  }
+
+  return {
+    models: models.map((m) => ({ id: m.id, file: m.file })),
+    n,
+    method: method.name,
+    alpha: options.alpha ?? DEFAULT_ALPHA,
+    layer: options.layer ?? DEFAULT_LAYER,
+    score,
+    weightDistance,
+    kurtosis: prepared.map((p) => weightKurtosis(p.model.weights as Weights, p.compared)),
+    incompatible,
+  };
+}
+
+/**
+ * Mean over shared tensors of rank >= 2 of the relative distance (biases and norm scales would
+ * dilute it: unrelated models share values near 0 and 1 there); every tensor when none has rank 2.
+ */
+export function relativeWeightDistance(a: Weights, b: Weights, names: readonly string[], minRank = 2): number {
+  let sum = 0;
+  let count = 0;
+  for (const name of names) {
+    const x = a.get(name);
+    const y = b.get(name);
+    if (!x || !y || x.shape.length < minRank || x.dtype !== 'float32' || y.dtype !== 'float32') continue;
+    const u = x.data as Float32Array;
+    const v = y.data as Float32Array;
+    let diff = 0;
+    let norms = 0;
+    for (let i = 0; i < u.length; i++) {
+      const d = u[i] - v[i];
+      diff += d * d;
+      norms += u[i] * u[i] + v[i] * v[i];
+    }
+    if (norms === 0) continue;
+    sum += Math.sqrt(diff / (norms / 2));
+    count++;
+  }
+  if (count > 0) return sum / count;
+  return minRank > 0 ? relativeWeightDistance(a, b, names, 0) : Number.NaN;
+}

@@ -1,0 +1,27 @@
+/** The family tree of a set of models, as every consumer (CLI JSON, report, benchmarks) sees it. */
+
+export interface TreeNode {
+  id: string;
+  file: string;
+}
+
+export interface TreeEdge {
+  parent: string;
+  child: string;
+  /** The method's score of `parent` as the parent of `child` (higher = more alike). */
+  score: number;
+  /** Probability of this parent among the child's admissible options; see buildFamilyTree. */
+  confidence: number;
+}
+
+export interface FamilyTree {
+  nodes: TreeNode[];
+  edges: TreeEdge[];
+  roots: string[];
+}
+
+/** Ground truth: each model's parent id, null for roots (a zoo manifest's models fit this). */
+export interface TruthEntry {
+  id: string;
+  parent: string | null;
+}
