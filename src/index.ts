@@ -27,3 +27,4 @@ export type { TreeRecovery, FamilyTree, TreeEdge, TreeNode, AncestorRanking } fr
 export { renderReport, writeReport, reportFromTree } from './report/index.js';
 export { layerOrigins, stitchWeights } from './lineage/layers.js';
 export { buildZoo } from './train/zoo-build.js';
+export * from './lineage/detector/index.js';

@@ -9,6 +9,8 @@ import { registerLayers } from './commands/layers.js';
 import { registerZoo } from './commands/zoo.js';
 import { registerTree } from './commands/tree.js';
 import { registerAncestors } from './commands/ancestors.js';
+import { registerDemo } from './commands/demo.js';
+import { registerDetector } from './commands/detector.js';
 
 function packageVersion(): string {
   const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -30,6 +32,8 @@ export function buildProgram(): Command {
   registerZoo(program);
   registerTree(program);
   registerAncestors(program);
+  registerDetector(program);
+  registerDemo(program);
   return program;
 }
 

@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import cliProgress from 'cli-progress';
 import { allMethodNames, parseMethodList } from '../../lineage/methods.js';
 import { DEFAULT_ALPHA, DEFAULT_LAYER, scoreMatrix, type MethodResult } from '../../lineage/learning-free.js';
+import { detectorScores } from '../../lineage/detector/predict.js';
 import { readProbe, DEFAULT_PROBE_ROWS } from '../../lineage/probe.js';
 import { UsageError } from '../errors.js';
 import { formatTable, printJson } from '../output.js';
@@ -19,6 +20,7 @@ interface DetectCliOptions {
   json?: boolean;
   progress: boolean;
   bnStats: string;
+  detector?: string;
 }
 
 function collect(value: string, previous: string[] = []): string[] {
@@ -65,16 +67,21 @@ export function registerDetect(program: Command): void {
     .option('--arch <name>', 'built-in architecture (mlp, convnet, resnet18, resnet34, resnet50, vit); inferred when absent')
     .option('--heads <n>', 'ViT attention heads when the file does not say')
     .option('--layer <name>', 'feature layer: a named layer (see `lineage inspect --layers`) or an ONNX value name', DEFAULT_LAYER)
-    .option('--method <names>', `method, comma list, or 'all': <mode>-<metric> with mode direct|taylor|linearized and metric l1|l2|lp|lse|linf|cka|cka-unbiased|dc, or weights-l2, weights-cos`, 'taylor-l1')
+    .option('--method <names>', `method, comma list, or 'all': <mode>-<metric> with mode direct|taylor|linearized and metric l1|l2|lp|lse|linf|cka|cka-unbiased|dc, or weights-l2, weights-cos, or detector (with --detector)`, 'taylor-l1')
     .option('--alpha <a>', 'step along the fine-tuning tangent for taylor and linearized scores', String(DEFAULT_ALPHA))
     .option('--bn-stats <whose>', "BatchNorm running statistics for the candidate's passes: parent (its own, as in the paper) or child", 'parent')
+    .option('--detector <file>', 'learned detector for --method detector (see `lineage detector train`)')
     .option('--json', 'print JSON: one object per method (an array when several methods)')
     .option('--no-progress', 'do not show a progress bar')
     .addHelpText('after', `\nMethods: ${allMethodNames().join(', ')}`)
     .action(async (options: DetectCliOptions) => {
-      let methods;
+      const names = options.method.split(',').map((m) => m.trim());
+      const useDetector = names.includes('detector');
+      if (useDetector && !options.detector) throw new UsageError('--method detector needs --detector FILE (trained with `lineage detector train`)');
+      const rest = names.filter((m) => m !== 'detector');
+      let methods: ReturnType<typeof parseMethodList> = [];
       try {
-        methods = parseMethodList(options.method);
+        if (rest.length > 0) methods = parseMethodList(rest.join(','));
       } catch (err) {
         throw new UsageError((err as Error).message);
       }
@@ -84,7 +91,7 @@ export function registerDetect(program: Command): void {
       const probe = options.probe ? await readProbe(options.probe, parseNumber('--probe-rows', options.probeRows)) : undefined;
       const bar = options.progress && process.stderr.isTTY ? new cliProgress.SingleBar({ format: 'candidates {bar} {value}/{total} | ETA {eta_formatted}', stream: process.stderr }, cliProgress.Presets.shades_classic) : undefined;
       bar?.start(options.parents.length, 0);
-      const results = await scoreMatrix(options.child, options.parents, {
+      const results = methods.length === 0 ? [] : await scoreMatrix(options.child, options.parents, {
         probe,
         methods,
         alpha: parseNumber('--alpha', options.alpha),
@@ -94,6 +101,10 @@ export function registerDetect(program: Command): void {
         bnStats: options.bnStats,
         onProgress: (done) => bar?.update(done),
       });
+      if (useDetector) {
+        const learned = await detectorScores(options.child, options.parents, { detector: options.detector as string, probe, arch: options.arch, heads: options.heads ? parseNumber('--heads', options.heads) : undefined });
+        results.splice(names.indexOf('detector'), 0, learned);
+      }
       bar?.stop();
       if (options.json) printJson(results.length === 1 ? results[0] : results);
       else printHuman(results);
