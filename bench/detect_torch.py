@@ -12,6 +12,7 @@ import time
 
 import numpy as np
 import torch
+import torchvision
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), '..', 'scripts'))
 from make_arch_fixtures import mnist_resnet18, resnet_taps  # noqa: E402
@@ -19,12 +20,17 @@ from synthetic_weights import synthetic_state_dict  # noqa: E402
 
 torch.set_num_threads(int(os.environ.get('THREADS', '2')))
 n = int(os.environ.get('PROBE', '1024'))
-model = mnist_resnet18().eval()
+config = os.environ.get('CONFIG', '1x28x28')
+channels, size = (1, 28) if config == '1x28x28' else (3, 64)
+model = (mnist_resnet18() if channels == 1 else torchvision.models.resnet18(num_classes=10)).eval()
 template = model.state_dict()
 parent = {k: torch.from_numpy(v) for k, v in synthetic_state_dict(template, 1).items()}
 child = {k: torch.from_numpy(v) for k, v in synthetic_state_dict(template, 2).items()}
-x = torch.randn(n, 1, 28, 28, generator=torch.Generator().manual_seed(0))
+x = torch.randn(n, channels, size, size, generator=torch.Generator().manual_seed(0))
 alpha = 0.01
+# Memory held before scoring (torch, the model, both weight sets, the probe): the scoring's own
+# working memory is the peak above it.
+baseline = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
 
 def run():
     model.load_state_dict(child)
@@ -48,5 +54,5 @@ for _ in range(repeats):
     score = run()
 seconds = (time.perf_counter() - t0) / repeats
 peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
-print(json.dumps({'engine': f'pytorch {torch.__version__} reverse-mode', 'threads': torch.get_num_threads(), 'secondsPerPair': seconds,
-                  'peakRssBytes': peak, 'score': score}))
+print(json.dumps({'config': config, 'probeRows': n, 'engine': f'pytorch {torch.__version__} reverse-mode', 'threads': torch.get_num_threads(), 'secondsPerPair': seconds,
+                  'peakRssBytes': peak, 'baselineRssBytes': baseline, 'workingBytes': peak - baseline, 'score': score}))

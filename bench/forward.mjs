@@ -2,7 +2,7 @@
 // vs PyTorch CPU, same machine, one command. Writes bench/results/forward.{md,json}.
 import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
-import { cpus, totalmem } from 'node:os';
+import { cpus, totalmem, loadavg } from 'node:os';
 import { syntheticStateDict, buildGraph, resolveLayer, CompiledGraph, makeTensor } from '../dist/index.js';
 import { initTfjs } from '../dist/runtime/tfjs/backend.js';
 import { TfjsGraph } from '../dist/runtime/tfjs/interpreter.js';
@@ -53,7 +53,7 @@ for (const c of configs) {
     rows.push({ config: c.config, batch: n, engine, seconds: s, imagesPerSecond: n / s, gflops: flops / s / 1e9 });
   }
 }
-const machine = `${cpus().length} x ${cpus()[0].model}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}`;
+const machine = `${cpus().length} x ${cpus()[0].model}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}; load average at the end ${loadavg()[0].toFixed(1)} (other jobs shared the cores: read ratios, not absolute times)`;
 const lines = [
   '# bench:forward — ResNet-18 forward pass (logits), float32, CPU',
   '',

@@ -4,7 +4,7 @@
 // Writes bench/results/train.{md,json}.
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { cpus, totalmem } from 'node:os';
+import { cpus, totalmem, loadavg } from 'node:os';
 import { initTfjs } from '../dist/runtime/tfjs/backend.js';
 import { mlpSpec } from '../dist/archs/mlp.js';
 import { initWeights } from '../dist/train/init.js';
@@ -48,7 +48,7 @@ for (const m of models) {
     rows.push({ model: m.model, label: m.label, engine: `${torch.engine}, ${t.threads} thread${t.threads > 1 ? 's' : ''}`, stepsPerSecond: t.stepsPerSecond });
   }
 }
-const machine = `${cpus().length} x ${cpus()[0].model}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}`;
+const machine = `${cpus().length} x ${cpus()[0].model}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}; load average at the end ${loadavg()[0].toFixed(1)} (other jobs shared the cores: read ratios, not absolute times)`;
 const lines = [
   '# bench:train — training steps per second (batch 64, 1x28x28, float32, CPU)',
   '',

@@ -18,7 +18,7 @@ import { checkCompatible, comparedParameters, hasNonFinite } from './compat.js';
 import { type Method, parseMethodList } from './methods.js';
 import { getMetric } from './similarity/index.js';
 import { directScore, linearizedScore, taylorScore } from './similarity/scores.js';
-import type { MetricParams } from './similarity/types.js';
+import type { MetricParams, SimilarityMetric } from './similarity/types.js';
 import { weightsCosine, weightsL2 } from './weight-baselines.js';
 
 export interface DetectOptions extends ArchOptions {
@@ -30,10 +30,15 @@ export interface DetectOptions extends ArchOptions {
   methods?: (string | Method)[];
   /** Step along the tangent for taylor/linearized scores. */
   alpha?: number;
+  /**
+   * Extra steps: each taylor/linearized method also yields a result named `<method>@<alpha>` per
+   * value here, from the same tangent pass (alpha tuning costs no extra model pass).
+   */
+  alphas?: number[];
   metricParams?: MetricParams;
   /** Whose BatchNorm running statistics the candidate's passes use (default: its own, as in the paper). */
   bnStats?: 'parent' | 'child';
-  /** Probe rows per model pass (default 256): bounds activation memory, whatever the probe size. */
+  /** Probe rows per model pass (default 64): bounds activation memory, whatever the probe size. */
   batchRows?: number;
   /** Called after each candidate is scored against every child. */
   onProgress?: (done: number, total: number) => void;
@@ -60,7 +65,12 @@ export interface MethodResult {
 
 export const DEFAULT_ALPHA = 0.01;
 export const DEFAULT_LAYER = 'penultimate';
-export const DEFAULT_BATCH_ROWS = 256;
+/**
+ * Probe rows per pass. Measured (bench/results/detect.md, ResNet-18 taylor-l1): 64 rows keep the
+ * working memory at 486 MiB against 715 MiB for 256 rows on 1x28x28 inputs (632 vs 1835 MiB on
+ * 3x64x64) for at most a third more time.
+ */
+export const DEFAULT_BATCH_ROWS = 64;
 
 interface ChildState {
   model: LineageModel;
@@ -90,6 +100,12 @@ function delta(child: ReadonlyMap<string, Tensor>, parent: ReadonlyMap<string, T
 export async function scoreMatrix(children: ModelRef[], parents: ModelRef[], options: DetectOptions = {}): Promise<MethodResult[]> {
   const methods = (options.methods ?? ['taylor-l1']).flatMap((m) => (typeof m === 'string' ? parseMethodList(m) : [m]));
   const alpha = options.alpha ?? DEFAULT_ALPHA;
+  const extraAlphas = options.alphas ?? [];
+  for (const a of [alpha, ...extraAlphas]) if (!Number.isFinite(a)) throw new RangeError(`alpha must be a finite number, got ${a}`);
+  const outputs = methods.flatMap((m) => [
+    { name: m.name, method: m, alpha },
+    ...(m.kind === 'feature' && m.mode !== 'direct' ? extraAlphas.map((a) => ({ name: `${m.name}@${a}`, method: m, alpha: a })) : []),
+  ]);
   const layer = options.layer ?? DEFAULT_LAYER;
   const batchRows = options.batchRows ?? DEFAULT_BATCH_ROWS;
   const bnStats = options.bnStats ?? 'parent';
@@ -102,7 +118,7 @@ export async function scoreMatrix(children: ModelRef[], parents: ModelRef[], opt
   for (const ref of children) {
     const model = await resolveModel(ref);
     const built = await buildModelGraph(model, options);
-    states.push({ model, graph: built.graph, headParams: built.headParams, scores: new Map(methods.map((m) => [m.name, []])), incompatible: [] });
+    states.push({ model, graph: built.graph, headParams: built.headParams, scores: new Map(outputs.map((o) => [o.name, []])), incompatible: [] });
   }
 
   // Sessions embed their weights as constants: ONNX Runtime then prepacks convolutions, which is
@@ -183,28 +199,47 @@ export async function scoreMatrix(children: ModelRef[], parents: ModelRef[], opt
       }
       const { n, d } = featureMatrix({ dtype: 'float32', shape: [options.probe!.shape[0]], data: fp });
       const fc = state.features as Float32Array;
-      for (const m of methods) {
+      // Within one pair, raw s and its directional derivative do not depend on alpha: computed once,
+      // they serve the direct score and the Taylor score at every alpha.
+      const pairMetrics = new Map<string, SimilarityMetric>();
+      for (const { name, method: m, alpha: step } of outputs) {
         if (m.kind !== 'feature') continue;
-        const metric = getMetric(m.metric);
+        let metric = pairMetrics.get(m.metric);
+        if (!metric) pairMetrics.set(m.metric, (metric = memoizedMetric(getMetric(m.metric))));
+        // The linearised score evaluates raw at moved features: it must not see the memoized value.
+        if (m.mode === 'linearized') metric = getMetric(m.metric);
         let score: number;
         if (m.mode === 'direct') score = directScore(metric, fp, fc, n, d, options.metricParams);
-        else if (m.mode === 'taylor') score = taylorScore(metric, fp, fc, tangent as Float32Array, alpha, n, d, options.metricParams).score;
-        else score = linearizedScore(metric, fp, fc, tangent as Float32Array, alpha, n, d, options.metricParams).score;
-        record(m.name, score);
+        else if (m.mode === 'taylor') score = taylorScore(metric, fp, fc, tangent as Float32Array, step, n, d, options.metricParams).score;
+        else score = linearizedScore(metric, fp, fc, tangent as Float32Array, step, n, d, options.metricParams).score;
+        record(name, score);
       }
     }
     done++;
     options.onProgress?.(done, parents.length);
   }
-  return methods.map((m) => ({
-    method: m.name,
-    alpha,
+  return outputs.map((o) => ({
+    method: o.name,
+    alpha: o.alpha,
     layer,
     children: states.map((s) => {
-      const scores = [...s.scores.get(m.name)!].sort((a, b) => rankValue(b.score) - rankValue(a.score));
+      const scores = [...s.scores.get(o.name)!].sort((a, b) => rankValue(b.score) - rankValue(a.score));
       return { child: s.model.id, parent: scores.length > 0 && Number.isFinite(scores[0].score) ? scores[0].parent : null, scores, incompatible: s.incompatible };
     }),
   }));
+}
+
+/** The metric with `raw` and `directional` evaluated once: valid for one (parent, child, tangent) triple only. */
+function memoizedMetric(base: SimilarityMetric): SimilarityMetric {
+  let raw: number | undefined;
+  let directional: number | undefined;
+  return {
+    ...base,
+    name: base.name,
+    raw: (...args) => (raw ??= base.raw(...args)),
+    directional: (...args) => (directional ??= base.directional(...args)),
+    finalize: (...args) => base.finalize(...args),
+  };
 }
 
 /** NaN scores rank last. */

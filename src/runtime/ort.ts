@@ -68,6 +68,9 @@ function sessionOptions(options: OrtOptions): ort.InferenceSession.SessionOption
     intraOpNumThreads: options.threads ?? 0,
     interOpNumThreads: 1,
     executionMode: 'sequential',
+    // Without the arena, memory freed between passes goes back to the system: measured 632 vs 722 MiB
+    // working memory for a ResNet-18 JVP pair on 3x64x64 inputs, at the same speed.
+    enableCpuMemArena: false,
   };
 }
 
