@@ -18,3 +18,13 @@ export class FormatError extends Error {
 export function check(condition: unknown, file: string, problem: string | (() => string)): asserts condition {
   if (!condition) throw new FormatError(file, typeof problem === 'string' ? problem : problem());
 }
+
+/** Reads a whole input file; a missing or unreadable file is a FormatError naming it. */
+export async function readInputFile(path: string): Promise<Uint8Array> {
+  const { readFile } = await import('node:fs/promises');
+  try {
+    return await readFile(path);
+  } catch (err) {
+    throw new FormatError(path, `cannot read file (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
+  }
+}

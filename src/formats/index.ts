@@ -6,7 +6,7 @@ import { promises as fs } from 'node:fs';
 import { basename, extname, join } from 'node:path';
 import type { Weights } from '../tensor.js';
 import { tensorByteLength } from '../tensor.js';
-import { FormatError } from './errors.js';
+import { FormatError, readInputFile } from './errors.js';
 import { isNpy, parseNpy } from './npy.js';
 import { SafetensorsFile, readShardedSafetensorsHeader, readShardedSafetensors, readSafetensorsFile } from './safetensors.js';
 import { readTorchCheckpoint } from './torch.js';
@@ -79,14 +79,6 @@ export async function detectFormat(path: string): Promise<{ path: string; format
   throw new FormatError(path, 'unrecognised model file: expected .safetensors, a PyTorch zip checkpoint (.pt/.pth/.bin), .onnx or .npy');
 }
 
-async function readAll(path: string): Promise<Uint8Array> {
-  try {
-    return await fs.readFile(path);
-  } catch (err) {
-    throw new FormatError(path, `cannot read file (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
-  }
-}
-
 /** Reads a weight file whole: tensors in file order, plus the file's metadata. */
 export async function readWeightFile(path: string): Promise<WeightFile> {
   const detected = await detectFormat(path);
@@ -97,13 +89,13 @@ export async function readWeightFile(path: string): Promise<WeightFile> {
     case 'safetensors-sharded':
       return readShardedSafetensors(file);
     case 'pytorch':
-      return readTorchCheckpoint(await readAll(file), file);
+      return readTorchCheckpoint(await readInputFile(file), file);
     case 'onnx': {
-      const model = parseOnnxModel(await readAll(file), file);
+      const model = parseOnnxModel(await readInputFile(file), file);
       return { file, format: 'onnx', metadata: onnxFileMetadata(model), weights: onnxWeights(model) };
     }
     case 'npy': {
-      const tensor = parseNpy(await readAll(file), file);
+      const tensor = parseNpy(await readInputFile(file), file);
       const name = basename(file, extname(file));
       return { file, format: 'npy', metadata: {}, weights: new Map([[name, tensor]]) };
     }

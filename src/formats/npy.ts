@@ -2,10 +2,9 @@
  * NumPy .npy files (format versions 1.0, 2.0 and 3.0): a magic string, a Python-literal header
  * describing dtype, order and shape, then the raw little-endian array in C order.
  */
-import { promises as fs } from 'node:fs';
 import { type DType, type Tensor, dtypeSize, tensorBytes, tensorFromBytes, shapeSize } from '../tensor.js';
 import { writeFileAtomic } from '../fsutil.js';
-import { FormatError, check } from './errors.js';
+import { FormatError, check, readInputFile } from './errors.js';
 
 const MAGIC = [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59]; // \x93NUMPY
 
@@ -105,12 +104,7 @@ export function serializeNpy(t: Tensor): Uint8Array {
 }
 
 export async function readNpy(path: string): Promise<Tensor> {
-  let bytes: Uint8Array;
-  try {
-    bytes = await fs.readFile(path);
-  } catch (err) {
-    throw new FormatError(path, `cannot read file (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
-  }
+  const bytes = await readInputFile(path);
   return parseNpy(bytes, path);
 }
 

@@ -4,9 +4,8 @@
  * A top-level state dict is accepted, or a training checkpoint that nests it under 'state_dict',
  * 'model_state_dict', 'model' or 'module' (other entries, such as optimizer state, are ignored).
  */
-import { promises as fs } from 'node:fs';
 import type { Weights } from '../tensor.js';
-import { FormatError } from './errors.js';
+import { FormatError, readInputFile } from './errors.js';
 import { unpickle, pickleTypeName } from './pickle.js';
 import type { WeightFile } from './types.js';
 import { isZip, openTorchArchive } from './torch/archive.js';
@@ -84,11 +83,6 @@ export function readTorchCheckpoint(bytes: Uint8Array, file: string): WeightFile
 
 /** Reads a `torch.save` zip checkpoint from disk. */
 export async function readTorchFile(path: string): Promise<WeightFile> {
-  let bytes: Uint8Array;
-  try {
-    bytes = await fs.readFile(path);
-  } catch (err) {
-    throw new FormatError(path, `cannot read file (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
-  }
+  const bytes = await readInputFile(path);
   return readTorchCheckpoint(bytes, path);
 }

@@ -15,10 +15,9 @@
  * treated the same way, but only those PyTorch-looking names are exposed (plain Constants are
  * graph constants, not weights).
  */
-import { promises as fs } from 'node:fs';
 import type { Tensor, Weights } from '../../tensor.js';
 import { writeFileAtomic } from '../../fsutil.js';
-import { FormatError } from '../errors.js';
+import { readInputFile } from '../errors.js';
 import type { WeightFile } from '../types.js';
 import { type OnnxModel, type OnnxNode, defaultOpset } from './model.js';
 import { parseOnnxModel } from './reader.js';
@@ -94,12 +93,7 @@ export function onnxFileMetadata(model: OnnxModel): Record<string, string> {
 }
 
 export async function readOnnxModel(path: string): Promise<OnnxModel> {
-  let bytes: Uint8Array;
-  try {
-    bytes = await fs.readFile(path);
-  } catch (err) {
-    throw new FormatError(path, `cannot read file (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
-  }
+  const bytes = await readInputFile(path);
   return parseOnnxModel(bytes, path);
 }
 
