@@ -34,7 +34,6 @@ const lines = [
   `| ours, first pair (includes loading ONNX Runtime's kernels) | 1024 | ${ours.secondsFirstPair.toFixed(2)} | ${mib(ours.peakRssBytes)} | ${mib(ours.workingBytes)} |`,
   `| ours, second pair | 1024 | ${oursWarm.secondsPerPairAfterFirst.toFixed(2)} | ${mib(oursWarm.peakRssBytes)} | ${mib(oursWarm.workingBytes)} |`,
   torch.error ? `| PyTorch | 1024 | ${torch.error} | | |` : `| ${torch.engine}, ${torch.threads} threads | 1024 | ${torch.secondsPerPair.toFixed(2)} | ${mib(torch.peakRssBytes)} | ${mib(torch.workingBytes)} |`,
-  '',
   `| ours, 3x64x64 (torchvision stem), second pair | 512 | ${big.secondsPerPairAfterFirst.toFixed(2)} | ${mib(big.peakRssBytes)} | ${mib(big.workingBytes)} |`,
   torchBig.error ? `| PyTorch 3x64x64 | 512 | ${torchBig.error} | | |` : `| ${torchBig.engine}, 3x64x64 | 512 | ${torchBig.secondsPerPair.toFixed(2)} | ${mib(torchBig.peakRssBytes)} | ${mib(torchBig.workingBytes)} |`,
   '',
