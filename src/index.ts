@@ -28,3 +28,4 @@ export { renderReport, writeReport, reportFromTree } from './report/index.js';
 export { layerOrigins, stitchWeights } from './lineage/layers.js';
 export { buildZoo } from './train/zoo-build.js';
 export * from './lineage/detector/index.js';
+export * from './eval/index.js';

@@ -11,6 +11,7 @@ import { registerTree } from './commands/tree.js';
 import { registerAncestors } from './commands/ancestors.js';
 import { registerDemo } from './commands/demo.js';
 import { registerDetector } from './commands/detector.js';
+import { registerBench } from './commands/bench.js';
 
 function packageVersion(): string {
   const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -33,6 +34,7 @@ export function buildProgram(): Command {
   registerTree(program);
   registerAncestors(program);
   registerDetector(program);
+  registerBench(program);
   registerDemo(program);
   return program;
 }

@@ -1,0 +1,156 @@
+// npm run bench:paper: the paper's tables on small builds of the shipped zoos.
+//
+// Stages (each timed): build or reuse the zoos under bench/tmp/zoos/ (a rerun skips built models),
+// train the learned detector on paper-fc (bench/results/detector-paper-fc.safetensors), run
+// benchmarkZoo on each zoo (alpha chosen on 30% validation children, reported on the rest), and
+// write bench/results/paper.md + paper.json with the machine, the command and the paper's anchors.
+//
+// Scale (chosen so the whole run fits in about 15-25 minutes on 2 cores; see the wall times in paper.md):
+//   paper-fc     --scale 0.1: 5 MLP roots (0.5 epoch), 50 children (50 steps)
+//   generations  --scale 0.34: 3 convnet roots, one child per parent per generation (3+3+3+3 models),
+//                children 102 steps; roots' 4 epochs overridden to 1, times the scale = 0.34 epoch
+//   settings     scale 1 for the child list (all 10 settings/tasks per root, 33 models: --scale would
+//                drop the later settings) with training shortened: roots 0.4 epoch, children 60 steps
+// BENCH_ZOOS=paper-fc,generations picks stages; BENCH_WORKERS (default 2) sets training processes.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpus, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { readZooSpec } from '../dist/train/zoo-file.js';
+import { buildZoo } from '../dist/train/zoo-build.js';
+import { trainDetector, saveDetector, splitKeys } from '../dist/lineage/detector/index.js';
+import { benchmarkZoo } from '../dist/eval/bench.js';
+import { benchTables, generationLabel, formatCell } from '../dist/eval/format.js';
+
+const root = new URL('..', import.meta.url).pathname;
+const zoosDir = join(root, 'bench/tmp/zoos');
+const resultsDir = join(root, 'bench/results');
+mkdirSync(zoosDir, { recursive: true });
+mkdirSync(resultsDir, { recursive: true });
+const workers = Number(process.env.BENCH_WORKERS ?? 2);
+// linearized-cka is left out: it evaluates CKA afresh at every alpha of the grid (the Taylor forms reuse one evaluation).
+const METHODS = 'direct-l1,direct-l2,direct-cka,taylor-l1,taylor-l2,taylor-cka,linearized-l1,weights-l2,weights-cos';
+const started = performance.now();
+const stages = [];
+const log = (s) => process.stderr.write(`${s}\n`);
+async function stage(name, fn) {
+  const t = performance.now();
+  log(`== ${name}`);
+  const value = await fn();
+  const seconds = (performance.now() - t) / 1000;
+  stages.push({ stage: name, seconds });
+  log(`== ${name}: ${seconds.toFixed(0)} s`);
+  return value;
+}
+
+/** Shortens training without dropping settings: epochs and steps multiplied, children kept. */
+function shortened(spec, { rootEpochs, childSteps }) {
+  const out = structuredClone(spec);
+  if (rootEpochs !== undefined) for (const r of out.roots) if (r.train.epochs !== undefined) r.train.epochs = rootEpochs;
+  if (childSteps !== undefined) for (const g of out.generations ?? []) if (g.train.steps !== undefined) g.train.steps = childSteps;
+  return out;
+}
+
+const ZOOS = [
+  { name: 'paper-fc', scale: 0.1, adjust: (s) => s, note: 'zoos/paper-fc.json --scale 0.1' },
+  { name: 'generations', scale: 0.34, adjust: (s) => shortened(s, { rootEpochs: 1 }), note: 'zoos/generations.json --scale 0.34, roots 0.34 epoch' },
+  { name: 'settings', scale: 1, adjust: (s) => shortened(s, { rootEpochs: 0.4, childSteps: 60 }), note: 'zoos/settings.json, roots 0.4 epoch, children 60 steps' },
+];
+const wanted = process.env.BENCH_ZOOS ? process.env.BENCH_ZOOS.split(',') : ZOOS.map((z) => z.name);
+const selected = ZOOS.filter((z) => wanted.includes(z.name));
+
+const results = {};
+for (const z of selected) {
+  try {
+    await runZoo(z);
+  } catch (err) {
+    // One zoo failing must not lose the others' tables: the error goes into paper.md.
+    log(`!! ${z.name} failed: ${err.stack ?? err}`);
+    results[z.name] = { note: z.note, error: String(err.message ?? err) };
+  }
+}
+
+async function runZoo(z) {
+  const dir = join(zoosDir, z.name);
+  await stage(`build ${z.name} (${z.note})`, async () => {
+    const spec = z.adjust(await readZooSpec(join(root, 'zoos', `${z.name}.json`)));
+    let last = -1;
+    const r = await buildZoo(spec, {
+      out: dir,
+      workers,
+      scale: z.scale,
+      onProgress: (p) => {
+        if (p.done !== last) log(`  ${z.name}: ${(last = p.done)}/${p.total} models`);
+      },
+    });
+    return r.built.length;
+  });
+  const progress = (p) => log(`  bench ${z.name}: ${p.done}/${p.total} ${p.step}`);
+  results[z.name] = { note: z.note, learningFree: await stage(`benchmark ${z.name}`, () => benchmarkZoo(dir, { methods: METHODS, alpha: 'auto', seed: 0, onProgress: progress })) };
+  if (z.name === 'paper-fc') {
+    const detectorFile = join(resultsDir, 'detector-paper-fc.safetensors');
+    const trained = await stage('train detector on paper-fc', async () => {
+      const r = await trainDetector({ zoos: [dir], seed: 0, onEpoch: (e, n) => e.epoch % 10 === 0 && log(`  detector epoch ${e.epoch}/${n} loss ${e.loss.toFixed(3)}`) });
+      await saveDetector(detectorFile, r.config, r.weights);
+      return r;
+    });
+    // The detector is scored on the children it did not train on (its own test split), beside the
+    // learning-free methods on the same children.
+    const childIds = results[z.name].learningFree.children.map((c) => c.id);
+    const zooName = results[z.name].learningFree.zoo.name;
+    const test = splitKeys(childIds.map((id) => `${zooName}/${id}`), 0).test.map((k) => k.slice(zooName.length + 1));
+    results[z.name].detector = await stage('benchmark detector on paper-fc test children', () =>
+      benchmarkZoo(dir, { methods: 'direct-l1,taylor-l1,weights-l2', alpha: 0.01, detector: detectorFile, children: test, seed: 0, onProgress: progress }),
+    );
+    results[z.name].detectorTraining = { counts: trained.counts, epochs: trained.history.length, lastEpoch: trained.history.at(-1), prepareSeconds: trained.prepareSeconds, trainSeconds: trained.trainSeconds };
+  }
+}
+
+const total = (performance.now() - started) / 1000;
+const machine = { cpus: cpus().length, cpuModel: cpus()[0]?.model ?? 'unknown', memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version };
+const command = `npm run bench:paper${process.env.BENCH_ZOOS ? ` (BENCH_ZOOS=${process.env.BENCH_ZOOS})` : ''}`;
+
+// The poster's ResNet-18 / ImageNet cross-generation numbers (PAPER.md), beside our G_i -> G_j cells.
+const POSTER = {
+  'G1 -> G2': [90.47, 75.59, 98.92, 77.38, 99.11],
+  'G1 -> G3': [89.07, 44.44, 97.02, 51.59, 98.81],
+  'G1 -> G4': [86.31, 38.09, 96.83, 51.19, 97.75],
+  'G2 -> G3': [91.27, 65.88, 98.41, 75.41, 99.61],
+  'G2 -> G4': [83.93, 67.86, 95.24, 72.03, 98.38],
+  'G3 -> G4': [94.05, 66.67, 97.02, 72.03, 98.41],
+};
+const md = [
+  '# bench:paper — the paper\'s tables on small zoos',
+  '',
+  `Machine: ${machine.cpus} x ${machine.cpuModel}, ${machine.memoryGiB} GiB, Node ${machine.node}. Command: \`${command}\`. Total ${total.toFixed(0)} s.`,
+  'Accuracies: top-1 % [bootstrap 95% interval over children, 1000 resamples]. alpha for taylor/linearized methods chosen',
+  'per method on 30% validation children (seeded split by id); rows report the remaining test children only.',
+  '',
+  '## Wall time per stage',
+  '',
+  '| stage | seconds |',
+  '|---|---:|',
+  ...stages.map((s) => `| ${s.stage} | ${s.seconds.toFixed(0)} |`),
+];
+for (const [name, r] of Object.entries(results)) {
+  if (r.error) {
+    md.push('', `## ${name} (${r.note})`, '', `FAILED: ${r.error}`);
+    continue;
+  }
+  md.push('', `## ${name} (${r.note})`, '', benchTables(r.learningFree, true));
+  if (r.detector) {
+    md.push(`### Learned detector vs learning-free on the detector's ${r.detector.zoo.children} held-out children (alpha 0.01)`, '', benchTables(r.detector, true));
+    md.push(`Paper anchor (released MLP setting, 100 test children): learned detector above learning-free; our detector: ${formatCell(r.detector.settings[0].methods.find((m) => m.method === 'detector'))}.`);
+  }
+  if (name === 'generations') {
+    md.push('', '### Beside the poster (ResNet-18 on ImageNet, %): l1 direct | CKA direct | l1 + approx | CKA + approx | detector', '');
+    md.push('| cell | ours direct-l1 | ours direct-cka | ours taylor-l1 | ours taylor-cka | poster l1 / CKA / l1+approx / CKA+approx / detector |', '|---|---:|---:|---:|---:|---|');
+    for (const c of r.learningFree.crossGeneration) {
+      const label = `${generationLabel(c.candidates)} -> ${generationLabel(c.children)}`;
+      const f = (m) => formatCell(c.methods.find((x) => x.method === m));
+      md.push(`| ${label} | ${f('direct-l1')} | ${f('direct-cka')} | ${f('taylor-l1')} | ${f('taylor-cka')} | ${(POSTER[label] ?? []).join(' / ') || '-'} |`);
+    }
+  }
+}
+writeFileSync(join(resultsDir, 'paper.md'), `${md.join('\n')}\n`);
+writeFileSync(join(resultsDir, 'paper.json'), `${JSON.stringify({ machine, command, totalSeconds: total, stages, poster: POSTER, results }, null, 2)}\n`);
+log(`wrote bench/results/paper.md and paper.json in ${total.toFixed(0)} s`);
