@@ -40,6 +40,8 @@ export interface BenchOptions {
   children?: readonly string[];
   /** Probe rows (default 1024). */
   probeRows?: number;
+  /** Whose BatchNorm statistics candidates run with (see DetectOptions.bnStats); default parent. */
+  bnStats?: 'parent' | 'child';
   onProgress?: (progress: BenchProgress) => void;
 }
 
@@ -214,6 +216,7 @@ export async function benchmarkZoo(zooDir: string, options: BenchOptions = {}): 
       methods,
       alpha: auto ? grid[0] : alphaOption,
       ...(auto ? { alphas: grid } : {}),
+      ...(options.bnStats ? { bnStats: options.bnStats } : {}),
     });
     timing.lf.seconds += (performance.now() - t) / 1000;
     timing.lf.pairs += pairs;

@@ -14,6 +14,7 @@ interface BenchCliOptions {
   resamples: string;
   out?: string;
   markdown?: boolean;
+  bnStats: string;
 }
 
 function parseAlpha(text: string): number | 'auto' {
@@ -29,6 +30,11 @@ function parseCount(text: string, name: string): number {
   return value;
 }
 
+function parseBnStats(value: string): 'parent' | 'child' {
+  if (value !== 'parent' && value !== 'child') throw new UsageError(`--bn-stats must be parent or child, got '${value}'`);
+  return value;
+}
+
 export function registerBench(program: Command): void {
   program
     .command('bench')
@@ -41,6 +47,7 @@ export function registerBench(program: Command): void {
     .option('--resamples <n>', 'bootstrap resamples', '1000')
     .option('--out <results.json>', 'write the full result as JSON')
     .option('--markdown', 'print markdown tables')
+    .option('--bn-stats <whose>', "BatchNorm statistics for the candidates' passes: parent (as in the paper) or child", 'parent')
     .action(async (options: BenchCliOptions) => {
       const result = await benchmarkZoo(options.zoo, {
         methods: options.methods,
@@ -48,6 +55,7 @@ export function registerBench(program: Command): void {
         alpha: parseAlpha(options.alpha),
         seed: parseCount(options.seed, '--seed'),
         resamples: Math.max(1, parseCount(options.resamples, '--resamples')),
+        bnStats: parseBnStats(options.bnStats),
         onProgress: (p) => process.stderr.write(`bench: ${p.done}/${p.total} ${p.step}\n`),
       });
       if (options.out) await writeFileAtomic(options.out, `${JSON.stringify(result, null, 2)}\n`);
