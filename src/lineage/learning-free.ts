@@ -75,17 +75,14 @@ export const DEFAULT_BATCH_ROWS = 64;
 interface ChildState {
   model: LineageModel;
   graph: Graph;
-  headParams: string[];
+  /** Tensors that must match a candidate's (everything but the head). */
+  checked: string[];
+  /** Parameters the weight baselines compare (no head, no buffers). */
+  compared: string[];
   features?: Float32Array;
   /** method name -> candidate scores */
   scores: Map<string, CandidateScore[]>;
   incompatible: { parent: string; reason: string }[];
-}
-
-function featureMatrix(t: Tensor): { data: Float32Array; n: number; d: number } {
-  const n = t.shape[0] ?? 1;
-  const data = t.data as Float32Array;
-  return { data, n, d: n === 0 ? 0 : data.length / n };
 }
 
 function delta(child: ReadonlyMap<string, Tensor>, parent: ReadonlyMap<string, Tensor>, name: string): Tensor<'float32'> {
@@ -94,6 +91,16 @@ function delta(child: ReadonlyMap<string, Tensor>, parent: ReadonlyMap<string, T
   const out = new Float32Array(c.length);
   for (let i = 0; i < c.length; i++) out[i] = c[i] - p[i];
   return { dtype: 'float32', shape: [...child.get(name)!.shape], data: out };
+}
+
+/** One chunked pass over the probe in a session built for it (weights bound as constants), then released. */
+async function passOnce(graph: Graph, outputs: string[], probe: Tensor<'float32'>, rows: number, bind?: ReadonlyMap<string, Tensor>): Promise<Record<string, Float32Array>> {
+  const session = await CompiledGraph.create(graph, outputs, bind ? { bind } : {});
+  try {
+    return await session.runChunked(graph.inputs[0].name, probe, rows);
+  } finally {
+    await session.release();
+  }
 }
 
 /** Scores every candidate against every child with every method. */
@@ -113,12 +120,21 @@ export async function scoreMatrix(children: ModelRef[], parents: ModelRef[], opt
   const needFeatures = methods.some((m) => m.kind === 'feature');
   const needTangent = methods.some((m) => m.kind === 'feature' && m.mode !== 'direct');
   if (needFeatures && !options.probe) throw new RangeError('feature methods need a probe batch (--probe X.npy)');
+  const probe = options.probe as Tensor<'float32'>;
 
   const states: ChildState[] = [];
   for (const ref of children) {
     const model = await resolveModel(ref);
     const built = await buildModelGraph(model, options);
-    states.push({ model, graph: built.graph, headParams: built.headParams, scores: new Map(outputs.map((o) => [o.name, []])), incompatible: [] });
+    const head = new Set(built.headParams);
+    states.push({
+      model,
+      graph: built.graph,
+      checked: [...model.weights.keys()].filter((k) => !head.has(k)),
+      compared: comparedParameters(model.weights, built.headParams),
+      scores: new Map(outputs.map((o) => [o.name, []])),
+      incompatible: [],
+    });
   }
 
   // Sessions embed their weights as constants: ONNX Runtime then prepacks convolutions, which is
@@ -132,50 +148,33 @@ export async function scoreMatrix(children: ModelRef[], parents: ModelRef[], opt
     const params = fed.filter((k) => !isBufferName(k) && state.model.weights.get(k)!.dtype === 'float32');
     const entry: { featureValue?: string; jvp?: JvpGraph; fed: string[] } = { featureValue, fed };
     if (featureValue) {
-      const forward = await CompiledGraph.create(state.graph, [featureValue]);
-      try {
-        state.features = (await forward.runChunked(state.graph.inputs[0].name, options.probe as Tensor<'float32'>, batchRows))[featureValue];
-      } finally {
-        await forward.release();
-      }
+      state.features = (await passOnce(state.graph, [featureValue], probe, batchRows))[featureValue];
       if (needTangent) entry.jvp = jvpGraph(state.graph, featureValue, params);
     }
     prepared.set(state, entry);
   }
 
-  const parentFeatures = async (state: ChildState, featureValue: string, weights: Map<string, Tensor>): Promise<Float32Array> => {
-    const session = await CompiledGraph.create(state.graph, [featureValue], { bind: weights });
-    try {
-      return (await session.runChunked(state.graph.inputs[0].name, options.probe as Tensor<'float32'>, batchRows))[featureValue];
-    } finally {
-      await session.release();
-    }
-  };
-
   let done = 0;
   for (const ref of parents) {
     const parent = await resolveModel(ref);
     for (const state of states) {
-      const checked = [...state.model.weights.keys()].filter((k) => !state.headParams.includes(k));
-      const compat = checkCompatible(state.model.weights, parent.weights, checked);
+      const compat = checkCompatible(state.model.weights, parent.weights, state.checked);
       if (!compat.ok) {
         state.incompatible.push({ parent: parent.id, reason: compat.reason });
         continue;
       }
-      const bad = hasNonFinite(parent.weights, checked);
+      const bad = hasNonFinite(parent.weights, state.checked);
       if (bad) {
         state.incompatible.push({ parent: parent.id, reason: `candidate has NaN or infinite values in tensor ${bad}` });
         continue;
       }
-      const compared = comparedParameters(state.model.weights, state.headParams);
       const record = (method: string, score: number) => state.scores.get(method)!.push({ parent: parent.id, score });
       for (const m of methods) {
         if (m.kind === 'weights') {
-          record(m.name, m.name === 'weights-l2' ? weightsL2(state.model.weights, parent.weights, compared) : weightsCosine(state.model.weights, parent.weights, compared));
+          record(m.name, m.name === 'weights-l2' ? weightsL2(state.model.weights, parent.weights, state.compared) : weightsCosine(state.model.weights, parent.weights, state.compared));
         }
       }
       if (!needFeatures) continue;
-      const inputName = state.graph.inputs[0].name;
       const c = prepared.get(state)!;
       // BatchNorm statistics are buffers, outside Delta: with bnStats 'child' the candidate runs with
       // the child's statistics, so a changed normalisation is not mistaken for a changed network.
@@ -186,18 +185,15 @@ export async function scoreMatrix(children: ModelRef[], parents: ModelRef[], opt
       if (c.jvp) {
         const bound = new Map(parentWeights);
         for (const [param, input] of c.jvp.tangentInputs) bound.set(input, delta(state.model.weights, parent.weights, param));
-        const session = await CompiledGraph.create(c.jvp.graph, [c.jvp.output, c.jvp.tangent], { bind: bound });
-        try {
-          const out = await session.runChunked(inputName, options.probe as Tensor<'float32'>, batchRows);
-          fp = out[c.jvp.output];
-          tangent = out[c.jvp.tangent];
-        } finally {
-          await session.release();
-        }
+        const out = await passOnce(c.jvp.graph, [c.jvp.output, c.jvp.tangent], probe, batchRows, bound);
+        fp = out[c.jvp.output];
+        tangent = out[c.jvp.tangent];
       } else {
-        fp = await parentFeatures(state, c.featureValue as string, parentWeights);
+        const featureValue = c.featureValue as string;
+        fp = (await passOnce(state.graph, [featureValue], probe, batchRows, parentWeights))[featureValue];
       }
-      const { n, d } = featureMatrix({ dtype: 'float32', shape: [options.probe!.shape[0]], data: fp });
+      const n = probe.shape[0];
+      const d = n === 0 ? 0 : fp.length / n;
       const fc = state.features as Float32Array;
       // Within one pair, raw s and its directional derivative do not depend on alpha: computed once,
       // they serve the direct score and the Taylor score at every alpha.
@@ -235,10 +231,8 @@ function memoizedMetric(base: SimilarityMetric): SimilarityMetric {
   let directional: number | undefined;
   return {
     ...base,
-    name: base.name,
     raw: (...args) => (raw ??= base.raw(...args)),
     directional: (...args) => (directional ??= base.directional(...args)),
-    finalize: (...args) => base.finalize(...args),
   };
 }
 
