@@ -8,7 +8,7 @@ import { readWeightFile } from '../formats/index.js';
 import type { Graph } from '../graph/ir.js';
 import { buildGraph } from '../archs/registry.js';
 import { graphFromOnnxFile } from '../graph/from-onnx.js';
-import { splitDenseHeads } from '../train/heads.js';
+import { splitDenseHeads } from '../archs/dense-heads.js';
 
 export interface LineageModel {
   id: string;

@@ -23,21 +23,9 @@ import { TfjsGraph, interpretGraph } from '../runtime/tfjs/interpreter.js';
 import { type Tensor, type Weights, makeTensor } from '../tensor.js';
 import * as tf from '@tensorflow/tfjs-core';
 
-export const SEG_HEAD = 'seg_head';
-export const DET_HEAD = 'det_head';
-const DENSE_PREFIXES = [`${SEG_HEAD}.`, `${DET_HEAD}.`];
+import { DET_HEAD, SEG_HEAD, isDenseHeadKey, splitDenseHeads } from '../archs/dense-heads.js';
 
-export function isDenseHeadKey(name: string): boolean {
-  return DENSE_PREFIXES.some((p) => name.startsWith(p));
-}
-
-/** The state dict without dense-head tensors (what buildGraph understands) and those tensors. */
-export function splitDenseHeads(weights: Weights): { core: Weights; dense: Weights } {
-  const core: Weights = new Map();
-  const dense: Weights = new Map();
-  for (const [k, t] of weights) (isDenseHeadKey(k) ? dense : core).set(k, t);
-  return { core, dense };
-}
+export { DET_HEAD, SEG_HEAD, isDenseHeadKey, splitDenseHeads };
 
 export interface HeadedModel {
   /** The backbone as the architecture registry builds it (classification head included). */
