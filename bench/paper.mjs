@@ -42,6 +42,13 @@ async function stage(name, fn) {
   return value;
 }
 
+/** The same generations with `n` children per parent (tasks and training unchanged). */
+function childrenPerParent(spec, n) {
+  const out = structuredClone(spec);
+  for (const g of out.generations ?? []) g.children = n;
+  return out;
+}
+
 /** Shortens training without dropping settings: epochs and steps multiplied, children kept. */
 function shortened(spec, { rootEpochs, childSteps }) {
   const out = structuredClone(spec);
@@ -52,7 +59,8 @@ function shortened(spec, { rootEpochs, childSteps }) {
 
 const ZOOS = [
   { name: 'paper-fc', scale: 0.1, adjust: (s) => s, note: 'zoos/paper-fc.json --scale 0.1' },
-  { name: 'generations', scale: 0.34, adjust: (s) => shortened(s, { rootEpochs: 1 }), note: 'zoos/generations.json --scale 0.34, roots 0.34 epoch' },
+  { name: 'generations', dir: 'generations-2', scale: 1, adjust: (s) => childrenPerParent(s, 2), note: 'zoos/generations.json with 2 children per parent (3+6+12+24 models), full training' },
+  { name: 'generations-fc', scale: 1, adjust: (s) => s, note: 'zoos/generations-fc.json, full (MLP 784-1024-256-128-10, 120 models)' },
   { name: 'settings', scale: 1, adjust: (s) => shortened(s, { rootEpochs: 0.4, childSteps: 60 }), note: 'zoos/settings.json, roots 0.4 epoch, children 60 steps' },
 ];
 const wanted = process.env.BENCH_ZOOS ? process.env.BENCH_ZOOS.split(',') : ZOOS.map((z) => z.name);
@@ -70,7 +78,7 @@ for (const z of selected) {
 }
 
 async function runZoo(z) {
-  const dir = join(zoosDir, z.name);
+  const dir = join(zoosDir, z.dir ?? z.name);
   await stage(`build ${z.name} (${z.note})`, async () => {
     const spec = z.adjust(await readZooSpec(join(root, 'zoos', `${z.name}.json`)));
     let last = -1;
@@ -84,6 +92,8 @@ async function runZoo(z) {
     });
     return r.built.length;
   });
+  // BENCH_BUILD_ONLY=1 trains the zoos (resumable) and stops before any benchmark.
+  if (process.env.BENCH_BUILD_ONLY) return;
   const progress = (p) => log(`  bench ${z.name}: ${p.done}/${p.total} ${p.step}`);
   results[z.name] = { note: z.note, learningFree: await stage(`benchmark ${z.name}`, () => benchmarkZoo(dir, { methods: METHODS, alpha: 'auto', seed: 0, onProgress: progress })) };
   if (z.name === 'paper-fc') {
@@ -105,6 +115,7 @@ async function runZoo(z) {
   }
 }
 
+if (process.env.BENCH_BUILD_ONLY) process.exit(0);
 const total = (performance.now() - started) / 1000;
 const machine = { cpus: cpus().length, cpuModel: cpus()[0]?.model ?? 'unknown', memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version };
 const command = `npm run bench:paper${process.env.BENCH_ZOOS ? ` (BENCH_ZOOS=${process.env.BENCH_ZOOS})` : ''}`;

@@ -6,7 +6,7 @@
  */
 import { resolveModel, type ModelRef } from '../lineage/model.js';
 import { scoreMatrix, DEFAULT_ALPHA, type MethodResult } from '../lineage/learning-free.js';
-import { parseMethodList } from '../lineage/methods.js';
+import { parseMethodList, usesAlpha } from '../lineage/methods.js';
 import { readProbe } from '../lineage/probe.js';
 import { detectorScores, loadDetector, type LoadedDetector } from '../lineage/detector/index.js';
 import { deriveSeed } from '../data/random.js';
@@ -122,10 +122,6 @@ interface Job {
 
 /** predictions[from][childId][methodName] */
 type Predictions = Map<number, Map<string, Map<string, string | null>>>;
-
-function tangentMethod(name: string): boolean {
-  return name.startsWith('taylor-') || name.startsWith('linearized-');
-}
 
 function plan(zoo: BenchZoo, evaluated: readonly BenchModel[]): Job[] {
   const byGeneration = new Map<number, BenchModel[]>();
@@ -244,13 +240,13 @@ export async function benchmarkZoo(zooDir: string, options: BenchOptions = {}): 
   if (auto && split) {
     const validation = new Set(split.validation);
     const validationChildren = evaluated.filter((m) => validation.has(m.id));
-    const choices = methods.filter(tangentMethod).map((method) => chooseAlpha(method, grid, (alpha) => validationChildren.map((m) => hit(m, m.generation - 1, `${method}@${alpha}`))));
+    const choices = methods.filter(usesAlpha).map((method) => chooseAlpha(method, grid, (alpha) => validationChildren.map((m) => hit(m, m.generation - 1, `${method}@${alpha}`))));
     for (const c of choices) chosen.set(c.method, c.alpha);
     alphaReport = { mode: 'auto', grid, validationFraction: options.validationFraction ?? DEFAULT_VALIDATION_FRACTION, validation: split.validation, test: split.test, choices };
   }
   const allMethods = detector && timing.det.pairs > 0 ? [...methods, DETECTOR_METHOD] : methods;
   const source = (method: string) => (chosen.has(method) ? `${method}@${chosen.get(method)}` : method);
-  const alphaOf = (method: string) => (tangentMethod(method) ? (chosen.get(method) ?? (alphaOption as number)) : undefined);
+  const alphaOf = (method: string) => (usesAlpha(method) ? (chosen.get(method) ?? (alphaOption as number)) : undefined);
 
   const testSet = split ? new Set(split.test) : undefined;
   const reported = testSet ? evaluated.filter((m) => testSet.has(m.id)) : evaluated;

@@ -17,7 +17,7 @@ import { type LineageModel, type ModelRef, resolveModel, buildModelGraph, type A
 import { checkCompatible, comparedParameters, hasNonFinite } from './compat.js';
 import { type Method, parseMethodList } from './methods.js';
 import { getMetric } from './similarity/index.js';
-import { directScore, linearizedScore, taylorScore } from './similarity/scores.js';
+import { directScore, fittedScore, linearizedScore, taylorScore } from './similarity/scores.js';
 import type { MetricParams, SimilarityMetric } from './similarity/types.js';
 import { weightsCosine, weightsL2 } from './weight-baselines.js';
 
@@ -111,7 +111,7 @@ export async function scoreMatrix(children: ModelRef[], parents: ModelRef[], opt
   for (const a of [alpha, ...extraAlphas]) if (!Number.isFinite(a)) throw new RangeError(`alpha must be a finite number, got ${a}`);
   const outputs = methods.flatMap((m) => [
     { name: m.name, method: m, alpha },
-    ...(m.kind === 'feature' && m.mode !== 'direct' ? extraAlphas.map((a) => ({ name: `${m.name}@${a}`, method: m, alpha: a })) : []),
+    ...(m.kind === 'feature' && (m.mode === 'taylor' || m.mode === 'linearized') ? extraAlphas.map((a) => ({ name: `${m.name}@${a}`, method: m, alpha: a })) : []),
   ]);
   const layer = options.layer ?? DEFAULT_LAYER;
   const batchRows = options.batchRows ?? DEFAULT_BATCH_ROWS;
@@ -202,11 +202,12 @@ export async function scoreMatrix(children: ModelRef[], parents: ModelRef[], opt
         if (m.kind !== 'feature') continue;
         let metric = pairMetrics.get(m.metric);
         if (!metric) pairMetrics.set(m.metric, (metric = memoizedMetric(getMetric(m.metric))));
-        // The linearised score evaluates raw at moved features: it must not see the memoized value.
-        if (m.mode === 'linearized') metric = getMetric(m.metric);
+        // Linearised and fitted scores evaluate raw at moved features: they must not see the memoized value.
+        if (m.mode === 'linearized' || m.mode === 'fitted') metric = getMetric(m.metric);
         let score: number;
         if (m.mode === 'direct') score = directScore(metric, fp, fc, n, d, options.metricParams);
         else if (m.mode === 'taylor') score = taylorScore(metric, fp, fc, tangent as Float32Array, step, n, d, options.metricParams).score;
+        else if (m.mode === 'fitted') score = fittedScore(metric, fp, fc, tangent as Float32Array, n, d, options.metricParams).score;
         else score = linearizedScore(metric, fp, fc, tangent as Float32Array, step, n, d, options.metricParams).score;
         record(name, score);
       }

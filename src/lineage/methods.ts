@@ -1,10 +1,10 @@
 /**
  * Method names of `lineage detect`: `<mode>-<metric>` for feature methods (mode: direct, taylor,
- * linearized) and the weight-space baselines `weights-l2`, `weights-cos`.
+ * linearized, fitted) and the weight-space baselines `weights-l2`, `weights-cos`.
  */
 import { METRIC_NAMES, type MetricName } from './similarity/types.js';
 
-export const FEATURE_MODES = ['direct', 'taylor', 'linearized'] as const;
+export const FEATURE_MODES = ['direct', 'taylor', 'linearized', 'fitted'] as const;
 export type FeatureMode = (typeof FEATURE_MODES)[number];
 export const WEIGHT_METHODS = ['weights-l2', 'weights-cos'] as const;
 export type WeightMethod = (typeof WEIGHT_METHODS)[number];
@@ -37,4 +37,9 @@ export function parseMethodList(spec: string): Method[] {
   const names = spec === 'all' ? allMethodNames() : spec.split(',').map((s) => s.trim()).filter(Boolean);
   if (names.length === 0) throw new RangeError('no method given');
   return names.map(parseMethod);
+}
+
+/** Methods whose score depends on a step alpha along the tangent (fitted searches its own). */
+export function usesAlpha(name: string): boolean {
+  return name.startsWith('taylor-') || name.startsWith('linearized-');
 }

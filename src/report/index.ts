@@ -1,6 +1,7 @@
 /** Lineage reports: render the same content as HTML, Markdown or JSON, and write them atomically. */
 import { extname } from 'node:path';
 import { writeFileAtomic } from '../fsutil.js';
+import { usesAlpha } from '../lineage/methods.js';
 import type { TreeRecovery } from '../lineage/tree/build.js';
 import type { TreeEdgeAccuracy } from '../lineage/tree/accuracy.js';
 import type { TruthEntry } from '../lineage/tree/types.js';
@@ -53,7 +54,7 @@ export function reportFromTree(tree: TreeRecovery, extras: TreeReportExtras = {}
   const ids = tree.nodes.map((n) => n.id);
   return {
     title: extras.title ?? 'Model family tree',
-    method: { name: tree.method, ...(tree.method.startsWith('taylor') || tree.method.startsWith('linearized') ? { alpha: tree.alpha } : {}), ...(tree.method.startsWith('weights') ? {} : { layer: tree.layer }) },
+    method: { name: tree.method, ...(usesAlpha(tree.method) ? { alpha: tree.alpha } : {}), ...(tree.method.startsWith('weights') ? {} : { layer: tree.layer }) },
     tree: { nodes: tree.nodes, edges: tree.edges, roots: tree.roots },
     scores: { children: ids, candidates: ids, values: tree.scores },
     ...(extras.truth ? { truth: extras.truth } : {}),

@@ -183,4 +183,16 @@ describe('benchmarkZoo on a trained zoo', () => {
     // Different alphas give different Taylor scores (the extra results are not copies).
     expect(together[1].children[0].scores[0].score).not.toBe(together[0].children[0].scores.find((x) => x.parent === together[1].children[0].scores[0].parent)!.score);
   }, 60_000);
+
+  it('fitted methods search their own step: no alpha variants, and never below the direct score', async () => {
+    const child = models.find((m) => m.generation === 1)!;
+    const roots = models.filter((m) => m.generation === 0).map((m) => join(dir, m.file));
+    const probe = await readProbe(join(dir, `probes/${child.task}.npy`));
+    const r = await scoreMatrix([join(dir, child.file)], roots, { probe, methods: ['fitted-l2', 'direct-l2', 'linearized-l2'], alpha: 0.01, alphas: [0.3, 1] });
+    expect(r.map((m) => m.method)).toEqual(['fitted-l2', 'direct-l2', 'linearized-l2', 'linearized-l2@0.3', 'linearized-l2@1']);
+    const scoreOf = (i: number, parent: string) => r[i].children[0].scores.find((s) => s.parent === parent)!.score;
+    for (const { parent, score } of r[0].children[0].scores) {
+      for (const i of [1, 2, 3, 4]) expect(score, `${parent} vs ${r[i].method}`).toBeGreaterThanOrEqual(scoreOf(i, parent) - 1e-6);
+    }
+  }, 60_000);
 });

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import {
   directScore,
+  fittedScore,
   getMetric,
   linearizedScore,
   METRIC_NAMES,
@@ -308,6 +309,78 @@ describe('taylor score vs linearised score', () => {
       const direct = directScore(metric, fp, fc, n, d);
       expect(taylorScore(metric, fp, fc, t, 0, n, d)).toEqual({ score: direct, fellBack: false });
       expect(linearizedScore(metric, fp, fc, t, 0, n, d).score).toBeCloseTo(direct, 12);
+    }
+  });
+});
+
+describe('fitted score: the best step along the tangent in [0, 1]', () => {
+  const n = 12;
+  const d = 5;
+
+  it('l2 matches the closed form a* = clamp(-<d,T>/<T,T>, 0, 1) worked independently', () => {
+    for (const seed of [1, 2, 3, 4, 5]) {
+      const next = rng(seed);
+      const fp = randomMatrix(next, n, d);
+      const t = randomMatrix(next, n, d);
+      // A child partly explained by the tangent, plus noise: a* lands strictly inside (0, 1).
+      const fc = new Float64Array(n * d);
+      for (let i = 0; i < fc.length; i++) fc[i] = fp[i] + 0.4 * t[i] + 0.3 * next();
+      let dt = 0;
+      let tt = 0;
+      for (let i = 0; i < fc.length; i++) {
+        dt += (fp[i] - fc[i]) * t[i];
+        tt += t[i] * t[i];
+      }
+      const best = Math.min(1, Math.max(0, -dt / tt));
+      let sq = 0;
+      for (let i = 0; i < fc.length; i++) sq += (fp[i] + best * t[i] - fc[i]) ** 2;
+      const r = fittedScore(getMetric('l2'), fp, fc, t, n, d);
+      expect(r.fellBack).toBe(false);
+      expect(r.alpha).toBeCloseTo(best, 6);
+      expectRelClose(r.score, -Math.sqrt(sq / (n * d)), 1e-9, `seed ${seed}`);
+    }
+  });
+
+  it('a child exactly at F_p + 0.5 T is found at a = 0.5 with the best possible l1 score', () => {
+    const next = rng(9);
+    const fp = randomMatrix(next, n, d);
+    const t = randomMatrix(next, n, d);
+    const fc = fp.map((v, i) => v + 0.5 * t[i]);
+    const r = fittedScore(getMetric('l1'), fp, fc, t, n, d);
+    expect(r.alpha).toBeCloseTo(0.5, 6);
+    expect(Math.abs(r.score)).toBeLessThan(1e-6);
+  });
+
+  it('never below the direct score nor (convex metrics) below the linearised score at any a in [0, 1]', () => {
+    const { fp, fc, t } = smoothCase(13, n, d);
+    for (const name of METRIC_NAMES) {
+      const metric = getMetric(name);
+      const fitted = fittedScore(metric, fp, fc, t, n, d).score;
+      expect(fitted, name).toBeGreaterThanOrEqual(directScore(metric, fp, fc, n, d) - 1e-12);
+      if (name === 'cka' || name === 'cka-unbiased' || name === 'dc') continue;
+      for (let k = 0; k <= 20; k++) {
+        expect(fitted, `${name} a=${k / 20}`).toBeGreaterThanOrEqual(linearizedScore(metric, fp, fc, t, k / 20, n, d).score - 1e-9);
+      }
+    }
+  });
+
+  it('a tangent pointing away from the child keeps the direct score (a = 0)', () => {
+    const next = rng(21);
+    const fp = randomMatrix(next, n, d);
+    const t = randomMatrix(next, n, d);
+    const fc = fp.map((v, i) => v - t[i]);
+    const r = fittedScore(getMetric('l2'), fp, fc, t, n, d);
+    expect(r.alpha).toBe(0);
+    expect(r.score).toBe(directScore(getMetric('l2'), fp, fc, n, d));
+  });
+
+  it('a NaN tangent falls back to the direct score', () => {
+    const { fp, fc, t } = smoothCase(17, n, d);
+    const bad = Float64Array.from(t);
+    bad[3] = Number.NaN;
+    for (const name of ['l1', 'l2', 'cka'] as const) {
+      const metric = getMetric(name);
+      expect(fittedScore(metric, fp, fc, bad, n, d).score, name).toBe(directScore(metric, fp, fc, n, d));
     }
   });
 });

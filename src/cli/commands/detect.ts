@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import cliProgress from 'cli-progress';
-import { allMethodNames, parseMethodList } from '../../lineage/methods.js';
+import { allMethodNames, parseMethodList, usesAlpha } from '../../lineage/methods.js';
 import { DEFAULT_ALPHA, DEFAULT_LAYER, scoreMatrix, type MethodResult } from '../../lineage/learning-free.js';
 import { detectorScores } from '../../lineage/detector/predict.js';
 import { readProbe, DEFAULT_PROBE_ROWS } from '../../lineage/probe.js';
@@ -36,7 +36,7 @@ function parseNumber(name: string, value: string): number {
 function printHuman(results: MethodResult[]): void {
   const out: string[] = [];
   for (const r of results) {
-    out.push(`method ${r.method}${r.method.startsWith('taylor') || r.method.startsWith('linearized') ? ` (alpha ${r.alpha})` : ''}, layer ${r.layer}`);
+    out.push(`method ${r.method}${usesAlpha(r.method) ? ` (alpha ${r.alpha})` : ''}, layer ${r.layer}`);
     for (const c of r.children) {
       const margin = c.scores.length >= 2 ? c.scores[0].score - c.scores[1].score : undefined;
       out.push(`child ${c.child}: parent ${c.parent ?? '(none)'}${margin !== undefined ? `, margin ${margin.toPrecision(4)} over the runner-up` : ''}`);

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { resolveModel, type ModelRef } from '../../lineage/model.js';
+import { usesAlpha } from '../../lineage/methods.js';
 import { recoverTree } from '../../lineage/tree/recover.js';
 import { treeEdgeAccuracy, type TreeEdgeAccuracy } from '../../lineage/tree/accuracy.js';
 import type { TreeRecovery } from '../../lineage/tree/build.js';
@@ -67,7 +68,7 @@ export function registerTree(program: Command): void {
       if (accuracy) process.stderr.write(`${accuracyText(accuracy)}\n`);
     } else {
       const m = tree.method;
-      const lines = [`method ${m}${m.startsWith('taylor') || m.startsWith('linearized') ? ` (alpha ${tree.alpha})` : ''}; ${tree.nodes.length} models, ${tree.roots.length} root(s)`, treeText(tree)];
+      const lines = [`method ${m}${usesAlpha(m) ? ` (alpha ${tree.alpha})` : ''}; ${tree.nodes.length} models, ${tree.roots.length} root(s)`, treeText(tree)];
       for (const inc of tree.incompatible) lines.push(`incompatible: ${inc.a} / ${inc.b}: ${inc.reason}`);
       if (accuracy) lines.push(accuracyText(accuracy));
       if (options.out) lines.push(`report written to ${options.out}`);

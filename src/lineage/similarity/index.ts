@@ -37,6 +37,6 @@ export function getMetric(name: string): SimilarityMetric {
 
 export { METRIC_NAMES };
 export type { FeatureMatrix, MetricName, MetricParams, ScoreResult, SimilarityMetric } from './types.js';
-export { directScore, linearizedScore, shiftAlongTangent, taylorScore } from './scores.js';
+export { directScore, fittedScore, linearizedScore, shiftAlongTangent, taylorScore } from './scores.js';
 export { DEFAULT_P, DEFAULT_T } from './checks.js';
 export { LSE_CLAMP } from './lse.js';
