@@ -27,5 +27,7 @@ export type { TreeRecovery, FamilyTree, TreeEdge, TreeNode, AncestorRanking } fr
 export { renderReport, writeReport, reportFromTree } from './report/index.js';
 export { layerOrigins, stitchWeights } from './lineage/layers.js';
 export { buildZoo } from './train/zoo-build.js';
+export { readZooManifest } from './zoo/manifest.js';
+export type { ZooManifest, ManifestModel, ManifestEntry, CheckedZoo, CheckedModel } from './zoo/manifest.js';
 export * from './lineage/detector/index.js';
 export * from './eval/index.js';

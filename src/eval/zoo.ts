@@ -2,10 +2,8 @@
  * What the benchmark needs from a built zoo: each model's file, true parent, generation (depth in
  * the family tree, 0 for roots), task, learning setting, and the probe of each task.
  */
-import { promises as fs } from 'node:fs';
-import { join } from 'node:path';
 import { FormatError } from '../formats/errors.js';
-import { readZooInfo } from '../cli/zoo-manifest.js';
+import { readZooManifest } from '../zoo/manifest.js';
 
 export interface BenchModel {
   id: string;
@@ -34,25 +32,13 @@ export function settingGroup(task: string, setting: string): string {
 }
 
 export async function readBenchZoo(dir: string): Promise<BenchZoo> {
-  const info = await readZooInfo(dir);
-  const file = join(dir, 'manifest.json');
-  const raw = JSON.parse(await fs.readFile(file, 'utf8')) as { zoo?: { name?: unknown }; models: { id: string; setting?: unknown }[] };
-  const settings = new Map(raw.models.map((m) => [m.id, typeof m.setting === 'string' && m.setting !== '' ? m.setting : 'full']));
-  const parentOf = new Map(info.models.map((m) => [m.id, m.parent]));
-  const depth = (id: string): number => {
-    let d = 0;
-    for (let p = parentOf.get(id) ?? null; p !== null; p = parentOf.get(p) ?? null) {
-      if (++d > parentOf.size) throw new FormatError(file, `model ${id}: its parent chain loops`);
-    }
-    return d;
-  };
-  const models = info.models.map((m) => {
-    if (m.parent !== null && (m.task === undefined || !info.probes.has(m.task))) throw new FormatError(file, `model ${m.id}: no probe for its task ${m.task ?? '(none)'}`);
+  const zoo = await readZooManifest(dir);
+  const models = zoo.models.map(({ entry: m, path, depth }) => {
+    if (m.parent !== null && (m.task === undefined || !zoo.probes.has(m.task))) throw new FormatError(zoo.file, `model ${m.id}: no probe for its task ${m.task ?? '(none)'}`);
     const task = m.task ?? '';
-    return { id: m.id, path: m.path, parent: m.parent, generation: depth(m.id), task, group: settingGroup(task, settings.get(m.id) ?? 'full') };
+    return { id: m.id, path, parent: m.parent, generation: depth, task, group: settingGroup(task, m.setting || 'full') };
   });
-  const name = typeof raw.zoo?.name === 'string' ? raw.zoo.name : dir;
-  return { dir, name, models, probes: info.probes };
+  return { dir, name: zoo.name ?? dir, models, probes: zoo.probes };
 }
 
 /** The ancestor of `id` at `generation` (the model itself at its own generation). */

@@ -9,42 +9,19 @@
  *
  * Every file is written atomically (temp file + rename), so manifest.json is valid JSON at every
  * moment. A rerun skips models whose manifest entry and file both exist (and checks that they were
- * built from the same job definition); anything else is (re)built.
+ * built from the same job definition), and whose parent is skipped too; anything else is (re)built.
+ * The manifest's types and its reader live in src/zoo/manifest.ts.
  */
 import { promises as fs, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { FormatError } from '../formats/errors.js';
 import { writeFileAtomic } from '../fsutil.js';
-import type { Metrics } from './evaluate.js';
 import { ForkRunner, InProcessRunner, type JobRunner } from './runners.js';
 import type { JobRequest, JobResult } from './zoo-job.js';
 import { type ZooJob, type ZooSpec, jobHyper, planZoo } from './zoo-spec.js';
+import { type CheckedZoo, type ManifestEntry, type ManifestModel, type ZooManifest, MANIFEST, readZooManifest } from '../zoo/manifest.js';
 
-export interface ManifestModel {
-  id: string;
-  file: string;
-  arch: string;
-  parent: string | null;
-  generation: number;
-  task: string;
-  setting: string;
-  seed: number;
-  hyper: Record<string, unknown>;
-  accuracy: number;
-  metrics: Metrics;
-  /** LoRA children: the adapter-only file. */
-  adapter?: string;
-  steps: number;
-  finalLoss: number;
-  headReplaced: boolean;
-  frozenLayers?: string[];
-}
-
-export interface ZooManifest {
-  zoo: { name: string; scale: number };
-  models: ManifestModel[];
-  probes: Record<string, string>;
-}
+export type { ManifestModel, ZooManifest } from '../zoo/manifest.js';
 
 export interface ZooProgress {
   done: number;
@@ -75,8 +52,6 @@ export interface BuildZooResult {
   seconds: number;
 }
 
-export const MANIFEST = 'manifest.json';
-
 export function modelFile(id: string): string {
   return `models/${id}.safetensors`;
 }
@@ -90,28 +65,18 @@ export function probeFile(task: string): string {
   return `probes/${task.replace(/[^A-Za-z0-9._-]+/g, '_')}.npy`;
 }
 
-async function readManifest(path: string): Promise<ZooManifest | undefined> {
-  let text: string;
+/** The manifest an earlier run left in `out`, if any; it may list no models yet. */
+async function previousBuild(out: string): Promise<CheckedZoo | undefined> {
+  if (!existsSync(join(out, MANIFEST))) return undefined;
   try {
-    text = await fs.readFile(path, 'utf8');
+    return await readZooManifest(out, { allowEmpty: true });
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw new FormatError(path, `cannot read (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
+    if (err instanceof FormatError) throw new FormatError(err.file, `${err.problem}; remove it to rebuild the zoo`);
+    throw err;
   }
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch (err) {
-    throw new FormatError(path, `invalid JSON (${(err as Error).message}); remove it to rebuild the zoo`);
-  }
-  const m = parsed as Partial<ZooManifest> | null;
-  if (!m || !Array.isArray(m.models) || typeof m.probes !== 'object' || m.probes === null) {
-    throw new FormatError(path, 'not a zoo manifest (expected {"models": [...], "probes": {...}})');
-  }
-  return m as ZooManifest;
 }
 
-function sameDefinition(entry: ManifestModel, job: ZooJob): string | undefined {
+function sameDefinition(entry: ManifestEntry, job: ZooJob): string | undefined {
   const fields: [string, unknown, unknown][] = [
     ['parent', entry.parent, job.parent],
     ['task', entry.task, job.task],
@@ -205,17 +170,21 @@ async function buildLocked(spec: ZooSpec, jobs: ZooJob[], options: BuildZooOptio
   await removeStaleTemps(join(out, 'probes'));
 
   const order = new Map(jobs.map((j, i) => [j.id, i]));
-  const previous = await readManifest(manifestPath);
+  const previous = await previousBuild(out);
   const finished = new Map<string, ManifestModel>();
-  for (const entry of previous?.models ?? []) {
+  for (const { entry, path } of previous?.models ?? []) {
     const job = jobs.find((j) => j.id === entry.id);
     if (!job) throw new FormatError(manifestPath, `model ${entry.id} is not part of this spec (at scale ${scale}): build into a new folder`);
     const diff = sameDefinition(entry, job);
     if (diff) throw new FormatError(manifestPath, `model ${entry.id} was built differently (${diff}): build into a new folder`);
-    if (existsSync(join(out, entry.file)) && (!entry.adapter || existsSync(join(out, entry.adapter)))) finished.set(entry.id, entry);
+    // This build wrote the entry: the fields no reader checks (accuracy, metrics, ...) are carried over as they are.
+    if (existsSync(path) && (!entry.adapter || existsSync(join(out, entry.adapter)))) finished.set(entry.id, entry as ManifestModel);
   }
+  // Jobs list parents first: a child whose parent is rebuilt is rebuilt too, so that no manifest
+  // written below names a parent it lacks.
+  for (const job of jobs) if (job.parent !== null && finished.has(job.id) && !finished.has(job.parent)) finished.delete(job.id);
   const probes: Record<string, string> = {};
-  for (const [task, file] of Object.entries(previous?.probes ?? {})) if (existsSync(join(out, file))) probes[task] = file;
+  for (const [task, file] of Object.entries(previous?.probeFiles ?? {})) if (existsSync(join(out, file))) probes[task] = file;
   const manifest: ZooManifest = { zoo: { name: spec.name ?? 'zoo', scale }, models: [], probes };
   const skipped = jobs.filter((j) => finished.has(j.id)).map((j) => j.id);
 

@@ -112,7 +112,7 @@ describe('checkZooSpec', () => {
   it('every shipped zoo spec is valid and plans', () => {
     const dir = new URL('../../zoos/', import.meta.url);
     const files = readdirSync(dir).filter((f) => f.endsWith('.json'));
-    expect(files.sort()).toEqual(['demo.json', 'generations.json', 'paper-fc.json', 'settings.json']);
+    expect(files.sort()).toEqual(['demo.json', 'generations-fc.json', 'generations.json', 'paper-fc.json', 'settings.json']);
     for (const f of files) {
       const spec = checkZooSpec(JSON.parse(readFileSync(new URL(f, dir), 'utf8')), f);
       const jobs = planZoo(spec);

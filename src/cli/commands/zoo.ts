@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import cliProgress from 'cli-progress';
-import { buildZoo, type ManifestModel } from '../../train/zoo-build.js';
+import { buildZoo } from '../../train/zoo-build.js';
+import type { ManifestModel } from '../../zoo/manifest.js';
 import { readZooSpec } from '../../train/zoo-file.js';
 import { formatMode } from '../../train/finetune.js';
 import { planZoo } from '../../train/zoo-spec.js';

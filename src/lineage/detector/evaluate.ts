@@ -2,11 +2,10 @@
  * Accuracy of a detector on zoo folders, overall and per split of its own training (children of
  * a zoo it was trained on fall in train / val / test; others are "unseen").
  */
-import { initTfjs } from '../../runtime/tfjs/backend.js';
 import type { ArchOptions } from '../model.js';
-import { accuracy, argmax, candidateProbabilities } from './infer.js';
+import { accuracy, argmax, detectorProbabilities } from './infer.js';
 import { type LoadedDetector, loadDetector } from './io.js';
-import { DetectorModel } from './model.js';
+import { detectorInputOptions } from './summary.js';
 import { readZoo } from './zoo.js';
 import { distinctZooNames, zooExamples } from './zoo-examples.js';
 
@@ -36,24 +35,8 @@ export async function evaluateDetector(detectorRef: string | LoadedDetector, zoo
   const detector = typeof detectorRef === 'string' ? await loadDetector(detectorRef) : detectorRef;
   const { config } = detector;
   const zoos = distinctZooNames(await Promise.all(zooDirs.map(readZoo)));
-  const { examples, skipped } = await zooExamples(zoos, {
-    inputs: config.inputs,
-    layers: config.layers,
-    maxSize: config.maxSize,
-    probeRows: config.probeRows,
-    noParent: config.noParent,
-    arch: options.arch,
-    heads: options.heads,
-    onProgress: options.onPrepare,
-  });
-  await initTfjs('wasm');
-  const model = new DetectorModel(config, detector.weights);
-  let probabilities: Float32Array[];
-  try {
-    probabilities = candidateProbabilities(model, config, examples);
-  } finally {
-    model.dispose();
-  }
+  const { examples, skipped } = await zooExamples(zoos, { ...detectorInputOptions(config, options), noParent: config.noParent, onProgress: options.onPrepare });
+  const probabilities = await detectorProbabilities(detector, examples);
   const splits = config.training?.splits;
   const member = (name: 'train' | 'val' | 'test') => new Set(splits?.[name] ?? []);
   const sets = { train: member('train'), val: member('val'), test: member('test') };

@@ -1,8 +1,10 @@
 /** Running a detector in eval mode: softmax probabilities per example, and top-1 accuracy. */
 import * as tf from '@tensorflow/tfjs-core';
+import { initTfjs } from '../../runtime/tfjs/backend.js';
 import { type DetectorConfig, inputSlots } from './config.js';
 import { type DetectorExample, assembleBatch, groupBatches } from './examples.js';
-import type { DetectorModel } from './model.js';
+import type { LoadedDetector } from './io.js';
+import { DetectorModel } from './model.js';
 
 export const EVAL_BATCH = 16;
 
@@ -22,6 +24,17 @@ export function candidateProbabilities(model: DetectorModel, config: DetectorCon
     batch.forEach((index, b) => (out[index] = values.slice(b * width, (b + 1) * width)));
   }
   return out;
+}
+
+/** candidateProbabilities of a saved detector: its model is built on the wasm backend and freed after. */
+export async function detectorProbabilities(detector: LoadedDetector, examples: readonly DetectorExample[]): Promise<Float32Array[]> {
+  await initTfjs('wasm');
+  const model = new DetectorModel(detector.config, detector.weights);
+  try {
+    return candidateProbabilities(model, detector.config, examples);
+  } finally {
+    model.dispose();
+  }
 }
 
 /** Index of the largest value (the first on ties). */

@@ -2,15 +2,13 @@
  * Using a trained detector: rank candidate parents of each child by the detector's softmax
  * probability, in the MethodResult shape of the learning-free methods (method 'detector').
  */
-import { initTfjs } from '../../runtime/tfjs/backend.js';
 import type { Tensor } from '../../tensor.js';
 import type { ChildResult, MethodResult } from '../learning-free.js';
 import type { ArchOptions, ModelRef } from '../model.js';
 import type { DetectorExample } from './examples.js';
-import { argmax, candidateProbabilities } from './infer.js';
+import { argmax, detectorProbabilities } from './infer.js';
 import { type LoadedDetector, loadDetector } from './io.js';
-import { DetectorModel } from './model.js';
-import { type ModelSummary, candidateCompatibility, probeRows, summarizeModel } from './summary.js';
+import { type ModelSummary, candidateCompatibility, detectorInputOptions, probeRows, summarizeModel } from './summary.js';
 
 export interface DetectorScoreOptions extends ArchOptions {
   /** Detector file, or one already loaded. */
@@ -38,7 +36,7 @@ export async function detectorScores(children: ModelRef[], candidates: ModelRef[
     if (options.probe.shape.length < 2 || options.probe.shape[0] === 0) throw new RangeError(`probe must be N x C x H x W (or N x D) with N >= 1, got [${options.probe.shape.join(',')}]`);
     probes.set(PROBE, probeRows(options.probe, config.probeRows));
   }
-  const inputOptions = { inputs: config.inputs, layers: config.layers, maxSize: config.maxSize, probeRows: config.probeRows, arch: options.arch, heads: options.heads };
+  const inputOptions = detectorInputOptions(config, options);
 
   const childSummaries: ModelSummary[] = [];
   for (const ref of children) childSummaries.push(await summarizeModel(ref, inputOptions, probes));
@@ -64,14 +62,7 @@ export async function detectorScores(children: ModelRef[], candidates: ModelRef[
     }
   });
 
-  await initTfjs('wasm');
-  const model = new DetectorModel(config, detector.weights);
-  let probabilities: Float32Array[];
-  try {
-    probabilities = candidateProbabilities(model, config, examples);
-  } finally {
-    model.dispose();
-  }
+  const probabilities = await detectorProbabilities(detector, examples);
 
   const results: ChildResult[] = childSummaries.map((child, i) => {
     const index = exampleOf.get(i);

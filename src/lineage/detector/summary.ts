@@ -10,7 +10,7 @@ import { type Tensor, makeTensor } from '../../tensor.js';
 import type { Compatibility } from '../compat.js';
 import { hasNonFinite } from '../compat.js';
 import { type ArchOptions, type ModelRef, buildModelGraph, resolveModel } from '../model.js';
-import type { Modality } from './config.js';
+import type { DetectorConfig, Modality } from './config.js';
 import { type Matrix, featureMatrix, parseLayerSpec, poolMatrix, resolveWeightKey, weightMatrix } from './inputs.js';
 
 export interface InputOptions extends ArchOptions {
@@ -18,6 +18,11 @@ export interface InputOptions extends ArchOptions {
   layers: readonly string[];
   maxSize: number;
   probeRows: number;
+}
+
+/** The inputs a saved detector was trained on, read from models of the given architecture. */
+export function detectorInputOptions(config: DetectorConfig, models: ArchOptions): InputOptions {
+  return { inputs: config.inputs, layers: config.layers, maxSize: config.maxSize, probeRows: config.probeRows, arch: models.arch, heads: models.heads };
 }
 
 export interface ModelSummary {

@@ -1,21 +1,14 @@
 /**
- * Reading a zoo folder (written by `lineage zoo build`): DIR/manifest.json
- *   {"zoo": {"name"}, "models": [{"id", "file", "arch", "parent", "generation", "task", ...}],
- *    "probes": {"<task>": "probes/<task>.npy"}}
- * Only the fields the detector needs are read; each is checked, and paths must stay inside DIR.
+ * What the detector needs from a zoo folder (written by `lineage zoo build`): each model's file,
+ * arch, parent, generation and task, and the probe of each task. DIR/manifest.json is read and
+ * checked by src/zoo/manifest.ts; here every model must also give its generation and task.
  */
-import { promises as fs } from 'node:fs';
-import { basename, isAbsolute, join, normalize, resolve, sep } from 'node:path';
-import { FormatError } from '../../formats/errors.js';
+import { basename, resolve } from 'node:path';
+import { type ManifestModel, readZooManifest } from '../../zoo/manifest.js';
 
-export interface ZooModel {
-  id: string;
-  /** Absolute path of the model file. */
+export interface ZooModel extends Pick<ManifestModel, 'id' | 'arch' | 'parent' | 'generation' | 'task'> {
+  /** Absolute path of the model file (the manifest's is relative to the zoo folder). */
   file: string;
-  arch: string;
-  parent: string | null;
-  generation: number;
-  task: string;
 }
 
 export interface Zoo {
@@ -26,63 +19,14 @@ export interface Zoo {
   probes: Map<string, string>;
 }
 
-function insideDir(dir: string, relative: unknown, manifest: string, what: string): string {
-  if (typeof relative !== 'string' || relative === '') throw new FormatError(manifest, `${what} must be a non-empty relative path`);
-  if (isAbsolute(relative) || normalize(relative).split(sep).includes('..')) {
-    throw new FormatError(manifest, `${what} '${relative}' leaves the zoo folder`);
-  }
-  return resolve(dir, relative);
-}
-
 export async function readZoo(dir: string): Promise<Zoo> {
-  const manifest = join(dir, 'manifest.json');
-  let text: string;
-  try {
-    text = await fs.readFile(manifest, 'utf8');
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    throw new FormatError(manifest, code === 'ENOENT' ? 'not found (is this a zoo folder made by `lineage zoo build`?)' : `cannot read (${code ?? String(err)})`);
-  }
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch (err) {
-    throw new FormatError(manifest, `invalid JSON (${(err as Error).message})`);
-  }
-  const root = parsed as { zoo?: { name?: unknown }; models?: unknown; probes?: unknown } | null;
-  if (typeof root !== 'object' || root === null || !Array.isArray(root.models) || typeof root.probes !== 'object' || root.probes === null || Array.isArray(root.probes)) {
-    throw new FormatError(manifest, 'not a zoo manifest (expected {"models": [...], "probes": {...}})');
-  }
-  const name = typeof root.zoo?.name === 'string' && root.zoo.name !== '' ? root.zoo.name : basename(resolve(dir));
-  const models: ZooModel[] = [];
-  const ids = new Set<string>();
-  root.models.forEach((raw: unknown, i: number) => {
-    const m = raw as Record<string, unknown> | null;
-    const at = `models[${i}]`;
-    if (typeof m !== 'object' || m === null) throw new FormatError(manifest, `${at} must be an object`);
-    if (typeof m.id !== 'string' || m.id === '') throw new FormatError(manifest, `${at}.id must be a non-empty string`);
-    if (ids.has(m.id)) throw new FormatError(manifest, `model id ${m.id} appears twice`);
-    ids.add(m.id);
-    if (m.parent !== null && typeof m.parent !== 'string') throw new FormatError(manifest, `${at}.parent must be a model id or null`);
-    if (typeof m.generation !== 'number' || !Number.isSafeInteger(m.generation) || m.generation < 0) {
-      throw new FormatError(manifest, `${at}.generation must be an integer >= 0`);
-    }
-    if (typeof m.task !== 'string') throw new FormatError(manifest, `${at}.task must be a string`);
-    models.push({
-      id: m.id,
-      file: insideDir(dir, m.file, manifest, `${at}.file`),
-      arch: typeof m.arch === 'string' ? m.arch : '',
-      parent: m.parent as string | null,
-      generation: m.generation,
-      task: m.task,
-    });
-  });
-  for (const m of models) {
-    if (m.parent !== null && !ids.has(m.parent)) throw new FormatError(manifest, `model ${m.id} names parent ${m.parent}, which is not in the zoo`);
-  }
-  const probes = new Map<string, string>();
-  for (const [task, file] of Object.entries(root.probes as Record<string, unknown>)) probes.set(task, insideDir(dir, file, manifest, `probes.${task}`));
-  return { dir, name, models, probes };
+  const zoo = await readZooManifest(dir, { require: ['generation', 'task'] });
+  return {
+    dir,
+    name: zoo.name ?? basename(resolve(dir)),
+    models: zoo.models.map(({ entry: m, path }) => ({ id: m.id, file: resolve(path), arch: m.arch ?? '', parent: m.parent, generation: m.generation, task: m.task })),
+    probes: new Map([...zoo.probes].map(([task, path]) => [task, resolve(path)])),
+  };
 }
 
 /** A child with a parent in the zoo and its candidate parents: every model of the parent's generation. */

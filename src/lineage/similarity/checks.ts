@@ -38,3 +38,21 @@ export function exponentOf(params: MetricParams | undefined): number {
 export function temperatureOf(params: MetricParams | undefined): number {
   return positiveParam('t', params?.t, DEFAULT_T);
 }
+
+/**
+ * The checks a parameterised metric (lp, lse) starts each call with: the shapes, with the tangent
+ * for a directional call, then its parameter read by `param` (exponentOf, temperatureOf).
+ */
+export function checkedParam(
+  param: (params: MetricParams | undefined) => number,
+  params: MetricParams | undefined,
+  fp: FeatureMatrix,
+  fc: FeatureMatrix,
+  n: number,
+  d: number,
+  tangent?: FeatureMatrix,
+): number {
+  if (tangent) checkTriple(fp, fc, tangent, n, d);
+  else checkPair(fp, fc, n, d);
+  return param(params);
+}

@@ -1,27 +1,18 @@
-import { checkPair, checkTriple, exponentOf } from './checks.js';
+import { checkedParam, exponentOf } from './checks.js';
 import type { FeatureMatrix, MetricParams, SimilarityMetric } from './types.js';
 
 /** lp: s = -(1/M) sum |d|^p (p = 4 by default), reported as -(-s)^(1/p). */
 export const lpMetric: SimilarityMetric = {
   name: 'lp',
   raw(fp: FeatureMatrix, fc: FeatureMatrix, n: number, d: number, params?: MetricParams): number {
-    checkPair(fp, fc, n, d);
-    const p = exponentOf(params);
+    const p = checkedParam(exponentOf, params, fp, fc, n, d);
     const power = absPower(p);
     let sum = 0;
     for (let i = 0; i < fp.length; i++) sum += power(Math.abs(fp[i] - fc[i]));
     return 0 - sum / fp.length; // 0 - x: identical features score +0, not -0
   },
-  directional(
-    fp: FeatureMatrix,
-    fc: FeatureMatrix,
-    tangent: FeatureMatrix,
-    n: number,
-    d: number,
-    params?: MetricParams,
-  ): number {
-    checkTriple(fp, fc, tangent, n, d);
-    const p = exponentOf(params);
+  directional(fp: FeatureMatrix, fc: FeatureMatrix, tangent: FeatureMatrix, n: number, d: number, params?: MetricParams): number {
+    const p = checkedParam(exponentOf, params, fp, fc, n, d, tangent);
     const power = absPower(p - 1);
     let sum = 0;
     for (let i = 0; i < fp.length; i++) {

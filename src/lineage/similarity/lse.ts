@@ -1,4 +1,4 @@
-import { checkPair, checkTriple, temperatureOf } from './checks.js';
+import { checkedParam, temperatureOf } from './checks.js';
 import type { FeatureMatrix, MetricParams, SimilarityMetric } from './types.js';
 
 /** t*|d| is clamped here (as in the reference code) so one outlier cannot dominate a row. */
@@ -16,8 +16,7 @@ export const LSE_CLAMP = 10;
 export const lseMetric: SimilarityMetric = {
   name: 'lse',
   raw(fp: FeatureMatrix, fc: FeatureMatrix, n: number, d: number, params?: MetricParams): number {
-    checkPair(fp, fc, n, d);
-    const t = temperatureOf(params);
+    const t = checkedParam(temperatureOf, params, fp, fc, n, d);
     let total = 0;
     for (let row = 0; row < n; row++) {
       let z = 0;
@@ -28,16 +27,8 @@ export const lseMetric: SimilarityMetric = {
     }
     return 0 - total / (t * n);
   },
-  directional(
-    fp: FeatureMatrix,
-    fc: FeatureMatrix,
-    tangent: FeatureMatrix,
-    n: number,
-    d: number,
-    params?: MetricParams,
-  ): number {
-    checkTriple(fp, fc, tangent, n, d);
-    const t = temperatureOf(params);
+  directional(fp: FeatureMatrix, fc: FeatureMatrix, tangent: FeatureMatrix, n: number, d: number, params?: MetricParams): number {
+    const t = checkedParam(temperatureOf, params, fp, fc, n, d, tangent);
     let total = 0;
     for (let row = 0; row < n; row++) {
       let z = 0;

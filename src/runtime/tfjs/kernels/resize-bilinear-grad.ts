@@ -4,7 +4,8 @@
  * differ). The exact adjoint of the forward: each dy pixel is split over the four source pixels
  * with the forward's weights.
  */
-import type { KernelBackend, KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
+import type { KernelConfig } from '@tensorflow/tfjs-core';
+import { type ResizeGeometry, resizeGradConfig, resizeRatio } from './resize-grad.js';
 
 interface AxisTaps {
   low: Int32Array;
@@ -14,8 +15,7 @@ interface AxisTaps {
 
 /** Per output index: the two source indices and the weight of the high one, as the forward computes. */
 function bilinearTaps(inSize: number, outSize: number, alignCorners: boolean, halfPixelCenters: boolean): AxisTaps {
-  const aligned = alignCorners && outSize > 1;
-  const ratio = (aligned ? inSize - 1 : inSize) / (aligned ? outSize - 1 : outSize);
+  const ratio = resizeRatio(inSize, outSize, alignCorners);
   const taps = { low: new Int32Array(outSize), high: new Int32Array(outSize), frac: new Float32Array(outSize) };
   for (let i = 0; i < outSize; i++) {
     const source = halfPixelCenters ? ratio * (i + 0.5) - 0.5 : ratio * i;
@@ -26,45 +26,38 @@ function bilinearTaps(inSize: number, outSize: number, alignCorners: boolean, ha
   return taps;
 }
 
-export function resizeBilinearGradConfig(backendName: string): KernelConfig {
-  const kernelFunc: KernelFunc = ({ inputs, backend: anyBackend, attrs = {} }) => {
-    const backend = anyBackend as KernelBackend;
-    const { images, dy } = inputs as { images: TensorInfo; dy: TensorInfo };
-    const alignCorners = attrs['alignCorners'] === true;
-    const halfPixelCenters = attrs['halfPixelCenters'] === true;
-    const [batch, inHeight, inWidth, channels] = images.shape;
-    const [, outHeight, outWidth] = dy.shape;
-    const rows = bilinearTaps(inHeight, outHeight, alignCorners, halfPixelCenters);
-    const cols = bilinearTaps(inWidth, outWidth, alignCorners, halfPixelCenters);
-    const grad = backend.readSync(dy.dataId) as Float32Array;
-    const dx = new Float32Array(batch * inHeight * inWidth * channels);
-    let src = 0;
-    for (let b = 0; b < batch; b++) {
-      for (let r = 0; r < outHeight; r++) {
-        const top = (b * inHeight + rows.low[r]) * inWidth;
-        const bottom = (b * inHeight + rows.high[r]) * inWidth;
-        const rowFrac = rows.frac[r];
-        for (let c = 0; c < outWidth; c++) {
-          const colFrac = cols.frac[c];
-          const topLeft = (top + cols.low[c]) * channels;
-          const topRight = (top + cols.high[c]) * channels;
-          const bottomLeft = (bottom + cols.low[c]) * channels;
-          const bottomRight = (bottom + cols.high[c]) * channels;
-          const wTopLeft = (1 - rowFrac) * (1 - colFrac);
-          const wTopRight = (1 - rowFrac) * colFrac;
-          const wBottomLeft = rowFrac * (1 - colFrac);
-          const wBottomRight = rowFrac * colFrac;
-          for (let d = 0; d < channels; d++) {
-            const g = grad[src++];
-            dx[topLeft + d] += g * wTopLeft;
-            dx[topRight + d] += g * wTopRight;
-            dx[bottomLeft + d] += g * wBottomLeft;
-            dx[bottomRight + d] += g * wBottomRight;
-          }
+function scatterBilinear(geometry: ResizeGeometry, grad: Float32Array, dx: Float32Array): void {
+  const { batch, inHeight, inWidth, channels, outHeight, outWidth, alignCorners, halfPixelCenters } = geometry;
+  const rows = bilinearTaps(inHeight, outHeight, alignCorners, halfPixelCenters);
+  const cols = bilinearTaps(inWidth, outWidth, alignCorners, halfPixelCenters);
+  let src = 0;
+  for (let b = 0; b < batch; b++) {
+    for (let r = 0; r < outHeight; r++) {
+      const top = (b * inHeight + rows.low[r]) * inWidth;
+      const bottom = (b * inHeight + rows.high[r]) * inWidth;
+      const rowFrac = rows.frac[r];
+      for (let c = 0; c < outWidth; c++) {
+        const colFrac = cols.frac[c];
+        const topLeft = (top + cols.low[c]) * channels;
+        const topRight = (top + cols.high[c]) * channels;
+        const bottomLeft = (bottom + cols.low[c]) * channels;
+        const bottomRight = (bottom + cols.high[c]) * channels;
+        const wTopLeft = (1 - rowFrac) * (1 - colFrac);
+        const wTopRight = (1 - rowFrac) * colFrac;
+        const wBottomLeft = rowFrac * (1 - colFrac);
+        const wBottomRight = rowFrac * colFrac;
+        for (let d = 0; d < channels; d++) {
+          const g = grad[src++];
+          dx[topLeft + d] += g * wTopLeft;
+          dx[topRight + d] += g * wTopRight;
+          dx[bottomLeft + d] += g * wBottomLeft;
+          dx[bottomRight + d] += g * wBottomRight;
         }
       }
     }
-    return { dataId: backend.write(dx, images.shape, 'float32'), shape: images.shape, dtype: 'float32' };
-  };
-  return { kernelName: 'ResizeBilinearGrad', backendName, kernelFunc };
+  }
+}
+
+export function resizeBilinearGradConfig(backendName: string): KernelConfig {
+  return resizeGradConfig('ResizeBilinearGrad', backendName, scatterBilinear);
 }

@@ -3,12 +3,12 @@
  * pixel is added to the source pixel the forward resize copied it from, with the forward's exact
  * mapping (alignCorners, halfPixelCenters) - the cpu backend's gradient ignores halfPixelCenters.
  */
-import type { KernelBackend, KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
+import type { KernelConfig } from '@tensorflow/tfjs-core';
+import { type ResizeGeometry, resizeGradConfig, resizeRatio } from './resize-grad.js';
 
 /** The source index of each output index along one axis, as tfjs's forward resize computes it. */
 export function nearestSources(inSize: number, outSize: number, alignCorners: boolean, halfPixelCenters: boolean): Int32Array {
-  const aligned = alignCorners && outSize > 1;
-  const ratio = (aligned ? inSize - 1 : inSize) / (aligned ? outSize - 1 : outSize);
+  const ratio = resizeRatio(inSize, outSize, alignCorners);
   const sources = new Int32Array(outSize);
   for (let i = 0; i < outSize; i++) {
     const frac = halfPixelCenters ? ratio * (i + 0.5) : ratio * i;
@@ -18,29 +18,22 @@ export function nearestSources(inSize: number, outSize: number, alignCorners: bo
   return sources;
 }
 
-export function resizeNearestGradConfig(backendName: string): KernelConfig {
-  const kernelFunc: KernelFunc = ({ inputs, backend: anyBackend, attrs = {} }) => {
-    const backend = anyBackend as KernelBackend;
-    const { images, dy } = inputs as { images: TensorInfo; dy: TensorInfo };
-    const alignCorners = attrs['alignCorners'] === true;
-    const halfPixelCenters = attrs['halfPixelCenters'] === true;
-    const [batch, inHeight, inWidth, channels] = images.shape;
-    const [, outHeight, outWidth] = dy.shape;
-    const rows = nearestSources(inHeight, outHeight, alignCorners, halfPixelCenters);
-    const cols = nearestSources(inWidth, outWidth, alignCorners, halfPixelCenters);
-    const grad = backend.readSync(dy.dataId) as Float32Array;
-    const dx = new Float32Array(batch * inHeight * inWidth * channels);
-    let src = 0;
-    for (let b = 0; b < batch; b++) {
-      for (let r = 0; r < outHeight; r++) {
-        const rowBase = (b * inHeight + rows[r]) * inWidth;
-        for (let c = 0; c < outWidth; c++) {
-          const dst = (rowBase + cols[c]) * channels;
-          for (let d = 0; d < channels; d++) dx[dst + d] += grad[src++];
-        }
+function scatterNearest(geometry: ResizeGeometry, grad: Float32Array, dx: Float32Array): void {
+  const { batch, inHeight, inWidth, channels, outHeight, outWidth, alignCorners, halfPixelCenters } = geometry;
+  const rows = nearestSources(inHeight, outHeight, alignCorners, halfPixelCenters);
+  const cols = nearestSources(inWidth, outWidth, alignCorners, halfPixelCenters);
+  let src = 0;
+  for (let b = 0; b < batch; b++) {
+    for (let r = 0; r < outHeight; r++) {
+      const rowBase = (b * inHeight + rows[r]) * inWidth;
+      for (let c = 0; c < outWidth; c++) {
+        const dst = (rowBase + cols[c]) * channels;
+        for (let d = 0; d < channels; d++) dx[dst + d] += grad[src++];
       }
     }
-    return { dataId: backend.write(dx, images.shape, 'float32'), shape: images.shape, dtype: 'float32' };
-  };
-  return { kernelName: 'ResizeNearestNeighborGrad', backendName, kernelFunc };
+  }
+}
+
+export function resizeNearestGradConfig(backendName: string): KernelConfig {
+  return resizeGradConfig('ResizeNearestNeighborGrad', backendName, scatterNearest);
 }
