@@ -40,7 +40,7 @@ export interface BenchOptions {
   children?: readonly string[];
   /** Probe rows (default 1024). */
   probeRows?: number;
-  /** Whose BatchNorm statistics candidates run with (see DetectOptions.bnStats); default parent. */
+  /** Whose BatchNorm statistics candidates run with (see DetectOptions.bnStats); default child. */
   bnStats?: 'parent' | 'child';
   onProgress?: (progress: BenchProgress) => void;
 }

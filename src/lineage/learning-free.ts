@@ -36,7 +36,12 @@ export interface DetectOptions extends ArchOptions {
    */
   alphas?: number[];
   metricParams?: MetricParams;
-  /** Whose BatchNorm running statistics the candidate's passes use (default: its own, as in the paper). */
+  /**
+   * Whose BatchNorm running statistics the candidate's passes use. Default 'child': fine-tuning
+   * replaces them and they are buffers outside Delta, so the parent's own statistics make the true
+   * parent look farther than it is (bench/results/paper.md: direct-l1 44.8 -> 65.5%, fitted-l1
+   * 55.2 -> 89.7% on the generations zoo). 'parent' is the paper's choice. No effect without BatchNorm.
+   */
   bnStats?: 'parent' | 'child';
   /** Probe rows per model pass (default 64): bounds activation memory, whatever the probe size. */
   batchRows?: number;
@@ -64,6 +69,7 @@ export interface MethodResult {
 }
 
 export const DEFAULT_ALPHA = 0.01;
+export const DEFAULT_BN_STATS: 'parent' | 'child' = 'child';
 export const DEFAULT_LAYER = 'penultimate';
 /**
  * Probe rows per pass. Measured (bench/results/detect.md, ResNet-18 taylor-l1): 64 rows keep the
@@ -115,7 +121,7 @@ export async function scoreMatrix(children: ModelRef[], parents: ModelRef[], opt
   ]);
   const layer = options.layer ?? DEFAULT_LAYER;
   const batchRows = options.batchRows ?? DEFAULT_BATCH_ROWS;
-  const bnStats = options.bnStats ?? 'parent';
+  const bnStats = options.bnStats ?? DEFAULT_BN_STATS;
   if (!Number.isInteger(batchRows) || batchRows < 1) throw new RangeError(`batchRows must be a positive integer, got ${batchRows}`);
   const needFeatures = methods.some((m) => m.kind === 'feature');
   const needTangent = methods.some((m) => m.kind === 'feature' && m.mode !== 'direct');

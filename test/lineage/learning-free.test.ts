@@ -62,9 +62,12 @@ describe('BatchNorm statistics option', () => {
     const child: LineageModel = { id: 'c', file: 'c', metadata: {}, weights: childWeights };
     const p: LineageModel = { id: 'p', file: 'p', metadata: {}, weights: parent };
     const x = makeTensor('float32', [6, 1, 28, 28], new Float32Array(6 * 784).map((_, i) => Math.sin(i)));
-    const [own] = await scoreMatrix([child], [p], { probe: x, methods: ['direct-l1'] });
+    const [own] = await scoreMatrix([child], [p], { probe: x, methods: ['direct-l1'], bnStats: 'parent' });
     const [childStats] = await scoreMatrix([child], [p], { probe: x, methods: ['direct-l1'], bnStats: 'child' });
     expect(own.children[0].scores[0].score).toBeLessThan(-1e-3);
     expect(Math.abs(childStats.children[0].scores[0].score)).toBe(0);
+    // The child's statistics are the default.
+    const [byDefault] = await scoreMatrix([child], [p], { probe: x, methods: ['direct-l1'] });
+    expect(byDefault.children[0].scores).toEqual(childStats.children[0].scores);
   });
 });

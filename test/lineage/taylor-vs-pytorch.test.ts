@@ -52,7 +52,7 @@ describe('taylor scores equal the PyTorch reverse-mode reference', () => {
       const probe = parseNpy(readFileSync(`fixtures/taylor/${name}.probe.npy`)) as Tensor<'float32'>;
       const metrics = ['l1', 'l2', 'lp', 'lse', 'cka'];
       const methods = metrics.flatMap((m) => [`direct-${m}`, `taylor-${m}`]);
-      const results = await scoreMatrix([child], [parent, unrelated], { probe, methods, alpha: fixture.alpha });
+      const results = await scoreMatrix([child], [parent, unrelated], { probe, methods, alpha: fixture.alpha, bnStats: 'parent' });
       const mismatches: string[] = [];
       for (const r of results) {
         const [mode, metric] = r.method.split('-') as ['direct' | 'taylor', string];

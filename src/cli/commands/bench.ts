@@ -2,6 +2,7 @@
 import type { Command } from 'commander';
 import { writeFileAtomic } from '../../fsutil.js';
 import { UsageError } from '../errors.js';
+import { DEFAULT_BN_STATS } from '../../lineage/learning-free.js';
 import { benchmarkZoo } from '../../eval/bench.js';
 import { benchTables } from '../../eval/format.js';
 
@@ -47,7 +48,7 @@ export function registerBench(program: Command): void {
     .option('--resamples <n>', 'bootstrap resamples', '1000')
     .option('--out <results.json>', 'write the full result as JSON')
     .option('--markdown', 'print markdown tables')
-    .option('--bn-stats <whose>', "BatchNorm statistics for the candidates' passes: parent (as in the paper) or child", 'parent')
+    .option('--bn-stats <whose>', "BatchNorm statistics for the candidates' passes: parent (as in the paper) or child (the default)", DEFAULT_BN_STATS)
     .action(async (options: BenchCliOptions) => {
       const result = await benchmarkZoo(options.zoo, {
         methods: options.methods,

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import cliProgress from 'cli-progress';
 import { allMethodNames, parseMethodList, usesAlpha } from '../../lineage/methods.js';
-import { DEFAULT_ALPHA, DEFAULT_LAYER, scoreMatrix, type MethodResult } from '../../lineage/learning-free.js';
+import { DEFAULT_ALPHA, DEFAULT_BN_STATS, DEFAULT_LAYER, scoreMatrix, type MethodResult } from '../../lineage/learning-free.js';
 import { detectorScores } from '../../lineage/detector/predict.js';
 import { readProbe, DEFAULT_PROBE_ROWS } from '../../lineage/probe.js';
 import { UsageError } from '../errors.js';
@@ -69,7 +69,7 @@ export function registerDetect(program: Command): void {
     .option('--layer <name>', 'feature layer: a named layer (see `lineage inspect --layers`) or an ONNX value name', DEFAULT_LAYER)
     .option('--method <names>', `method, comma list, or 'all': <mode>-<metric> with mode direct|taylor|linearized|fitted and metric l1|l2|lp|lse|linf|cka|cka-unbiased|dc, or weights-l2, weights-cos, or detector (with --detector)`, 'taylor-l1')
     .option('--alpha <a>', 'step along the fine-tuning tangent for taylor and linearized scores (fitted methods search their own in [0, 1])', String(DEFAULT_ALPHA))
-    .option('--bn-stats <whose>', "BatchNorm running statistics for the candidate's passes: parent (its own, as in the paper) or child", 'parent')
+    .option('--bn-stats <whose>', "BatchNorm running statistics for the candidate's passes: parent (its own, as in the paper) or child (the default: fine-tuning replaces them, and they are outside the weight delta)", DEFAULT_BN_STATS)
     .option('--detector <file>', 'learned detector for --method detector (see `lineage detector train`)')
     .option('--json', 'print JSON: one object per method (an array when several methods)')
     .option('--no-progress', 'do not show a progress bar')

@@ -1,7 +1,7 @@
 /** Options shared by `lineage tree` and `lineage ancestors`: method, probe, direction, roots. */
 import type { Command } from 'commander';
 import cliProgress from 'cli-progress';
-import { DEFAULT_ALPHA, DEFAULT_LAYER } from '../../lineage/learning-free.js';
+import { DEFAULT_ALPHA, DEFAULT_BN_STATS, DEFAULT_LAYER } from '../../lineage/learning-free.js';
 import { parseMethod } from '../../lineage/methods.js';
 import { readProbe, DEFAULT_PROBE_ROWS } from '../../lineage/probe.js';
 import { DEFAULT_DIRECTION_STRENGTH, DEFAULT_RELATED_DISTANCE } from '../../lineage/tree/build.js';
@@ -35,7 +35,7 @@ export function addTreeOptions(command: Command): Command {
     .option('--heads <n>', 'ViT attention heads when the file does not say')
     .option('--layer <name>', 'feature layer (see `lineage inspect --layers`)', DEFAULT_LAYER)
     .option('--alpha <a>', 'step along the fine-tuning tangent for taylor and linearized scores', String(DEFAULT_ALPHA))
-    .option('--bn-stats <whose>', "BatchNorm statistics for the candidate's passes: parent or child", 'parent')
+    .option('--bn-stats <whose>', "BatchNorm statistics for the candidate's passes: parent or child (the default)", DEFAULT_BN_STATS)
     .option('--direction <list>', 'parent/child direction evidence: centrality, kurtosis, fit, weighted as name=w (negative: reversed), comma separated, or none', 'centrality')
     .option('--direction-strength <s>', 'weight of direction evidence, in generation steps', String(DEFAULT_DIRECTION_STRENGTH))
     .option('--root-threshold <t>', "auto (families by relative weight distance), none (one tree per compatible group), or a score: a model is a root when no candidate reaches it", 'auto')
