@@ -10,11 +10,12 @@
  */
 import { archTemplate } from '../archs/registry.js';
 import type { ArchSpec, ParamSpec } from '../archs/types.js';
-import { Rng, deriveSeed } from '../data/random.js';
+import { deriveSeed } from '../data/random.js';
+import { initialValues, type ValueInit } from '../init-values.js';
 import { type Tensor, type Weights, makeTensor, shapeSize } from '../tensor.js';
 
 /** What a tensor is, judged from its name and the shapes of its siblings. */
-type InitKind = { kind: 'uniform'; fanIn: number } | { kind: 'ones' } | { kind: 'zeros' } | { kind: 'normal'; std: number } | { kind: 'count' };
+type InitKind = ValueInit | { kind: 'count' };
 
 function fanIn(shape: readonly number[]): number {
   return shape.slice(1).reduce((a, b) => a * b, 1);
@@ -34,24 +35,7 @@ function kindOf(name: string, shape: readonly number[], shapes: ReadonlyMap<stri
 
 function fill(name: string, shape: readonly number[], kind: InitKind, seed: number): Tensor {
   if (kind.kind === 'count') return makeTensor('int64', shape, new BigInt64Array(shapeSize(shape)));
-  const data = new Float32Array(shapeSize(shape));
-  const rng = new Rng(deriveSeed(seed, `init:${name}`));
-  switch (kind.kind) {
-    case 'uniform': {
-      const bound = 1 / Math.sqrt(Math.max(1, kind.fanIn));
-      for (let i = 0; i < data.length; i++) data[i] = (2 * rng.next() - 1) * bound;
-      break;
-    }
-    case 'normal':
-      for (let i = 0; i < data.length; i++) data[i] = rng.normal() * kind.std;
-      break;
-    case 'ones':
-      data.fill(1);
-      break;
-    case 'zeros':
-      break;
-  }
-  return makeTensor('float32', shape, data);
+  return makeTensor('float32', shape, initialValues(shape, kind, deriveSeed(seed, `init:${name}`)));
 }
 
 /** Initialises the tensors described by `params` (names and shapes) from `seed`. */

@@ -18,22 +18,22 @@
  * weights [in, out]; see `parameterSpecs` for every name.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { Rng, deriveSeed } from '../../data/random.js';
-import { type Tensor, type Weights, makeTensor, shapeSize } from '../../tensor.js';
+import { deriveSeed } from '../../data/random.js';
+import { initialValues, type ValueInit } from '../../init-values.js';
+import { type Tensor, type Weights, makeTensor } from '../../tensor.js';
 import { type DetectorArchitecture, type Slot, inputSlots } from './config.js';
 
 export const ENCODER_MID_CHANNELS = 3;
 export const NORM_EPS = 1e-5;
 export const BN_MOMENTUM = 0.1;
 
-type Init = { kind: 'uniform'; fanIn: number } | { kind: 'normal'; std: number } | { kind: 'ones' } | { kind: 'zeros' };
 
 export interface ParamSpec {
   name: string;
   shape: number[];
   /** Buffers (BatchNorm running statistics) are saved but not trained. */
   buffer: boolean;
-  init: Init;
+  init: ValueInit;
 }
 
 function encoderPrefix(slot: Slot): string {
@@ -45,8 +45,8 @@ export function parameterSpecs(arch: DetectorArchitecture): ParamSpec[] {
   const E = arch.embed;
   const C = ENCODER_MID_CHANNELS;
   const specs: ParamSpec[] = [];
-  const param = (name: string, shape: number[], init: Init) => specs.push({ name, shape, buffer: false, init });
-  const buffer = (name: string, shape: number[], init: Init) => specs.push({ name, shape, buffer: true, init });
+  const param = (name: string, shape: number[], init: ValueInit) => specs.push({ name, shape, buffer: false, init });
+  const buffer = (name: string, shape: number[], init: ValueInit) => specs.push({ name, shape, buffer: true, init });
   const linear = (prefix: string, inDim: number, outDim: number) => {
     param(`${prefix}.weight`, [inDim, outDim], { kind: 'uniform', fanIn: inDim });
     param(`${prefix}.bias`, [outDim], { kind: 'uniform', fanIn: inDim });
@@ -91,23 +91,7 @@ export function parameterSpecs(arch: DetectorArchitecture): ParamSpec[] {
 export function initDetectorWeights(arch: DetectorArchitecture, seed: number, differenceInit: boolean): Weights {
   const out: Weights = new Map();
   for (const spec of parameterSpecs(arch)) {
-    const data = new Float32Array(shapeSize(spec.shape));
-    const rng = new Rng(deriveSeed(seed, `detector:init:${spec.name}`));
-    switch (spec.init.kind) {
-      case 'uniform': {
-        const bound = 1 / Math.sqrt(spec.init.fanIn);
-        for (let i = 0; i < data.length; i++) data[i] = (2 * rng.next() - 1) * bound;
-        break;
-      }
-      case 'normal':
-        for (let i = 0; i < data.length; i++) data[i] = rng.normal() * spec.init.std;
-        break;
-      case 'ones':
-        data.fill(1);
-        break;
-      case 'zeros':
-        break;
-    }
+    const data = initialValues(spec.shape, spec.init, deriveSeed(seed, `detector:init:${spec.name}`));
     if (differenceInit && spec.name.endsWith('.conv1.weight')) {
       // HWIO [1, 1, 2, 3]: data[in * 3 + out]; input 0 = parent, 1 = child
       const C = ENCODER_MID_CHANNELS;
