@@ -219,15 +219,27 @@ function differentiateNode(e: Emitter, node: GraphNode, tan: (v: string) => stri
     }
     case 'BatchNormalization': {
       if (intAttr(node, 'training_mode', 0) !== 0) throw new Error(`node ${node.name}: BatchNormalization in training mode is not supported`);
-      // y = (x - mean) / sqrt(var + eps) * scale + bias, with mean and var fixed buffers.
+      // y = (x - mean) / sqrt(var + eps) * scale + bias. mean and var are buffers; they carry a
+      // tangent only when the caller moves them (the child's running statistics as part of Delta).
       const dScale = tan(a1);
       const dBias = tan(a2);
-      const epsilon = { epsilon: node.attributes.epsilon ?? attr.float(1e-5) };
+      const dMean = tan(a3);
+      const dVar = tan(a4);
+      const eps = floatAttr(node, 'epsilon', 1e-5);
+      const epsilon = { epsilon: attr.float(eps) };
       let t: string | null = null;
       if (dx !== null) t = e.one('BatchNormalization', [dx, a1, e.zerosLike(a2), e.zerosLike(a3), a4], epsilon);
       if (dScale !== null || dBias !== null) {
         const moved = e.one('BatchNormalization', [x, dScale ?? e.zerosLike(a1), dBias ?? e.zerosLike(a2), a3, a4], epsilon);
         t = e.add(t, moved);
+      }
+      // d/dmean: -scale / sqrt(var + eps), i.e. the same normalisation applied to 0 - dMean.
+      if (dMean !== null) t = e.add(t, e.one('BatchNormalization', [e.zerosLike(x), a1, e.zerosLike(a2), dMean, a4], epsilon));
+      if (dVar !== null) {
+        // d/dvar: -(x - mean) * scale / (2 (var + eps)^(3/2)): the normalisation of x with its scale
+        // multiplied by -dVar / (2 (var + eps)).
+        const factor = e.one('Div', [e.one('Mul', [dVar, e.scalar(-0.5)]), e.one('Add', [a4, e.scalar(eps)])]);
+        t = e.add(t, e.one('BatchNormalization', [x, e.one('Mul', [a1, factor]), e.zerosLike(a2), a3, a4], epsilon));
       }
       return [t, ...node.outputs.slice(1).map(() => null)];
     }

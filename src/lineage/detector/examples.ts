@@ -55,6 +55,38 @@ export function groupBatches(examples: readonly DetectorExample[], order: ArrayL
   return batches;
 }
 
+/**
+ * Encoder activation values one pass may hold per layer: 2^25 float32 = 128 MiB. A pass holds
+ * several such layers plus their gradients, and the wasm backend's heap stops at 4 GiB: 16
+ * children x 27 candidates x two 64 x 64 inputs x 32 channels (a fourth-generation child of a
+ * 3-children-per-parent zoo) overflowed it ("memory access out of bounds").
+ */
+export const ACTIVATION_BUDGET = 2 ** 25;
+
+/** Values of one (candidate, child) pair in the first E-channel encoder layer. */
+function pairActivationValues(example: DetectorExample, slots: readonly Slot[], embed: number): number {
+  let values = 0;
+  for (const slot of slots) {
+    const m = slotMatrix(example.child, slot, example.probe);
+    values += m.rows * m.cols * embed;
+  }
+  return values;
+}
+
+/**
+ * Splits one batch (indices of examples of one signature) into consecutive chunks whose pairs fit
+ * the activation budget; a chunk holds at least one example whatever its size.
+ */
+export function splitByActivationBudget(examples: readonly DetectorExample[], batch: readonly number[], slots: readonly Slot[], embed: number, budget = ACTIVATION_BUDGET): number[][] {
+  if (batch.length === 0) return [];
+  const first = examples[batch[0]];
+  const perExample = first.candidates.length * pairActivationValues(first, slots, embed);
+  const size = Math.max(1, Math.floor(budget / Math.max(1, perExample)));
+  const chunks: number[][] = [];
+  for (let i = 0; i < batch.length; i += size) chunks.push(batch.slice(i, i + size));
+  return chunks;
+}
+
 /** The model input for examples of one signature. */
 export function assembleBatch(examples: readonly DetectorExample[], config: Pick<DetectorConfig, 'inputs' | 'layers' | 'normalization'>): DetectorBatch {
   const slots = inputSlots(config);

@@ -2,7 +2,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { initTfjs } from '../../runtime/tfjs/backend.js';
 import { type DetectorConfig, inputSlots } from './config.js';
-import { type DetectorExample, assembleBatch, groupBatches } from './examples.js';
+import { type DetectorExample, assembleBatch, groupBatches, splitByActivationBudget } from './examples.js';
 import type { LoadedDetector } from './io.js';
 import { DetectorModel } from './model.js';
 
@@ -15,7 +15,9 @@ export const EVAL_BATCH = 16;
 export function candidateProbabilities(model: DetectorModel, config: DetectorConfig, examples: readonly DetectorExample[], batchSize = EVAL_BATCH): Float32Array[] {
   const out: Float32Array[] = new Array(examples.length);
   const order = Int32Array.from(examples.keys());
-  for (const batch of groupBatches(examples, order, batchSize, inputSlots(config))) {
+  const slots = inputSlots(config);
+  const batches = groupBatches(examples, order, batchSize, slots).flatMap((b) => splitByActivationBudget(examples, b, slots, config.embed));
+  for (const batch of batches) {
     const input = assembleBatch(batch.map((i) => examples[i]), config);
     const probs = tf.tidy(() => tf.softmax(model.forward(input, false)));
     const values = probs.dataSync() as Float32Array;

@@ -27,7 +27,7 @@ import {
   checkArchitecture,
   inputSlots,
 } from './config.js';
-import { type DetectorExample, assembleBatch, groupBatches, inputNormalization } from './examples.js';
+import { type DetectorExample, assembleBatch, groupBatches, inputNormalization, splitByActivationBudget } from './examples.js';
 import { accuracy, candidateProbabilities } from './infer.js';
 import { type BatchNormStatistics, DetectorModel, initDetectorWeights } from './model.js';
 import { readZoo } from './zoo.js';
@@ -161,10 +161,9 @@ export async function trainDetector(options: TrainDetectorOptions): Promise<Trai
       let lossSum = 0;
       let lossCount = 0;
       for (const indices of groupBatches(train, order, batchSize, slots)) {
-        const batch = indices.map((i) => train[i]);
-        const loss = trainStep(model, optimizer, names, config, batch, rate);
-        lossSum += loss * batch.length;
-        lossCount += batch.length;
+        const loss = trainStep(model, optimizer, names, config, train, indices, rate);
+        lossSum += loss * indices.length;
+        lossCount += indices.length;
       }
       const evaluate = (set: DetectorExample[]) => accuracy(set, candidateProbabilities(model, config, set));
       const record: EpochRecord = {
@@ -213,19 +212,37 @@ function trainStep(
   optimizer: ReturnType<typeof createOptimizer>,
   names: ReadonlyMap<string, string>,
   config: DetectorConfig,
-  batch: DetectorExample[],
+  examples: readonly DetectorExample[],
+  batch: readonly number[],
   rate: number,
 ): number {
-  const input = assembleBatch(batch, config);
-  const labels = Int32Array.from(batch, (e) => e.label);
-  const stats: BatchNormStatistics[] = [];
-  const { value, grads } = tf.variableGrads(() => crossEntropy(tf, model.forward(input, true, stats), labels), [...model.params.values()]);
-  const byName = new Map(Object.entries(grads).map(([varName, g]) => [names.get(varName)!, g]));
-  optimizer.step(model.params, byName, rate);
-  model.updateRunningStats(stats);
-  const loss = value.dataSync()[0];
-  value.dispose();
-  for (const g of Object.values(grads)) g.dispose();
+  // A batch too large for the backend's memory runs as consecutive chunks whose gradients are
+  // summed with weights chunk / batch size, so the step is still the batch mean (the encoder's
+  // BatchNorm then normalises per chunk, as with a smaller batch).
+  const chunks = splitByActivationBudget(examples, batch, inputSlots(config), config.embed);
+  const vars = [...model.params.values()];
+  const summed = new Map<string, tf.Tensor>();
+  let loss = 0;
+  for (const chunk of chunks) {
+    const part = chunk.map((i) => examples[i]);
+    const input = assembleBatch(part, config);
+    const labels = Int32Array.from(part, (e) => e.label);
+    const stats: BatchNormStatistics[] = [];
+    const share = chunk.length / batch.length;
+    const { value, grads } = tf.variableGrads(() => crossEntropy(tf, model.forward(input, true, stats), labels), vars);
+    for (const [varName, g] of Object.entries(grads)) {
+      const name = names.get(varName)!;
+      const previous = summed.get(name);
+      summed.set(name, tf.tidy(() => (previous ? tf.add(previous, tf.mul(g, share)) : chunks.length === 1 ? g.clone() : tf.mul(g, share))));
+      previous?.dispose();
+      g.dispose();
+    }
+    model.updateRunningStats(stats);
+    loss += value.dataSync()[0] * share;
+    value.dispose();
+  }
+  optimizer.step(model.params, summed, rate);
+  for (const g of summed.values()) g.dispose();
   return loss;
 }
 
