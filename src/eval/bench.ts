@@ -5,7 +5,7 @@
  * and optionally alpha chosen on validation children, accuracies then reported on test children only.
  */
 import { resolveModel, type ModelRef } from '../lineage/model.js';
-import { scoreMatrix, DEFAULT_ALPHA, type MethodResult } from '../lineage/learning-free.js';
+import { scoreMatrix, DEFAULT_ALPHA, type BnStats, type MethodResult } from '../lineage/learning-free.js';
 import { parseMethodList, usesAlpha } from '../lineage/methods.js';
 import { readProbe } from '../lineage/probe.js';
 import { detectorScores, loadDetector, type LoadedDetector } from '../lineage/detector/index.js';
@@ -41,7 +41,7 @@ export interface BenchOptions {
   /** Probe rows (default 1024). */
   probeRows?: number;
   /** Whose BatchNorm statistics candidates run with (see DetectOptions.bnStats); default child. */
-  bnStats?: 'parent' | 'child';
+  bnStats?: BnStats;
   onProgress?: (progress: BenchProgress) => void;
 }
 

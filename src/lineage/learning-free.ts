@@ -40,9 +40,12 @@ export interface DetectOptions extends ArchOptions {
    * Whose BatchNorm running statistics the candidate's passes use. Default 'child': fine-tuning
    * replaces them and they are buffers outside Delta, so the parent's own statistics make the true
    * parent look farther than it is (bench/results/paper.md: direct-l1 44.8 -> 65.5%, fitted-l1
-   * 55.2 -> 89.7% on the generations zoo). 'parent' is the paper's choice. No effect without BatchNorm.
+   * 55.2 -> 89.7% on the generations zoo). 'parent' is the paper's choice. 'delta' runs the
+   * candidate with its own statistics and makes their change to the child's part of Delta: the
+   * tangent then carries the first-order effect of the new statistics (direct scores are those of
+   * 'parent'). No effect without BatchNorm.
    */
-  bnStats?: 'parent' | 'child';
+  bnStats?: BnStats;
   /** Probe rows per model pass (default 64): bounds activation memory, whatever the probe size. */
   batchRows?: number;
   /** Called after each candidate is scored against every child. */
@@ -69,7 +72,21 @@ export interface MethodResult {
 }
 
 export const DEFAULT_ALPHA = 0.01;
-export const DEFAULT_BN_STATS: 'parent' | 'child' = 'child';
+export const BN_STATS = ['parent', 'child', 'delta'] as const;
+export type BnStats = (typeof BN_STATS)[number];
+export const DEFAULT_BN_STATS: BnStats = 'child';
+
+/** A BnStats from user text, or a RangeError naming the choices. */
+export function parseBnStats(value: string): BnStats {
+  const found = BN_STATS.find((b) => b === value);
+  if (!found) throw new RangeError(`--bn-stats must be one of ${BN_STATS.join(', ')}, got '${value}'`);
+  return found;
+}
+
+/** Running statistics move with Delta in 'delta' mode; the integer batch counter never does. */
+function isMovingStatistic(name: string): boolean {
+  return /(^|\.)(running_mean|running_var)$/.test(name);
+}
 export const DEFAULT_LAYER = 'penultimate';
 /**
  * Probe rows per pass. Measured (bench/results/detect.md, ResNet-18 taylor-l1): 64 rows keep the
@@ -151,7 +168,8 @@ export async function scoreMatrix(children: ModelRef[], parents: ModelRef[], opt
     const featureValue = needFeatures ? resolveLayer(state.graph, layer) : undefined;
     const sub = featureValue ? truncateGraph(state.graph, [featureValue]) : undefined;
     const fed = sub ? [...sub.initializers.keys()].filter((k) => state.model.weights.has(k)) : [];
-    const params = fed.filter((k) => !isBufferName(k) && state.model.weights.get(k)!.dtype === 'float32');
+    const moves = (k: string) => !isBufferName(k) || (bnStats === 'delta' && isMovingStatistic(k));
+    const params = fed.filter((k) => moves(k) && state.model.weights.get(k)!.dtype === 'float32');
     const entry: { featureValue?: string; jvp?: JvpGraph; fed: string[] } = { featureValue, fed };
     if (featureValue) {
       state.features = (await passOnce(state.graph, [featureValue], probe, batchRows))[featureValue];

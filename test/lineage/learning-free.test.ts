@@ -70,4 +70,35 @@ describe('BatchNorm statistics option', () => {
     const [byDefault] = await scoreMatrix([child], [p], { probe: x, methods: ['direct-l1'] });
     expect(byDefault.children[0].scores).toEqual(childStats.children[0].scores);
   });
+
+  it("with bnStats 'delta' the tangent carries the statistics' change to first order", async () => {
+    const keys = [
+      { name: 'blocks.0.conv.weight', shape: [4, 1, 3, 3] },
+      { name: 'blocks.0.bn.weight', shape: [4] },
+      { name: 'blocks.0.bn.bias', shape: [4] },
+      { name: 'blocks.0.bn.running_mean', shape: [4] },
+      { name: 'blocks.0.bn.running_var', shape: [4] },
+      { name: 'head.weight', shape: [10, 4] },
+      { name: 'head.bias', shape: [10] },
+    ];
+    const parent = syntheticStateDict(keys, 1);
+    const childWeights = new Map(parent);
+    // A 1% change: the first-order residual is then about 100 times smaller than the change itself.
+    const mean = parent.get('blocks.0.bn.running_mean')!.data as Float32Array;
+    const variance = parent.get('blocks.0.bn.running_var')!.data as Float32Array;
+    childWeights.set('blocks.0.bn.running_mean', makeTensor('float32', [4], mean.map((v, i) => v + 0.01 * (i % 2 ? 1 : -1))));
+    childWeights.set('blocks.0.bn.running_var', makeTensor('float32', [4], variance.map((v, i) => v * (1 + 0.01 * (i < 2 ? 1 : -1)))));
+    const child: LineageModel = { id: 'c', file: 'c', metadata: {}, weights: childWeights };
+    const p: LineageModel = { id: 'p', file: 'p', metadata: {}, weights: parent };
+    const x = makeTensor('float32', [6, 1, 28, 28], new Float32Array(6 * 784).map((_, i) => Math.sin(i)));
+    const methods = ['direct-l1', 'linearized-l1'];
+    const score = (r: Awaited<ReturnType<typeof scoreMatrix>>, method: string) => r.find((m) => m.method === method)!.children[0].scores[0].score;
+    const moved = await scoreMatrix([child], [p], { probe: x, methods, alpha: 1, bnStats: 'delta' });
+    const own = await scoreMatrix([child], [p], { probe: x, methods, alpha: 1, bnStats: 'parent' });
+    expect(score(moved, 'direct-l1')).toBe(score(own, 'direct-l1'));
+    expect(score(own, 'direct-l1')).toBeLessThan(-1e-4);
+    // Statistics are outside Delta in 'parent' mode: the tangent is zero and linearised = direct.
+    expect(score(own, 'linearized-l1')).toBe(score(own, 'direct-l1'));
+    expect(Math.abs(score(moved, 'linearized-l1'))).toBeLessThan(0.05 * Math.abs(score(moved, 'direct-l1')));
+  });
 });

@@ -2,6 +2,7 @@
 import type { Command } from 'commander';
 import { writeFileAtomic } from '../../fsutil.js';
 import { UsageError } from '../errors.js';
+import { BN_STATS_HELP, bnStatsFlag } from './bn-stats-option.js';
 import { DEFAULT_BN_STATS } from '../../lineage/learning-free.js';
 import { benchmarkZoo } from '../../eval/bench.js';
 import { benchTables } from '../../eval/format.js';
@@ -31,11 +32,6 @@ function parseCount(text: string, name: string): number {
   return value;
 }
 
-function parseBnStats(value: string): 'parent' | 'child' {
-  if (value !== 'parent' && value !== 'child') throw new UsageError(`--bn-stats must be parent or child, got '${value}'`);
-  return value;
-}
-
 export function registerBench(program: Command): void {
   program
     .command('bench')
@@ -48,7 +44,7 @@ export function registerBench(program: Command): void {
     .option('--resamples <n>', 'bootstrap resamples', '1000')
     .option('--out <results.json>', 'write the full result as JSON')
     .option('--markdown', 'print markdown tables')
-    .option('--bn-stats <whose>', "BatchNorm statistics for the candidates' passes: parent (as in the paper) or child (the default)", DEFAULT_BN_STATS)
+    .option('--bn-stats <whose>', BN_STATS_HELP, DEFAULT_BN_STATS)
     .action(async (options: BenchCliOptions) => {
       const result = await benchmarkZoo(options.zoo, {
         methods: options.methods,
@@ -56,7 +52,7 @@ export function registerBench(program: Command): void {
         alpha: parseAlpha(options.alpha),
         seed: parseCount(options.seed, '--seed'),
         resamples: Math.max(1, parseCount(options.resamples, '--resamples')),
-        bnStats: parseBnStats(options.bnStats),
+        bnStats: bnStatsFlag(options.bnStats),
         onProgress: (p) => process.stderr.write(`bench: ${p.done}/${p.total} ${p.step}\n`),
       });
       if (options.out) await writeFileAtomic(options.out, `${JSON.stringify(result, null, 2)}\n`);

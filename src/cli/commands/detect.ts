@@ -5,6 +5,7 @@ import { DEFAULT_ALPHA, DEFAULT_BN_STATS, DEFAULT_LAYER, scoreMatrix, type Metho
 import { detectorScores } from '../../lineage/detector/predict.js';
 import { readProbe, DEFAULT_PROBE_ROWS } from '../../lineage/probe.js';
 import { UsageError } from '../errors.js';
+import { BN_STATS_HELP, bnStatsFlag } from './bn-stats-option.js';
 import { formatTable, printJson } from '../output.js';
 
 interface DetectCliOptions {
@@ -69,7 +70,7 @@ export function registerDetect(program: Command): void {
     .option('--layer <name>', 'feature layer: a named layer (see `lineage inspect --layers`) or an ONNX value name', DEFAULT_LAYER)
     .option('--method <names>', `method, comma list, or 'all': <mode>-<metric> with mode direct|taylor|linearized|fitted and metric l1|l2|lp|lse|linf|cka|cka-unbiased|dc, or weights-l2, weights-cos, or detector (with --detector)`, 'taylor-l1')
     .option('--alpha <a>', 'step along the fine-tuning tangent for taylor and linearized scores (fitted methods search their own in [0, 1])', String(DEFAULT_ALPHA))
-    .option('--bn-stats <whose>', "BatchNorm running statistics for the candidate's passes: parent (its own, as in the paper) or child (the default: fine-tuning replaces them, and they are outside the weight delta)", DEFAULT_BN_STATS)
+    .option('--bn-stats <whose>', BN_STATS_HELP, DEFAULT_BN_STATS)
     .option('--detector <file>', 'learned detector for --method detector (see `lineage detector train`)')
     .option('--json', 'print JSON: one object per method (an array when several methods)')
     .option('--no-progress', 'do not show a progress bar')
@@ -87,7 +88,7 @@ export function registerDetect(program: Command): void {
       }
       const needProbe = methods.some((m) => m.kind === 'feature');
       if (needProbe && !options.probe) throw new UsageError(`method ${methods.find((m) => m.kind === 'feature')!.name} needs --probe X.npy`);
-      if (options.bnStats !== 'parent' && options.bnStats !== 'child') throw new UsageError(`--bn-stats must be parent or child, got '${options.bnStats}'`);
+      const bnStats = bnStatsFlag(options.bnStats);
       const probe = options.probe ? await readProbe(options.probe, parseNumber('--probe-rows', options.probeRows)) : undefined;
       const bar = options.progress && process.stderr.isTTY ? new cliProgress.SingleBar({ format: 'candidates {bar} {value}/{total} | ETA {eta_formatted}', stream: process.stderr }, cliProgress.Presets.shades_classic) : undefined;
       bar?.start(options.parents.length, 0);
@@ -98,7 +99,7 @@ export function registerDetect(program: Command): void {
         layer: options.layer,
         arch: options.arch,
         heads: options.heads ? parseNumber('--heads', options.heads) : undefined,
-        bnStats: options.bnStats,
+        bnStats,
         onProgress: (done) => bar?.update(done),
       });
       if (useDetector) {

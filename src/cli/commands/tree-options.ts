@@ -8,6 +8,7 @@ import { DEFAULT_DIRECTION_STRENGTH, DEFAULT_RELATED_DISTANCE } from '../../line
 import { parseDirectionWeights } from '../../lineage/tree/direction.js';
 import type { TreeOptions } from '../../lineage/tree/recover.js';
 import { UsageError } from '../errors.js';
+import { BN_STATS_HELP, bnStatsFlag } from './bn-stats-option.js';
 
 export interface TreeCliOptions {
   method: string;
@@ -35,7 +36,7 @@ export function addTreeOptions(command: Command): Command {
     .option('--heads <n>', 'ViT attention heads when the file does not say')
     .option('--layer <name>', 'feature layer (see `lineage inspect --layers`)', DEFAULT_LAYER)
     .option('--alpha <a>', 'step along the fine-tuning tangent for taylor and linearized scores', String(DEFAULT_ALPHA))
-    .option('--bn-stats <whose>', "BatchNorm statistics for the candidate's passes: parent or child (the default)", DEFAULT_BN_STATS)
+    .option('--bn-stats <whose>', BN_STATS_HELP, DEFAULT_BN_STATS)
     .option('--direction <list>', 'parent/child direction evidence: centrality, kurtosis, fit, weighted as name=w (negative: reversed), comma separated, or none', 'centrality')
     .option('--direction-strength <s>', 'weight of direction evidence, in generation steps', String(DEFAULT_DIRECTION_STRENGTH))
     .option('--root-threshold <t>', "auto (families by relative weight distance), none (one tree per compatible group), or a score: a model is a root when no candidate reaches it", 'auto')
@@ -64,7 +65,7 @@ export async function treeOptionsFrom(options: TreeCliOptions, probePath?: strin
   } catch (err) {
     throw new UsageError((err as Error).message);
   }
-  if (options.bnStats !== 'parent' && options.bnStats !== 'child') throw new UsageError(`--bn-stats must be parent or child, got '${options.bnStats}'`);
+  const bnStats = bnStatsFlag(options.bnStats);
   const probeFile = options.probe ?? probePath;
   if (method.kind === 'feature' && !probeFile) throw new UsageError(`method ${method.name} needs --probe X.npy`);
   const rootThreshold = options.rootThreshold === 'auto' || options.rootThreshold === 'none' ? options.rootThreshold : parseNumber('--root-threshold', options.rootThreshold);
@@ -75,7 +76,7 @@ export async function treeOptionsFrom(options: TreeCliOptions, probePath?: strin
     ...(options.heads ? { heads: parseNumber('--heads', options.heads, 1) } : {}),
     layer: options.layer,
     alpha: parseNumber('--alpha', options.alpha),
-    bnStats: options.bnStats,
+    bnStats,
     direction,
     directionStrength: parseNumber('--direction-strength', options.directionStrength, 0),
     rootThreshold,
