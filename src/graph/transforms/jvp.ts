@@ -219,7 +219,7 @@ function differentiateNode(e: Emitter, node: GraphNode, tan: (v: string) => stri
     }
     case 'BatchNormalization': {
       if (intAttr(node, 'training_mode', 0) !== 0) throw new Error(`node ${node.name}: BatchNormalization in training mode is not supported`);
-      // y = (x - mean) / sqrt(var + eps) * scale + bias. mean and var are buffers; they carry a
+      // y = (x - mean) / sqrt(var + eps) * scale + bias. mean and var are buffers: they carry a
       // tangent only when the caller moves them (the child's running statistics as part of Delta).
       const dScale = tan(a1);
       const dBias = tan(a2);
@@ -229,17 +229,21 @@ function differentiateNode(e: Emitter, node: GraphNode, tan: (v: string) => stri
       const epsilon = { epsilon: attr.float(eps) };
       let t: string | null = null;
       if (dx !== null) t = e.one('BatchNormalization', [dx, a1, e.zerosLike(a2), e.zerosLike(a3), a4], epsilon);
-      if (dScale !== null || dBias !== null) {
-        const moved = e.one('BatchNormalization', [x, dScale ?? e.zerosLike(a1), dBias ?? e.zerosLike(a2), a3, a4], epsilon);
-        t = e.add(t, moved);
-      }
-      // d/dmean: -scale / sqrt(var + eps), i.e. the same normalisation applied to 0 - dMean.
-      if (dMean !== null) t = e.add(t, e.one('BatchNormalization', [e.zerosLike(x), a1, e.zerosLike(a2), dMean, a4], epsilon));
+      // Every per-channel tangent folds into one normalisation of x: d/dvar is
+      // -(x - mean) * scale / (2 (var + eps)^(3/2)), a scale of -scale * dVar / (2 (var + eps));
+      // d/dmean is the constant -scale * dMean / sqrt(var + eps), a bias.
+      let scaleT = dScale;
+      let biasT = dBias;
       if (dVar !== null) {
-        // d/dvar: -(x - mean) * scale / (2 (var + eps)^(3/2)): the normalisation of x with its scale
-        // multiplied by -dVar / (2 (var + eps)).
         const factor = e.one('Div', [e.one('Mul', [dVar, e.scalar(-0.5)]), e.one('Add', [a4, e.scalar(eps)])]);
-        t = e.add(t, e.one('BatchNormalization', [x, e.one('Mul', [a1, factor]), e.zerosLike(a2), a3, a4], epsilon));
+        scaleT = e.add(scaleT, e.one('Mul', [a1, factor]));
+      }
+      if (dMean !== null) {
+        const shift = e.one('Div', [e.one('Mul', [a1, dMean]), e.one('Sqrt', [e.one('Add', [a4, e.scalar(eps)])])]);
+        biasT = e.add(biasT, e.one('Neg', [shift]));
+      }
+      if (scaleT !== null || biasT !== null) {
+        t = e.add(t, e.one('BatchNormalization', [x, scaleT ?? e.zerosLike(a1), biasT ?? e.zerosLike(a2), a3, a4], epsilon));
       }
       return [t, ...node.outputs.slice(1).map(() => null)];
     }
