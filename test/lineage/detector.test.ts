@@ -224,6 +224,17 @@ describe('detector trained on synthetic families', () => {
     expect(both.config.training?.splits.test).toHaveLength(8);
   });
 
+  it('still learns when every batch runs as one-example chunks with summed gradients', async () => {
+    // 4 candidates x (weights + features) x 32 channels per example: a budget of 1 forces chunks of one.
+    const chunked = await trainDetector({ zoos: [zoo], epochs: 8, seed: 3, differenceInit: false, activationBudget: 1 });
+    const last = chunked.history.at(-1)!;
+    expect(last.test).toBeGreaterThanOrEqual(0.8);
+    expect(last.loss).toBeLessThan(chunked.history[0].loss * 0.5);
+    // Not the same run: the encoder's BatchNorm normalises each chunk on its own.
+    expect(last.loss).not.toBe(both.history.at(-1)!.loss);
+    await expect(trainDetector({ zoos: [zoo], epochs: 1, activationBudget: 0 })).rejects.toThrow(/activationBudget must be positive/);
+  });
+
   it('saves weights and configuration that load back unchanged, and evaluates the same', async () => {
     const loaded = await loadDetector(bothFile);
     expect(loaded.config).toEqual(JSON.parse(JSON.stringify(both.config)));

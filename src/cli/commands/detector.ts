@@ -3,6 +3,7 @@ import cliProgress from 'cli-progress';
 import { type EpochRecord, DEFAULT_ARCHITECTURE, DEFAULT_MAX_SIZE, DEFAULT_PROBE_ROWS, parseModalities } from '../../lineage/detector/config.js';
 import { type DetectorEvaluation, evaluateDetector } from '../../lineage/detector/evaluate.js';
 import { saveDetector } from '../../lineage/detector/io.js';
+import { ACTIVATION_BUDGET } from '../../lineage/detector/examples.js';
 import { PAPER_EPOCHS, PAPER_TRAIN_CHILDREN, TINY_ZOO_EPOCHS, trainDetector } from '../../lineage/detector/train.js';
 import { UsageError } from '../errors.js';
 import { formatTable, printJson } from '../output.js';
@@ -25,6 +26,7 @@ interface TrainCliOptions {
   gamma: string;
   maxSize: string;
   probeRows: string;
+  activationBudget: string;
   arch?: string;
   heads?: string;
   json?: boolean;
@@ -109,6 +111,7 @@ export function registerDetector(program: Command): void {
     .option('--gamma <g>', 'StepLR factor, applied every epochs/10 epochs', '0.7')
     .option('--max-size <n>', 'weight and feature matrices are average-pooled to at most n x n', String(DEFAULT_MAX_SIZE))
     .option('--probe-rows <n>', 'probe inputs behind each feature pair', String(DEFAULT_PROBE_ROWS))
+    .option('--activation-budget <values>', 'encoder activation values per layer in one pass (float32); a batch beyond it runs as chunks with summed gradients', String(ACTIVATION_BUDGET))
     .option('--arch <name>', 'built-in architecture of the zoo models; inferred when absent')
     .option('--heads <n>', 'ViT attention heads of the zoo models when their files do not say')
     .option('--json', 'print a JSON summary')
@@ -158,6 +161,7 @@ export function registerDetector(program: Command): void {
         gamma: positive('--gamma', options.gamma),
         maxSize: integer('--max-size', options.maxSize, 1),
         probeRows: integer('--probe-rows', options.probeRows, 1),
+        activationBudget: integer('--activation-budget', options.activationBudget, 1),
         onPrepare: (done, total) => tick('models', done, total),
         onEpoch: (record, epochs) => tick('epochs', record.epoch, epochs),
       });

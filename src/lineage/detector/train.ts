@@ -27,7 +27,7 @@ import {
   checkArchitecture,
   inputSlots,
 } from './config.js';
-import { type DetectorExample, assembleBatch, groupBatches, inputNormalization, splitByActivationBudget } from './examples.js';
+import { ACTIVATION_BUDGET, type DetectorExample, assembleBatch, groupBatches, inputNormalization, splitByActivationBudget } from './examples.js';
 import { accuracy, candidateProbabilities } from './infer.js';
 import { type BatchNormStatistics, DetectorModel, initDetectorWeights } from './model.js';
 import { readZoo } from './zoo.js';
@@ -52,6 +52,11 @@ export interface TrainDetectorOptions {
   differenceInit?: boolean;
   maxSize?: number;
   probeRows?: number;
+  /**
+   * Encoder activation values one pass may hold per layer (default ACTIVATION_BUDGET, 128 MiB of
+   * float32): larger batches run as chunks with summed gradients. Lower it when memory is short.
+   */
+  activationBudget?: number;
   /** Model files summarised so far (each read once). */
   onPrepare?: (done: number, total: number) => void;
   onEpoch?: (record: EpochRecord, epochs: number) => void;
@@ -105,6 +110,8 @@ export async function trainDetector(options: TrainDetectorOptions): Promise<Trai
   const maxSize = options.maxSize ?? DEFAULT_MAX_SIZE;
   const probeRowCount = options.probeRows ?? DEFAULT_PROBE_ROWS;
   const differenceInit = options.differenceInit ?? true;
+  const activationBudget = options.activationBudget ?? ACTIVATION_BUDGET;
+  if (!(activationBudget > 0)) throw new RangeError(`activationBudget must be positive, got ${activationBudget}`);
   for (const [name, v] of [['batch', batchSize], ['maxSize', maxSize], ['probeRows', probeRowCount]] as const) {
     if (!Number.isSafeInteger(v) || v < 1) throw new RangeError(`${name} must be a positive integer, got ${v}`);
   }
@@ -161,7 +168,7 @@ export async function trainDetector(options: TrainDetectorOptions): Promise<Trai
       let lossSum = 0;
       let lossCount = 0;
       for (const indices of groupBatches(train, order, batchSize, slots)) {
-        const loss = trainStep(model, optimizer, names, config, train, indices, rate);
+        const loss = trainStep(model, optimizer, names, config, train, indices, rate, activationBudget);
         lossSum += loss * indices.length;
         lossCount += indices.length;
       }
@@ -215,11 +222,12 @@ function trainStep(
   examples: readonly DetectorExample[],
   batch: readonly number[],
   rate: number,
+  activationBudget: number,
 ): number {
   // A batch too large for the backend's memory runs as consecutive chunks whose gradients are
   // summed with weights chunk / batch size, so the step is still the batch mean (the encoder's
   // BatchNorm then normalises per chunk, as with a smaller batch).
-  const chunks = splitByActivationBudget(examples, batch, inputSlots(config), config.embed);
+  const chunks = splitByActivationBudget(examples, batch, inputSlots(config), config.embed, activationBudget);
   const vars = [...model.params.values()];
   const summed = new Map<string, tf.Tensor>();
   let loss = 0;
