@@ -1,0 +1,105 @@
+// npm run bench:lift: where does the first-order Taylor term point?
+//
+// For every child of the zoos bench:paper builds (bench/tmp/zoos; run bench:paper or its
+// BENCH_BUILD_ONLY=1 first), and every candidate of its parent's generation, the Taylor term of l1
+// at alpha = 1 is the directional derivative D_T s of s = -mean |F_p - F_c| along the tangent
+// T = J_p Delta: taylor-l1@1 - direct-l1. The taylor score s + alpha D_T s can only move the ranking
+// toward the true parent if the true parent tends to get the largest lift. This writes
+// bench/results/taylor-lift.md and .json: per zoo and BatchNorm-statistics choice, how often direct-l1
+// ranks the true parent first, how often the largest lift falls on it, and chance (mean 1/K).
+// Probe: the first 256 rows of each child's task probe (bench:paper uses 1024).
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { cpus, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { readBenchZoo } from '../dist/eval/zoo.js';
+import { readProbe } from '../dist/lineage/probe.js';
+import { scoreMatrix } from '../dist/lineage/learning-free.js';
+
+const root = new URL('..', import.meta.url).pathname;
+const zoosDir = join(root, 'bench/tmp/zoos');
+const resultsDir = join(root, 'bench/results');
+const PROBE_ROWS = 256;
+const ZOOS = [
+  { name: 'paper-fc', dir: 'paper-fc', bnStats: ['parent'] },
+  { name: 'generations-fc', dir: 'generations-fc', bnStats: ['parent'] },
+  { name: 'generations', dir: 'generations-2', bnStats: ['parent', 'child', 'delta'] },
+  { name: 'settings', dir: 'settings', bnStats: ['parent', 'child', 'delta'] },
+];
+const log = (s) => process.stderr.write(`${s}\n`);
+const started = performance.now();
+mkdirSync(resultsDir, { recursive: true });
+
+/** Index of the largest value; ties go to the first. */
+const argmax = (values) => values.reduce((best, v, i) => (v > values[best] ? i : best), 0);
+
+async function measure(zoo, bnStats) {
+  const byId = new Map(zoo.models.map((m) => [m.id, m]));
+  // One scoreMatrix call per (task, parent generation): children share the probe and the candidates.
+  const jobs = new Map();
+  for (const child of zoo.models.filter((m) => m.parent !== null)) {
+    const from = byId.get(child.parent).generation;
+    const key = `${child.task}|${from}`;
+    if (!jobs.has(key)) jobs.set(key, { task: child.task, candidates: zoo.models.filter((m) => m.generation === from), children: [] });
+    jobs.get(key).children.push(child);
+  }
+  const rows = [];
+  for (const job of jobs.values()) {
+    const probe = await readProbe(zoo.probes.get(job.task), PROBE_ROWS);
+    const results = await scoreMatrix(job.children.map((c) => c.path), job.candidates.map((c) => c.path), { probe, methods: ['direct-l1', 'taylor-l1'], alpha: 1, bnStats });
+    const scoresOf = (method, i) => new Map(results.find((r) => r.method === method).children[i].scores.map((s) => [s.parent, s.score]));
+    job.children.forEach((child, i) => {
+      const direct = scoresOf('direct-l1', i);
+      const taylor = scoresOf('taylor-l1', i);
+      const ids = job.candidates.map((c) => c.path);
+      const truth = ids.indexOf(byId.get(child.parent).path);
+      const d = ids.map((id) => direct.get(id));
+      const lift = ids.map((id) => taylor.get(id) - direct.get(id));
+      rows.push({ child: child.id, candidates: ids.length, directTop: argmax(d) === truth, liftTop: argmax(lift) === truth, parentLift: lift[truth], maxOtherLift: Math.max(...lift.filter((_, k) => k !== truth)) });
+    });
+  }
+  const n = rows.length;
+  const pct = (k) => (100 * k) / n;
+  return {
+    children: n,
+    directTop1: pct(rows.filter((r) => r.directTop).length),
+    largestLiftOnParent: pct(rows.filter((r) => r.liftTop).length),
+    chance: (100 * rows.reduce((a, r) => a + 1 / r.candidates, 0)) / n,
+    parentLiftPositive: pct(rows.filter((r) => r.parentLift > 0).length),
+    rows,
+  };
+}
+
+const results = [];
+for (const z of ZOOS) {
+  const dir = join(zoosDir, z.dir);
+  if (!existsSync(join(dir, 'manifest.json'))) {
+    log(`skip ${z.name}: ${dir} is not built (run npm run bench:paper, or BENCH_BUILD_ONLY=1 npm run bench:paper)`);
+    continue;
+  }
+  const zoo = await readBenchZoo(dir);
+  for (const bnStats of z.bnStats) {
+    const t = performance.now();
+    log(`== ${z.name}, --bn-stats ${bnStats}`);
+    const r = await measure(zoo, bnStats);
+    results.push({ zoo: z.name, bnStats, seconds: (performance.now() - t) / 1000, ...r });
+    log(`   ${r.children} children: direct ${r.directTop1.toFixed(1)}%, largest lift on the parent ${r.largestLiftOnParent.toFixed(1)}%, chance ${r.chance.toFixed(1)}%`);
+  }
+}
+
+const total = (performance.now() - started) / 1000;
+const machine = { cpus: cpus().length, cpuModel: cpus()[0]?.model ?? 'unknown', memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version };
+const md = [
+  '# bench:lift: where the first-order Taylor term points',
+  '',
+  `Machine: ${machine.cpus} x ${machine.cpuModel}, ${machine.memoryGiB} GiB, Node ${machine.node}. Command: \`npm run bench:lift\`. Total ${total.toFixed(0)} s.`,
+  `Every child of the bench:paper zoos against every model of its parent's generation; probe: first ${PROBE_ROWS} rows of the child's task probe.`,
+  'Lift = D_T s for l1 (taylor-l1 at alpha 1 minus direct-l1), the term the taylor score adds alpha times. For the',
+  "Taylor form to improve on direct similarity, the true parent should tend to get the largest lift.",
+  '',
+  '| zoo | --bn-stats | children | direct-l1 top-1 % | largest lift on the true parent % | chance % | parent lift > 0 % | seconds |',
+  '|---|---|---:|---:|---:|---:|---:|---:|',
+  ...results.map((r) => `| ${r.zoo} | ${r.bnStats} | ${r.children} | ${r.directTop1.toFixed(1)} | ${r.largestLiftOnParent.toFixed(1)} | ${r.chance.toFixed(1)} | ${r.parentLiftPositive.toFixed(1)} | ${r.seconds.toFixed(0)} |`),
+];
+writeFileSync(join(resultsDir, 'taylor-lift.md'), `${md.join('\n')}\n`);
+writeFileSync(join(resultsDir, 'taylor-lift.json'), `${JSON.stringify({ machine, command: 'npm run bench:lift', totalSeconds: total, probeRows: PROBE_ROWS, results }, null, 2)}\n`);
+log(`wrote bench/results/taylor-lift.md and .json in ${total.toFixed(0)} s`);
