@@ -44,16 +44,18 @@ describe('scoreMatrix', () => {
 });
 
 describe('BatchNorm statistics option', () => {
+  // One convnet block with BatchNorm and a head.
+  const convKeys = [
+    { name: 'blocks.0.conv.weight', shape: [4, 1, 3, 3] },
+    { name: 'blocks.0.bn.weight', shape: [4] },
+    { name: 'blocks.0.bn.bias', shape: [4] },
+    { name: 'blocks.0.bn.running_mean', shape: [4] },
+    { name: 'blocks.0.bn.running_var', shape: [4] },
+    { name: 'head.weight', shape: [10, 4] },
+    { name: 'head.bias', shape: [10] },
+  ];
+
   it("with bnStats 'child' a candidate differing only in running statistics scores as identical", async () => {
-    const convKeys = [
-      { name: 'blocks.0.conv.weight', shape: [4, 1, 3, 3] },
-      { name: 'blocks.0.bn.weight', shape: [4] },
-      { name: 'blocks.0.bn.bias', shape: [4] },
-      { name: 'blocks.0.bn.running_mean', shape: [4] },
-      { name: 'blocks.0.bn.running_var', shape: [4] },
-      { name: 'head.weight', shape: [10, 4] },
-      { name: 'head.bias', shape: [10] },
-    ];
     const parent = syntheticStateDict(convKeys, 1);
     const other = syntheticStateDict(convKeys, 2);
     const childWeights = new Map(parent);
@@ -72,16 +74,7 @@ describe('BatchNorm statistics option', () => {
   });
 
   it("with bnStats 'delta' the tangent carries the statistics' change to first order", async () => {
-    const keys = [
-      { name: 'blocks.0.conv.weight', shape: [4, 1, 3, 3] },
-      { name: 'blocks.0.bn.weight', shape: [4] },
-      { name: 'blocks.0.bn.bias', shape: [4] },
-      { name: 'blocks.0.bn.running_mean', shape: [4] },
-      { name: 'blocks.0.bn.running_var', shape: [4] },
-      { name: 'head.weight', shape: [10, 4] },
-      { name: 'head.bias', shape: [10] },
-    ];
-    const parent = syntheticStateDict(keys, 1);
+    const parent = syntheticStateDict(convKeys, 1);
     const childWeights = new Map(parent);
     // A 1% change: the first-order residual is then about 100 times smaller than the change itself.
     const mean = parent.get('blocks.0.bn.running_mean')!.data as Float32Array;
