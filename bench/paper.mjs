@@ -8,7 +8,7 @@
 // apply the paper-fc detector to every child of generations-fc, and write bench/results/paper.md +
 // paper.json with the machine, the command and the paper's anchors.
 //
-// Scale (builds about 1 h 40 min on 2 cores from nothing, benchmarks about 40 minutes; see paper.md):
+// Scale (builds about 1 h 40 min on 2 cores from nothing, benchmarks about 1 h 30 min; see paper.md):
 //   paper-fc        --scale 0.1: 5 MLP roots (0.5 epoch), 50 children (50 steps)
 //   generations     3 convnet roots (4 epochs on MNIST digits), 2 children per parent per generation
 //                   (3+6+12+24 models), children 300 steps
