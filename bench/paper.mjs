@@ -22,7 +22,7 @@ import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { readZooSpec } from '../dist/train/zoo-file.js';
 import { buildZoo } from '../dist/train/zoo-build.js';
-import { trainDetector, saveDetector, splitKeys } from '../dist/lineage/detector/index.js';
+import { trainDetector, saveDetector } from '../dist/lineage/detector/index.js';
 import { benchmarkZoo } from '../dist/eval/bench.js';
 import { benchTables, generationLabel, formatCell } from '../dist/eval/format.js';
 
@@ -72,8 +72,8 @@ function shortened(spec, { rootEpochs, childSteps }) {
 }
 
 const ZOOS = [
-  { name: 'paper-fc', scale: 0.1, adjust: (s) => s, note: 'zoos/paper-fc.json --scale 0.1', detector: 'train' },
-  { name: 'generations', dir: 'generations-2', scale: 1, adjust: (s) => childrenPerParent(s, 2), note: 'zoos/generations.json with 2 children per parent (3+6+12+24 models), full training', bnStatsChild: true, detector: 'train', keepDetector: false },
+  { name: 'paper-fc', scale: 0.1, adjust: (s) => s, note: 'zoos/paper-fc.json --scale 0.1', detector: { trainWith: [], file: 'detector-paper-fc.safetensors' } },
+  { name: 'generations', dir: 'generations-2', scale: 1, adjust: (s) => childrenPerParent(s, 2), note: 'zoos/generations.json with 2 children per parent (3+6+12+24 models), full training', bnStatsChild: true, detector: { trainWith: [], file: 'detector-generations.safetensors', keep: false } },
   {
     name: 'generations-fc',
     scale: 1,
@@ -129,10 +129,13 @@ async function runZoo(z) {
       );
     }
   }
-  if (z.detector?.trainWith) {
+  if (z.detector) {
+    // Trained on this zoo (and on those named in trainWith), scored on the children of this zoo it
+    // did not train on (its own test split), beside the learning-free methods on the same children.
     const detectorFile = join(resultsDir, z.detector.file);
+    const names = [...z.detector.trainWith, z.name];
     const zooDirs = [...z.detector.trainWith.map((n) => join(zoosDir, ZOOS.find((x) => x.name === n).dir ?? n)), dir];
-    const trained = await stage(`train detector on ${[...z.detector.trainWith, z.name].join(' + ')}`, async () => {
+    const trained = await stage(`train detector on ${names.join(' + ')}`, async () => {
       const r = await trainDetector({ zoos: zooDirs, seed: 0, onEpoch: (e, n) => log(`  detector epoch ${e.epoch}/${n} loss ${e.loss.toFixed(3)} val ${(100 * e.val).toFixed(1)}%`) });
       await saveDetector(detectorFile, r.config, r.weights);
       return r;
@@ -142,27 +145,10 @@ async function runZoo(z) {
     results[z.name].detector = await stage(`benchmark detector on ${z.name} test children`, () =>
       benchmarkZoo(dir, { methods: DETECTOR_BESIDE, alpha: 0.01, detector: detectorFile, children: test, seed: 0, bnStats: 'parent', onProgress: progress }),
     );
-    results[z.name].detector.about = `${z.detector.file}, trained on ${trained.counts.train} children of ${[...z.detector.trainWith, z.name].join(' and ')} (direct parents only), scored on the ${test.length} held-out children of this zoo`;
+    const source = names.length === 1 ? 'this zoo' : names.join(' and ');
+    results[z.name].detector.about = `${z.detector.file}, trained on ${trained.counts.train} children of ${source} (direct parents only), scored on the ${test.length} held-out children of this zoo`;
     results[z.name].detectorTraining = { counts: trained.counts, epochs: trained.history.length, lastEpoch: trained.history.at(-1), prepareSeconds: trained.prepareSeconds, trainSeconds: trained.trainSeconds };
-  }
-  if (z.detector === 'train') {
-    const detectorFile = join(resultsDir, `detector-${z.name}.safetensors`);
-    const trained = await stage(`train detector on ${z.name}`, async () => {
-      const r = await trainDetector({ zoos: [dir], seed: 0, onEpoch: (e, n) => e.epoch % 10 === 0 && log(`  detector epoch ${e.epoch}/${n} loss ${e.loss.toFixed(3)}`) });
-      await saveDetector(detectorFile, r.config, r.weights);
-      return r;
-    });
-    // The detector is scored on the children it did not train on (its own test split), beside the
-    // learning-free methods on the same children.
-    const childIds = results[z.name].learningFree.children.map((c) => c.id);
-    const zooName = results[z.name].learningFree.zoo.name;
-    const test = splitKeys(childIds.map((id) => `${zooName}/${id}`), 0).test.map((k) => k.slice(zooName.length + 1));
-    results[z.name].detector = await stage(`benchmark detector on ${z.name} test children`, () =>
-      benchmarkZoo(dir, { methods: DETECTOR_BESIDE, alpha: 0.01, detector: detectorFile, children: test, seed: 0, bnStats: 'parent', onProgress: progress }),
-    );
-    results[z.name].detector.about = `trained on ${trained.counts.train} children of this zoo (direct parents only), scored on its ${test.length} held-out children`;
-    results[z.name].detectorTraining = { counts: trained.counts, epochs: trained.history.length, lastEpoch: trained.history.at(-1), prepareSeconds: trained.prepareSeconds, trainSeconds: trained.trainSeconds };
-    if (z.keepDetector === false) rmSync(detectorFile);
+    if (z.detector.keep === false) rmSync(detectorFile);
   }
   if (z.detectorTransfer) {
     // A detector trained on another zoo, applied to every child of this one (none seen in training).

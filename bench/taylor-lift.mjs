@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import { readBenchZoo } from '../dist/eval/zoo.js';
 import { readProbe } from '../dist/lineage/probe.js';
 import { scoreMatrix } from '../dist/lineage/learning-free.js';
+import { argmax } from '../dist/lineage/detector/infer.js';
 
 const root = new URL('..', import.meta.url).pathname;
 const zoosDir = join(root, 'bench/tmp/zoos');
@@ -28,9 +29,6 @@ const ZOOS = [
 const log = (s) => process.stderr.write(`${s}\n`);
 const started = performance.now();
 mkdirSync(resultsDir, { recursive: true });
-
-/** Index of the largest value; ties go to the first. */
-const argmax = (values) => values.reduce((best, v, i) => (v > values[best] ? i : best), 0);
 
 async function measure(zoo, bnStats) {
   const byId = new Map(zoo.models.map((m) => [m.id, m]));

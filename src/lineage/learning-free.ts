@@ -82,11 +82,6 @@ export function parseBnStats(value: string): BnStats {
   if (!found) throw new RangeError(`--bn-stats must be one of ${BN_STATS.join(', ')}, got '${value}'`);
   return found;
 }
-
-/** Running statistics move with Delta in 'delta' mode; the integer batch counter never does. */
-function isMovingStatistic(name: string): boolean {
-  return /(^|\.)(running_mean|running_var)$/.test(name);
-}
 export const DEFAULT_LAYER = 'penultimate';
 /**
  * Probe rows per pass. Measured (bench/results/detect.md, ResNet-18 taylor-l1): 64 rows keep the
@@ -168,8 +163,9 @@ export async function scoreMatrix(children: ModelRef[], parents: ModelRef[], opt
     const featureValue = needFeatures ? resolveLayer(state.graph, layer) : undefined;
     const sub = featureValue ? truncateGraph(state.graph, [featureValue]) : undefined;
     const fed = sub ? [...sub.initializers.keys()].filter((k) => state.model.weights.has(k)) : [];
-    const moves = (k: string) => !isBufferName(k) || (bnStats === 'delta' && isMovingStatistic(k));
-    const params = fed.filter((k) => moves(k) && state.model.weights.get(k)!.dtype === 'float32');
+    // `fed` holds what the graph reads, so its buffers are BatchNorm means and variances (never the
+    // batch counter): they move with Delta in 'delta' mode only.
+    const params = fed.filter((k) => (bnStats === 'delta' || !isBufferName(k)) && state.model.weights.get(k)!.dtype === 'float32');
     const entry: { featureValue?: string; jvp?: JvpGraph; fed: string[] } = { featureValue, fed };
     if (featureValue) {
       state.features = (await passOnce(state.graph, [featureValue], probe, batchRows))[featureValue];

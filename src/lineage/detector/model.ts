@@ -27,7 +27,6 @@ export const ENCODER_MID_CHANNELS = 3;
 export const NORM_EPS = 1e-5;
 export const BN_MOMENTUM = 0.1;
 
-
 export interface ParamSpec {
   name: string;
   shape: number[];

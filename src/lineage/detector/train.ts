@@ -172,7 +172,7 @@ export async function trainDetector(options: TrainDetectorOptions): Promise<Trai
         lossSum += loss * indices.length;
         lossCount += indices.length;
       }
-      const evaluate = (set: DetectorExample[]) => accuracy(set, candidateProbabilities(model, config, set));
+      const evaluate = (set: DetectorExample[]) => accuracy(set, candidateProbabilities(model, config, set, undefined, activationBudget));
       const record: EpochRecord = {
         epoch: epoch + 1,
         loss: lossSum / lossCount,
@@ -240,10 +240,16 @@ function trainStep(
     const { value, grads } = tf.variableGrads(() => crossEntropy(tf, model.forward(input, true, stats), labels), vars);
     for (const [varName, g] of Object.entries(grads)) {
       const name = names.get(varName)!;
+      const part = share === 1 ? g : tf.mul(g, share);
+      if (part !== g) g.dispose();
       const previous = summed.get(name);
-      summed.set(name, tf.tidy(() => (previous ? tf.add(previous, tf.mul(g, share)) : chunks.length === 1 ? g.clone() : tf.mul(g, share))));
-      previous?.dispose();
-      g.dispose();
+      if (!previous) {
+        summed.set(name, part);
+        continue;
+      }
+      summed.set(name, tf.add(previous, part));
+      previous.dispose();
+      part.dispose();
     }
     model.updateRunningStats(stats);
     loss += value.dataSync()[0] * share;
