@@ -16,6 +16,7 @@ export { scoreMatrix, detectParent, DEFAULT_ALPHA, DEFAULT_LAYER, DEFAULT_BN_STA
 export type { DetectOptions, MethodResult, ChildResult, CandidateScore, BnStats } from './lineage/learning-free.js';
 export type { LineageModel, ModelRef } from './lineage/model.js';
 export { resolveModel } from './lineage/model.js';
+export { assertFiniteModel, nonFiniteReason, partitionFinite, type ExcludedModel } from './lineage/finite.js';
 export { computeFeatures } from './lineage/features.js';
 export { parseMethodList, allMethodNames } from './lineage/methods.js';
 export { getMetric } from './lineage/similarity/index.js';
@@ -27,6 +28,7 @@ export type { TreeRecovery, FamilyTree, TreeEdge, TreeNode, AncestorRanking } fr
 export { renderReport, writeReport, reportFromTree } from './report/index.js';
 export { layerOrigins, stitchWeights } from './lineage/layers.js';
 export { buildZoo } from './train/zoo-build.js';
+export * from './nn/index.js';
 export { readZooManifest } from './zoo/manifest.js';
 export type { ZooManifest, ManifestModel, ManifestEntry, CheckedZoo, CheckedModel } from './zoo/manifest.js';
 export * from './lineage/detector/index.js';

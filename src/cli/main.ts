@@ -25,6 +25,8 @@ export function buildProgram(): Command {
     .description('Which model was this network fine-tuned from? Detect parents, ancestors and family trees of neural networks from their weights and features.')
     .version(packageVersion(), '-V, --version', 'print the version')
     .showHelpAfterError('(run with --help for usage)')
+    // Commander's own usage errors ("error: unknown option '--x'") read like every other failure.
+    .configureOutput({ outputError: (text, write) => write(text.replace(/^error: /, 'lineage: ')) })
     .exitOverride();
   registerInspect(program);
   registerFeatures(program);
@@ -39,14 +41,20 @@ export function buildProgram(): Command {
   return program;
 }
 
-/** Runs the CLI and returns the exit code; expected failures print one line, not a stack trace. */
+/**
+ * Runs the CLI and returns the exit code: 0 on success (and for --help, --version), 1 for bad
+ * input files and failures, 2 for bad usage. Expected failures print one line, not a stack trace.
+ */
 export async function main(argv: readonly string[]): Promise<number> {
   const program = buildProgram();
   try {
     await program.parseAsync(argv as string[]);
     return 0;
   } catch (err) {
-    if (err instanceof CommanderError) return err.exitCode;
+    // Commander has printed its message already; every error it raises (unknown command or
+    // option, missing argument or option, invalid choice, no command) is a usage error. Help and
+    // version exit 0.
+    if (err instanceof CommanderError) return err.exitCode === 0 ? 0 : 2;
     if (err instanceof UsageError) {
       process.stderr.write(`lineage: ${err.message}\n`);
       return 2;

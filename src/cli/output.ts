@@ -1,4 +1,5 @@
-/** Small helpers shared by CLI commands: aligned tables, JSON on stdout, human numbers. */
+/** Small helpers shared by CLI commands: aligned tables, JSON on stdout, human numbers, warnings. */
+import type { ExcludedModel } from '../lineage/finite.js';
 
 export interface Column {
   header: string;
@@ -7,7 +8,8 @@ export interface Column {
 
 /** Renders rows as an aligned text table with a header and a rule under it. */
 export function formatTable(columns: readonly Column[], rows: readonly (readonly string[])[]): string {
-  const widths = columns.map((c, i) => Math.max(c.header.length, ...rows.map((r) => (r[i] ?? '').length)));
+  // reduce, not Math.max(...): a spread of 200k rows overflows the call stack.
+  const widths = columns.map((c, i) => rows.reduce((w, r) => Math.max(w, (r[i] ?? '').length), c.header.length));
   const line = (cells: readonly string[]) =>
     cells
       .map((cell, i) => (columns[i].align === 'right' ? cell.padStart(widths[i]) : cell.padEnd(widths[i])))
@@ -35,4 +37,9 @@ export function formatBytes(n: number): string {
     unit++;
   }
   return unit === 0 ? `${n} B` : `${value.toFixed(1)} ${units[unit]}`;
+}
+
+/** One stderr line per model left out of a comparison (NaN or infinite values), so a result built without it is never mistaken for a full one. */
+export function warnExcluded(excluded: readonly ExcludedModel[]): void {
+  for (const e of excluded) process.stderr.write(`lineage: warning: left out ${e.model === e.file ? e.file : `${e.model} (${e.file})`}: ${e.reason}\n`);
 }

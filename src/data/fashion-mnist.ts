@@ -1,6 +1,7 @@
 /**
  * Fashion-MNIST (Xiao et al. 2017) from its four IDX files, with the standard 60,000 / 10,000
- * split. Default folder: where Debian's dataset-fashion-mnist package puts them.
+ * split. Default folder: where Debian's dataset-fashion-mnist package puts them. The subset shipped
+ * with the package (fashion-mini.ts) is read by the same code.
  */
 import { promises as fs } from 'node:fs';
 import { join } from 'node:path';
@@ -44,12 +45,20 @@ async function locate(dir: string, base: string): Promise<string> {
 export async function loadFashionMnist(options: FashionMnistOptions = {}): Promise<DatasetSplits<Dataset>> {
   const dir = options.dataDir ?? FASHION_MNIST_DIR;
   if (!(await exists(dir))) {
-    throw new FormatError(dir, 'Fashion-MNIST folder not found; install it with `apt-get install dataset-fashion-mnist` or pass --data-dir pointing at a folder with the four IDX files');
+    throw new FormatError(
+      dir,
+      'Fashion-MNIST folder not found; install it with `apt-get install dataset-fashion-mnist`, pass --data-dir pointing at a folder with the four IDX files, or use the subset shipped with this package (task `fashion-mini`)',
+    );
   }
+  return readFashionFolder(dir);
+}
+
+/** The train and test splits from a folder holding the four Fashion-MNIST IDX files (any sizes). */
+export async function readFashionFolder(dir: string, name = 'fashion'): Promise<DatasetSplits<Dataset>> {
   const [trainImages, trainLabels, testImages, testLabels] = await Promise.all(Object.values(FILES).map((base) => locate(dir, base)));
   const idxOptions = { numClasses: 10, classNames: FASHION_MNIST_CLASSES };
-  const train = await loadIdxPair('fashion', trainImages, trainLabels, idxOptions);
-  const test = await loadIdxPair('fashion', testImages, testLabels, idxOptions);
+  const train = await loadIdxPair(name, trainImages, trainLabels, idxOptions);
+  const test = await loadIdxPair(name, testImages, testLabels, idxOptions);
   for (const [ds, file] of [[train, trainImages], [test, testImages]] as const) {
     check(ds.shape[0] === 1 && ds.shape[1] === 28 && ds.shape[2] === 28, file, `Fashion-MNIST images must be 28x28, got [${ds.shape.join(', ')}]`);
   }

@@ -1,5 +1,7 @@
 /** From a task id string to normalised train/test splits, ready for training or probing. */
 import { applySteps } from './apply-task.js';
+import { isKnownBaseDataset, KNOWN_BASE_DATASETS, type KnownBaseDataset } from './base-datasets.js';
+import { loadFashionMini } from './fashion-mini.js';
 import { loadFashionMnist } from './fashion-mnist.js';
 import { loadMnist } from './mnist.js';
 import { computeNormalization, normalize } from './normalize.js';
@@ -9,7 +11,7 @@ import { type AnyDataset, type Dataset, type DatasetSplits, type Normalization, 
 export type DatasetSource = DatasetSplits<Dataset> | (() => Promise<DatasetSplits<Dataset>>);
 
 export interface LoadTaskOptions {
-  /** Fashion-MNIST folder (default /usr/share/datasets/fashion-mnist). */
+  /** Folder of the full Fashion-MNIST, base `fashion` (default /usr/share/datasets/fashion-mnist); `fashion-mini` always uses the shipped subset. */
   dataDir?: string;
   /** Further base datasets by name, e.g. { mine: () => loadUserFolder('mine', dir) }. */
   datasets?: Record<string, DatasetSource>;
@@ -27,12 +29,23 @@ export interface LoadedTask {
   normalization: Normalization;
 }
 
+/** One loader per known base dataset: a name added to KNOWN_BASE_DATASETS without one does not compile. */
+const BASE_LOADERS: Record<KnownBaseDataset, (options: Pick<LoadTaskOptions, 'dataDir'>) => Promise<DatasetSplits<Dataset>>> = {
+  mnist: () => loadMnist(),
+  fashion: (options) => loadFashionMnist({ dataDir: options.dataDir }),
+  'fashion-mini': () => loadFashionMini(),
+};
+
+/** A known base dataset's train/test splits, unnormalised. */
+export function loadBaseDataset(name: KnownBaseDataset, options: Pick<LoadTaskOptions, 'dataDir'> = {}): Promise<DatasetSplits<Dataset>> {
+  return BASE_LOADERS[name](options);
+}
+
 async function loadBase(name: string, options: LoadTaskOptions, spec: string): Promise<DatasetSplits<Dataset>> {
   const custom = options.datasets?.[name];
   if (custom) return typeof custom === 'function' ? custom() : custom;
-  if (name === 'mnist') return loadMnist();
-  if (name === 'fashion') return loadFashionMnist({ dataDir: options.dataDir });
-  const known = ['mnist', 'fashion', ...Object.keys(options.datasets ?? {})];
+  if (isKnownBaseDataset(name)) return BASE_LOADERS[name](options);
+  const known = [...new Set([...KNOWN_BASE_DATASETS, ...Object.keys(options.datasets ?? {})])];
   throw new TaskSpecError(spec, `unknown base dataset '${name}' (known: ${known.join(', ')})`);
 }
 

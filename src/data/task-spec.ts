@@ -26,7 +26,7 @@ export interface TaskSpec {
 }
 
 export const TASK_SPEC_FORMS = [
-  '<base>                    base dataset: mnist, fashion, or a name given in options.datasets',
+  '<base>                    base dataset: mnist, fashion (full, Debian), fashion-mini (shipped subset), or a name given in options.datasets',
   'subset=<classes>          keep these classes, relabelled 0..k-1 (e.g. subset=0-4, subset=0,2,7-9)',
   'perm=s<seed>              seeded permutation of the labels',
   'rot=<degrees>             counterclockwise rotation (90/180/270 exact, other angles bilinear)',

@@ -19,12 +19,13 @@ export function check(condition: unknown, file: string, problem: string | (() =>
   if (!condition) throw new FormatError(file, typeof problem === 'string' ? problem : problem());
 }
 
-/** Reads a whole input file; a missing or unreadable file is a FormatError naming it. */
+/**
+ * Reads a whole input file: it must be a regular file (symlinks followed; devices, FIFOs and folders
+ * are refused), and no more bytes are read than its size when opened. Failures are FormatErrors
+ * naming it. Readers needing random access use InputFile from ./input-file.js.
+ */
 export async function readInputFile(path: string): Promise<Uint8Array> {
-  const { readFile } = await import('node:fs/promises');
-  try {
-    return await readFile(path);
-  } catch (err) {
-    throw new FormatError(path, `cannot read file (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
-  }
+  // Imported lazily: input-file.ts imports this module for FormatError.
+  const { readRegularFile } = await import('./input-file.js');
+  return readRegularFile(path);
 }

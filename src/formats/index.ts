@@ -7,10 +7,12 @@ import { basename, extname, join } from 'node:path';
 import type { Weights } from '../tensor.js';
 import { tensorByteLength } from '../tensor.js';
 import { FormatError, readInputFile } from './errors.js';
+import { statInput, withInputFile } from './input-file.js';
 import { isNpy, parseNpy } from './npy.js';
 import { SafetensorsFile, readShardedSafetensorsHeader, readShardedSafetensors, readSafetensorsFile } from './safetensors.js';
 import { readTorchCheckpoint } from './torch.js';
 import { parseOnnxModel, onnxWeights, onnxFileMetadata } from './onnx/index.js';
+import { isGguf, listGgufFile, readGgufFile } from './gguf/index.js';
 import type { TensorInfo, WeightFile, WeightFormat } from './types.js';
 
 export type { TensorInfo, WeightFile, WeightFormat } from './types.js';
@@ -20,11 +22,15 @@ const SHARD_INDEX = 'model.safetensors.index.json';
 /** File names a Hugging Face style model folder uses, in the order we look for them. */
 const FOLDER_CANDIDATES = [SHARD_INDEX, 'model.safetensors', 'pytorch_model.bin', 'model.onnx'];
 
+/**
+ * The model file of a folder: the first candidate name that exists. Only one level: a candidate
+ * that is itself a folder (say a symlink back to its parent) is refused, not searched again.
+ */
 async function resolveFolder(path: string): Promise<string> {
   for (const name of FOLDER_CANDIDATES) {
     const candidate = join(path, name);
     try {
-      await fs.access(candidate);
+      await fs.stat(candidate);
       return candidate;
     } catch {
       // try the next name
@@ -33,50 +39,35 @@ async function resolveFolder(path: string): Promise<string> {
   throw new FormatError(path, `is a folder without a model file (looked for ${FOLDER_CANDIDATES.join(', ')})`);
 }
 
-async function readHead(path: string, length: number): Promise<Uint8Array> {
-  let handle: fs.FileHandle;
-  try {
-    handle = await fs.open(path, 'r');
-  } catch (err) {
-    throw new FormatError(path, `cannot open file (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
-  }
-  try {
-    const buffer = new Uint8Array(length);
-    const { bytesRead } = await handle.read(buffer, 0, length, 0);
-    return buffer.subarray(0, bytesRead);
-  } finally {
-    await handle.close();
-  }
-}
-
 function looksLikeSafetensors(head: Uint8Array): boolean {
   if (head.length < 9) return false;
   const view = new DataView(head.buffer, head.byteOffset, head.byteLength);
   return view.getBigUint64(0, true) > 1n && head[8] === 0x7b; // '{'
 }
 
-/** Decides the format of a file from its first bytes and its name. */
+/** Decides the format of a file (or of the model file in a folder) from its first bytes and its name. */
 export async function detectFormat(path: string): Promise<{ path: string; format: WeightFormat }> {
-  let stat;
-  try {
-    stat = await fs.stat(path);
-  } catch (err) {
-    throw new FormatError(path, `cannot open file (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
-  }
-  if (stat.isDirectory()) return detectFormat(await resolveFolder(path));
+  if ((await statInput(path)).isDirectory()) return detectFileFormat(await resolveFolder(path));
+  return detectFileFormat(path);
+}
+
+async function detectFileFormat(path: string): Promise<{ path: string; format: WeightFormat }> {
+  // Opening refuses folders, devices and FIFOs; the readers open the file again the same way.
+  const head = await withInputFile(path, (input) => input.head(16));
   if (path.endsWith('.index.json')) return { path, format: 'safetensors-sharded' };
-  const head = await readHead(path, 16);
   if (isNpy(head)) return { path, format: 'npy' };
+  if (isGguf(head)) return { path, format: 'gguf' };
   if (head[0] === 0x50 && head[1] === 0x4b && head[2] === 0x03 && head[3] === 0x04) return { path, format: 'pytorch' };
   if (looksLikeSafetensors(head)) return { path, format: 'safetensors' };
   const ext = extname(path).toLowerCase();
   if (ext === '.onnx') return { path, format: 'onnx' };
+  if (ext === '.gguf') return { path, format: 'gguf' };
   if (ext === '.safetensors') return { path, format: 'safetensors' };
   if (['.pt', '.pth', '.bin', '.ckpt'].includes(ext)) return { path, format: 'pytorch' };
   if (head.length === 0) throw new FormatError(path, 'file is empty');
   // Protobuf has no magic number: an ONNX ModelProto starts with field 1 (ir_version, varint).
   if (head[0] === 0x08) return { path, format: 'onnx' };
-  throw new FormatError(path, 'unrecognised model file: expected .safetensors, a PyTorch zip checkpoint (.pt/.pth/.bin), .onnx or .npy');
+  throw new FormatError(path, 'unrecognised model file: expected .safetensors, a PyTorch zip checkpoint (.pt/.pth/.bin), .onnx, .gguf or .npy');
 }
 
 /** Reads a weight file whole: tensors in file order, plus the file's metadata. */
@@ -88,6 +79,8 @@ export async function readWeightFile(path: string): Promise<WeightFile> {
       return readSafetensorsFile(file);
     case 'safetensors-sharded':
       return readShardedSafetensors(file);
+    case 'gguf':
+      return readGgufFile(file);
     case 'pytorch':
       return readTorchCheckpoint(await readInputFile(file), file);
     case 'onnx': {
@@ -129,6 +122,7 @@ export async function listWeights(path: string): Promise<WeightListing> {
     const listing = await readShardedSafetensorsHeader(detected.path);
     return { file: detected.path, format: 'safetensors-sharded', metadata: listing.metadata, tensors: listing.tensors };
   }
+  if (detected.format === 'gguf') return { file: detected.path, format: 'gguf', ...(await listGgufFile(detected.path)) };
   const whole = await readWeightFile(detected.path);
   const tensors = [...whole.weights].map(([name, t]) => ({ name, dtype: t.dtype, shape: [...t.shape], bytes: tensorByteLength(t) }));
   return { file: whole.file, format: whole.format, metadata: whole.metadata, tensors };

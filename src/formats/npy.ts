@@ -2,7 +2,7 @@
  * NumPy .npy files (format versions 1.0, 2.0 and 3.0): a magic string, a Python-literal header
  * describing dtype, order and shape, then the raw little-endian array in C order.
  */
-import { type DType, type Tensor, dtypeSize, tensorBytes, tensorFromBytes, shapeSize } from '../tensor.js';
+import { type DType, type Tensor, dtypeSize, tensorBytes, tensorFromBytes } from '../tensor.js';
 import { writeFileAtomic } from '../fsutil.js';
 import { FormatError, check, readInputFile } from './errors.js';
 
@@ -38,11 +38,17 @@ interface NpyHeader {
   shape: number[];
 }
 
+/**
+ * numpy's own cap (np.load's max_header_size): real headers are under 200 bytes, and a bounded
+ * header keeps the parse below trivially cheap.
+ */
+export const MAX_NPY_HEADER_BYTES = 10_000;
+
 /** Reads the header dict, e.g. {'descr': '<f4', 'fortran_order': False, 'shape': (3, 4), }. */
 function parseHeaderDict(text: string, file: string): NpyHeader {
   const descr = /['"]descr['"]\s*:\s*['"]([^'"]+)['"]/.exec(text);
   const order = /['"]fortran_order['"]\s*:\s*(True|False)/.exec(text);
-  const shape = /['"]shape['"]\s*:\s*\(([^)]*)\)/.exec(text);
+  const shape = /['"]shape['"]\s*:\s*\(([^()]*)\)/.exec(text);
   check(descr && order && shape, file, `malformed .npy header ${JSON.stringify(text.trim())}`);
   const dims = shape[1]
     .split(',')
@@ -50,9 +56,21 @@ function parseHeaderDict(text: string, file: string): NpyHeader {
     .filter((s) => s.length > 0)
     .map((s) => {
       check(/^\d+L?$/.test(s), file, `malformed shape in .npy header: (${shape[1]})`);
-      return Number.parseInt(s, 10);
+      const d = Number.parseInt(s, 10);
+      check(Number.isSafeInteger(d), file, `shape (${shape[1]}) in .npy header has a dimension too large to be real`);
+      return d;
     });
   return { descr: descr[1], fortranOrder: order[1] === 'True', shape: dims };
+}
+
+/** Elements in `shape`, checked at every step: a later 0 would hide an overflow. */
+function elementCount(shape: readonly number[], file: string): number {
+  let n = 1;
+  for (const d of shape) {
+    n *= d;
+    check(Number.isSafeInteger(n), file, () => `shape (${shape.join(', ')}) in .npy header has too many elements`);
+  }
+  return n;
 }
 
 export function parseNpy(bytes: Uint8Array, file = '<buffer>'): Tensor {
@@ -66,20 +84,22 @@ export function parseNpy(bytes: Uint8Array, file = '<buffer>'): Tensor {
   const headerLength = major === 1 ? view.getUint16(8, true) : view.getUint32(8, true);
   const dataStart = 8 + lengthBytes + headerLength;
   check(dataStart <= bytes.length, file, `.npy header length ${headerLength} runs past the end of the file`);
+  check(headerLength <= MAX_NPY_HEADER_BYTES, file, `.npy header length ${headerLength} is larger than the ${MAX_NPY_HEADER_BYTES}-byte limit numpy itself applies`);
   const headerText = new TextDecoder(major === 3 ? 'utf-8' : 'latin1').decode(bytes.subarray(8 + lengthBytes, dataStart));
   const header = parseHeaderDict(headerText, file);
-  const dtype = DESCR_TO_DTYPE[header.descr];
+  const dtype = Object.hasOwn(DESCR_TO_DTYPE, header.descr) ? DESCR_TO_DTYPE[header.descr] : undefined;
   if (!dtype) {
     throw new FormatError(file, `unsupported .npy dtype '${header.descr}' (supported: ${Object.keys(DESCR_TO_DTYPE).join(', ')}; big-endian data is not supported)`);
   }
-  const n = shapeSize(header.shape);
+  const n = elementCount(header.shape, file);
   const dimsMoreThanOne = header.shape.filter((d) => d > 1).length;
   if (header.fortranOrder && dimsMoreThanOne > 1) {
     throw new FormatError(file, 'Fortran-order arrays are not supported; save with np.ascontiguousarray(x) first');
   }
   const size = n * dtypeSize(dtype);
-  check(bytes.length - dataStart >= size, file, `truncated .npy data: shape [${header.shape.join(',')}] needs ${size} bytes, file has ${bytes.length - dataStart}`);
-  check(bytes.length - dataStart === size, file, `.npy file has ${bytes.length - dataStart - size} unexpected trailing bytes`);
+  const available = bytes.length - dataStart;
+  check(available >= size, file, () => `truncated .npy data: shape [${header.shape.join(',')}] needs ${size} bytes, file has ${available}`);
+  check(available === size, file, () => `.npy file has ${available - size} unexpected trailing bytes`);
   return tensorFromBytes(dtype, header.shape, bytes.subarray(dataStart, dataStart + size));
 }
 

@@ -6,6 +6,9 @@
  *
  * The interpreter is a loop over opcodes with an explicit stack, so a hostile pickle cannot
  * exhaust the JavaScript call stack; the stack, the memo and MARK nesting are bounded as well.
+ * So is the total work: every opcode costs one step, and a call to an allowed global costs one
+ * step per element of its arguments, since that is what it may copy. The budget grows with the
+ * pickle's length, so a small pickle cannot copy a memoised list a million times.
  */
 import { FormatError } from './errors.js';
 import { PickleReader, decodeRawUnicodeEscape, decodeStringRepr } from './pickle/reader.js';
@@ -20,6 +23,12 @@ export interface PickleLimits {
   maxMarkDepth: number;
   /** Longest LONG1/LONG4/LONG integer, in bytes. */
   maxLongBytes: number;
+  /** Steps (opcodes run, plus argument elements handed to allowed globals) allowed per pickle byte... */
+  workPerByte: number;
+  /** ...plus this many for any pickle... */
+  workAllowance: number;
+  /** ...and never more than this, however long the pickle. */
+  maxWork: number;
 }
 
 export const DEFAULT_PICKLE_LIMITS: PickleLimits = {
@@ -27,7 +36,23 @@ export const DEFAULT_PICKLE_LIMITS: PickleLimits = {
   maxMemo: 1 << 22,
   maxMarkDepth: 1000,
   maxLongBytes: 1024,
+  // Real pickles take at most about 2.5 steps per byte: every opcode is at least a byte, and what
+  // allowed globals copy (set([...]) and bytes in protocol 2) was spelled out in the pickle once,
+  // at two bytes or more for each set element.
+  workPerByte: 4,
+  workAllowance: 1 << 16,
+  maxWork: 1 << 28,
 };
+
+// A Map or Set entry costs V8 about ten times the time and memory of an array slot.
+const STEPS_PER_HASHED_ENTRY = 4;
+
+/** What a call may copy out of one argument, in steps. */
+function shallowSize(value: unknown): number {
+  if (Array.isArray(value) || typeof value === 'string' || value instanceof Uint8Array) return value.length;
+  if (value instanceof Map || value instanceof Set) return value.size * STEPS_PER_HASHED_ENTRY;
+  return 0;
+}
 
 export interface UnpickleOptions<T> {
   /** Names errors after this file. */
@@ -72,6 +97,8 @@ class Unpickler<T> {
   private readonly madeBy = new WeakMap<object, PickleGlobal<T>>();
   private readonly limits: PickleLimits;
   private readonly input: PickleReader;
+  private readonly workBudget: number;
+  private work = 0;
 
   constructor(
     bytes: Uint8Array,
@@ -79,6 +106,22 @@ class Unpickler<T> {
   ) {
     this.limits = { ...DEFAULT_PICKLE_LIMITS, ...options.limits };
     this.input = new PickleReader(bytes, options.file);
+    const { workPerByte, workAllowance, maxWork } = this.limits;
+    this.workBudget = Math.min(maxWork, bytes.length * workPerByte + workAllowance);
+  }
+
+  private spend(steps: number): void {
+    this.work += steps;
+    if (this.work > this.workBudget) {
+      this.fail(`pickle takes more than ${this.workBudget} steps (opcodes plus elements copied) to decode its ${this.input.bytes.length} bytes; it looks built to exhaust memory`);
+    }
+  }
+
+  /** Charges a call for the elements it may copy out of its arguments. */
+  private spendOnArguments(args: readonly PickleValue<T>[]): void {
+    let steps = args.length;
+    for (const arg of args) steps += shallowSize(arg);
+    this.spend(steps);
   }
 
   private fail(problem: string): never {
@@ -178,12 +221,14 @@ class Unpickler<T> {
   private call(global: PickleGlobal<T>, args: PickleValue<T>[]): PickleValue<T> {
     const call = global.behaviour.call;
     if (!call) this.fail(`refusing to call ${global.qualifiedName}`);
+    this.spendOnArguments(args);
     return this.made(global, call(args));
   }
 
   private newObject(global: PickleGlobal<T>, args: PickleValue<T>[]): PickleValue<T> {
     const create = global.behaviour.newObject;
     if (!create) this.fail(`refusing to create a ${global.qualifiedName} object (NEWOBJ)`);
+    this.spendOnArguments(args);
     return this.made(global, create(args));
   }
 
@@ -207,6 +252,7 @@ class Unpickler<T> {
   private persistent(pid: PickleValue<T>): PickleValue<T> {
     const load = this.options.persistentLoad;
     if (!load) this.fail('refusing to load: pickle uses persistent ids, which this file type does not');
+    this.spendOnArguments([pid]);
     return load(pid);
   }
 
@@ -218,6 +264,7 @@ class Unpickler<T> {
     for (;;) {
       input.opcodeStart = input.pos;
       if (input.atEnd) this.fail('truncated pickle: it ends without a STOP opcode');
+      this.spend(1);
       const op = input.u8();
       switch (op) {
         case 0x80: {
@@ -493,6 +540,7 @@ class Unpickler<T> {
           const maker = typeof target === 'object' && target !== null ? this.madeBy.get(target) : undefined;
           const setState = maker?.behaviour.setState;
           if (!maker || !setState) this.fail(`refusing to set the state of a ${pickleTypeName(target)} value (BUILD)`);
+          this.spendOnArguments([state]);
           setState(target, state);
           break;
         }

@@ -10,7 +10,7 @@ import { unpickle, pickleTypeName } from './pickle.js';
 import type { WeightFile } from './types.js';
 import { isZip, openTorchArchive } from './torch/archive.js';
 import { TensorRef, torchGlobals, torchPersistentLoad, torchRefusal, type TorchDict, type TorchValue } from './torch/globals.js';
-import { materializeTensor } from './torch/tensors.js';
+import { ViewBudget, checkStorage, materializeTensor } from './torch/tensors.js';
 
 const NESTED_STATE_DICT_KEYS = ['state_dict', 'model_state_dict', 'model', 'module'];
 
@@ -68,11 +68,22 @@ export function readTorchCheckpoint(bytes: Uint8Array, file: string): WeightFile
     tensors.push([name, value]);
     users.set(value.storage.key, (users.get(value.storage.key) ?? 0) + 1);
   }
+  // Every storage is checked before any tensor is read, so the budget counts only real bytes.
+  const records = new Map<string, Uint8Array>();
+  let storageBytes = 0;
+  for (const [name, ref] of tensors) {
+    const { key } = ref.storage;
+    if (records.has(key)) continue;
+    const recordName = `${archive.name}/data/${key}`;
+    const record = archive.record(recordName);
+    storageBytes += checkStorage(name, ref.storage, recordName, record, file);
+    records.set(key, record as Uint8Array);
+  }
+  const budget = new ViewBudget(file, storageBytes);
   const weights: Weights = new Map();
   for (const [name, ref] of tensors) {
-    const recordName = `${archive.name}/data/${ref.storage.key}`;
     const exclusive = users.get(ref.storage.key) === 1;
-    weights.set(name, materializeTensor(name, ref, recordName, archive.records.get(recordName), exclusive, file));
+    weights.set(name, materializeTensor(name, ref, records.get(ref.storage.key) as Uint8Array, exclusive, budget, file));
   }
 
   const metadata: Record<string, string> = key !== undefined && root instanceof Map ? scalarEntries(root) : {};

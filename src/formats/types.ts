@@ -1,11 +1,13 @@
 import type { DType, Weights } from '../tensor.js';
+import type { GgmlTypeName } from './gguf/types.js';
 
-export type WeightFormat = 'safetensors' | 'safetensors-sharded' | 'pytorch' | 'onnx' | 'npy';
+export type WeightFormat = 'safetensors' | 'safetensors-sharded' | 'pytorch' | 'onnx' | 'npy' | 'gguf';
 
 /** What a file says about one tensor, known without reading its data. */
 export interface TensorInfo {
   name: string;
-  dtype: DType;
+  /** For GGUF tensors, the ggml type as stored (e.g. "Q4_K"); otherwise the tensor's dtype. */
+  dtype: DType | GgmlTypeName;
   shape: number[];
   bytes: number;
 }

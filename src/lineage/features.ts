@@ -3,6 +3,7 @@ import { makeTensor, type Tensor } from '../tensor.js';
 import { resolveLayer } from '../graph/ir.js';
 import { runGraph } from '../runtime/ort.js';
 import { buildModelGraph, resolveModel, type ArchOptions, type ModelRef } from './model.js';
+import { assertFiniteModel } from './finite.js';
 
 export interface FeatureResult {
   layer: string;
@@ -12,6 +13,7 @@ export interface FeatureResult {
 
 export async function computeFeatures(ref: ModelRef, probe: Tensor<'float32'>, layer: string | undefined, options: ArchOptions = {}): Promise<FeatureResult> {
   const model = await resolveModel(ref);
+  assertFiniteModel(model);
   const { graph } = await buildModelGraph(model, options);
   const name = layer ?? (model.graph ? graph.outputs[0].name : 'penultimate');
   const value = resolveLayer(graph, name);

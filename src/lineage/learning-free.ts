@@ -15,6 +15,7 @@ import { CompiledGraph } from '../runtime/ort.js';
 import { isBufferName } from '../formats/index.js';
 import { type LineageModel, type ModelRef, resolveModel, buildModelGraph, type ArchOptions } from './model.js';
 import { checkCompatible, comparedParameters, hasNonFinite } from './compat.js';
+import { assertFiniteModel } from './finite.js';
 import { type Method, parseMethodList } from './methods.js';
 import { getMetric } from './similarity/index.js';
 import { directScore, fittedScore, linearizedScore, taylorScore } from './similarity/scores.js';
@@ -143,6 +144,7 @@ export async function scoreMatrix(children: ModelRef[], parents: ModelRef[], opt
   const states: ChildState[] = [];
   for (const ref of children) {
     const model = await resolveModel(ref);
+    assertFiniteModel(model);
     const built = await buildModelGraph(model, options);
     const head = new Set(built.headParams);
     states.push({

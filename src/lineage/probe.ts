@@ -4,8 +4,12 @@ import { asFloat32, type Tensor, makeTensor } from '../tensor.js';
 
 export const DEFAULT_PROBE_ROWS = 1024;
 
-/** Reads an NCHW (or N x D) probe batch from .npy and keeps its first `rows` rows. */
+/**
+ * Reads an NCHW (or N x D) probe batch from .npy and keeps its first `rows` rows. The kept rows
+ * must be finite: a NaN or infinite input makes every feature, hence every score, NaN.
+ */
 export async function readProbe(path: string, rows = DEFAULT_PROBE_ROWS): Promise<Tensor<'float32'>> {
+  if (!Number.isInteger(rows) || rows < 1) throw new RangeError(`probe rows must be a positive integer, got ${rows}`);
   const raw = await readNpy(path);
   if (raw.dtype !== 'float32' && raw.dtype !== 'float64' && raw.dtype !== 'float16') {
     throw new FormatError(path, `probe must hold floating-point inputs, found ${raw.dtype}`);
@@ -15,5 +19,8 @@ export async function readProbe(path: string, rows = DEFAULT_PROBE_ROWS): Promis
   const n = Math.min(rows, t.shape[0]);
   if (n === 0) throw new FormatError(path, 'probe has no rows');
   const perRow = t.data.length / t.shape[0];
-  return makeTensor('float32', [n, ...t.shape.slice(1)], t.data.slice(0, n * perRow));
+  const kept = t.data.slice(0, n * perRow);
+  const bad = kept.findIndex((v) => !Number.isFinite(v));
+  if (bad >= 0) throw new FormatError(path, `probe array holds NaN or infinite values (row ${Math.floor(bad / perRow)}, value ${kept[bad]})`);
+  return makeTensor('float32', [n, ...t.shape.slice(1)], kept);
 }

@@ -9,6 +9,8 @@ import * as ort from 'onnxruntime-node';
 import { type DType, type Tensor, makeTensor, type TensorDataMap } from '../tensor.js';
 import { type Graph, type ValueInfo, truncateGraph } from '../graph/ir.js';
 import { graphToOnnxBytes } from '../graph/serialize.js';
+import { onnxSourceFile } from '../graph/from-onnx.js';
+import { FormatError } from '../formats/errors.js';
 
 type OrtType = 'float32' | 'float16' | 'float64' | 'int64' | 'int32' | 'uint8' | 'bool';
 
@@ -74,6 +76,16 @@ function sessionOptions(options: OrtOptions): ort.InferenceSession.SessionOption
   };
 }
 
+/**
+ * An ONNX Runtime failure as an error that says which model failed: a FormatError naming the file
+ * for a graph read from a user's ONNX file, else an Error naming the graph.
+ */
+function ortFailure(err: unknown, what: 'load' | 'run', file: string | undefined, graphName: string): Error {
+  const detail = (err instanceof Error ? err.message : String(err)).replace(/\s+/g, ' ').trim();
+  const problem = `ONNX Runtime cannot ${what} the model: ${detail}`;
+  return file === undefined ? new Error(`graph '${graphName}': ${problem}`) : new FormatError(file, problem);
+}
+
 /** A graph compiled for ONNX Runtime, computing a fixed list of outputs. */
 export class CompiledGraph {
   private constructor(
@@ -81,6 +93,8 @@ export class CompiledGraph {
     readonly outputs: readonly string[],
     /** Parameters that must be fed on every run (shared-weights mode), else empty. */
     readonly fedParams: readonly string[],
+    /** For errors: the user's ONNX file the graph came from, if any, and the graph's name. */
+    private readonly source: { file: string | undefined; graphName: string },
   ) {}
 
   /**
@@ -105,8 +119,14 @@ export class CompiledGraph {
       sub.inputs = inputs;
     }
     const bytes = graphToOnnxBytes(sub);
-    const session = await ort.InferenceSession.create(bytes, sessionOptions(options));
-    return new CompiledGraph(session, [...outputs], fed);
+    const source = { file: onnxSourceFile(graph), graphName: graph.name };
+    let session: ort.InferenceSession;
+    try {
+      session = await ort.InferenceSession.create(bytes, sessionOptions(options));
+    } catch (err) {
+      throw ortFailure(err, 'load', source.file, source.graphName);
+    }
+    return new CompiledGraph(session, [...outputs], fed, source);
   }
 
   /**
@@ -146,7 +166,12 @@ export class CompiledGraph {
       if (!t) throw new Error(`shared-weights run is missing parameter ${p}`);
       ortFeeds[p] = toOrtTensor(t);
     }
-    const result = await this.session.run(ortFeeds, [...this.outputs]);
+    let result: ort.InferenceSession.ReturnType;
+    try {
+      result = await this.session.run(ortFeeds, [...this.outputs]);
+    } catch (err) {
+      throw ortFailure(err, 'run', this.source.file, this.source.graphName);
+    }
     const out: Record<string, Tensor> = {};
     for (const name of this.outputs) out[name] = fromOrtTensor(result[name]);
     return out;

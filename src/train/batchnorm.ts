@@ -2,7 +2,8 @@
  * BatchNorm in training mode, as PyTorch's nn.BatchNorm2d.train(): each BatchNormalization node
  * chosen is rewritten into primitive ops that normalise with the batch's own statistics,
  *   y = (x - mean_b) / sqrt(var_b + eps) * weight + bias,   mean_b, var_b over N, H, W (biased var),
- * and the batch statistics become extra values the trainer reads to update the running ones:
+ * and the batch statistics become extra values the trainer reads to update the running ones
+ * (nn/batchnorm.ts):
  *   running_mean <- (1 - m) running_mean + m mean_b
  *   running_var  <- (1 - m) running_var  + m var_b * n / (n - 1)      (m = 0.1, n = N*H*W)
  *   num_batches_tracked += 1
@@ -10,8 +11,6 @@
  */
 import { type Graph, type GraphNode, attr, cloneGraph, floatAttr } from '../graph/ir.js';
 import { makeTensor } from '../tensor.js';
-
-export const BN_MOMENTUM = 0.1;
 
 export interface BatchStatistics {
   /** Module prefix, e.g. blocks.0.bn. */

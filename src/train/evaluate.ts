@@ -10,7 +10,7 @@ import { selectExamples } from '../data/select.js';
 import { type AnyDataset, datasetSize } from '../data/types.js';
 import { interpretGraph } from '../runtime/tfjs/interpreter.js';
 import type { TrainPlan } from './finetune.js';
-import { splitDetection } from './losses.js';
+import { splitDetection } from '../nn/losses.js';
 import { inputBatch } from './trainer.js';
 
 export interface Metrics {

@@ -6,9 +6,10 @@
  * fan_in = A's columns, B = 0, so training starts from the base model exactly.
  * Adapter tensors are named `<layer>.lora_A` / `<layer>.lora_B` (layer = the weight's module prefix).
  */
-import { Rng, deriveSeed } from '../data/random.js';
 import { type Graph, type GraphNode, cloneGraph } from '../graph/ir.js';
+import { type ParamSpec, initialWeights } from '../nn/params.js';
 import { type Tensor, type Weights, makeTensor, shapeSize, toFloat32 } from '../tensor.js';
+import { INIT_STREAM } from './init.js';
 
 export interface LoraConfig {
   rank: number;
@@ -56,18 +57,15 @@ function factorShapes(target: LoraTarget, rank: number): { a: number[]; b: numbe
 /** Fresh adapters for `targets` (A uniform, B zero), seeded per tensor. */
 export function initLora(targets: readonly LoraTarget[], config: LoraConfig, seed: number): Weights {
   checkConfig(config);
-  const out: Weights = new Map();
-  for (const target of targets) {
+  const specs = targets.flatMap((target): ParamSpec[] => {
     const { a, b } = loraKeys(target.layer);
     const shapes = factorShapes(target, config.rank);
-    const rng = new Rng(deriveSeed(seed, `init:${a}`));
-    const bound = 1 / Math.sqrt(shapes.a[1]);
-    const values = new Float32Array(shapeSize(shapes.a));
-    for (let i = 0; i < values.length; i++) values[i] = (2 * rng.next() - 1) * bound;
-    out.set(a, makeTensor('float32', shapes.a, values));
-    out.set(b, makeTensor('float32', shapes.b, new Float32Array(shapeSize(shapes.b))));
-  }
-  return out;
+    return [
+      { name: a, shape: shapes.a, buffer: false, init: { kind: 'uniform', fanIn: shapes.a[1] } },
+      { name: b, shape: shapes.b, buffer: false, init: { kind: 'zeros' } },
+    ];
+  });
+  return initialWeights(specs, seed, INIT_STREAM);
 }
 
 /**

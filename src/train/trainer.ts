@@ -1,7 +1,8 @@
 /**
- * The trainer: a TrainPlan (finetune.ts) run on the tfjs interpreter. Trainable tensors are
- * tf.Variables keyed by state-dict name; the optimizer follows PyTorch (optimizers.ts); BatchNorm
- * running statistics of training-mode layers are updated after every step (batchnorm.ts).
+ * The trainer: a TrainPlan (finetune.ts) run on the tfjs interpreter. Trainable tensors and
+ * running statistics live in an nn ParameterSet keyed by state-dict name; each step is nn's
+ * trainStep with a PyTorch optimizer (nn/optimizers.ts); BatchNorm running statistics of
+ * training-mode layers are updated after every step (nn/batchnorm.ts).
  *
  * Determinism: initial values come from our seeded PRNG, the batch order of epoch e is
  * permutation(deriveSeed(seed, 'batches'), e) with incomplete last batches dropped, and the wasm
@@ -13,12 +14,14 @@ import { deriveSeed } from '../data/random.js';
 import { selectExamples } from '../data/select.js';
 import { type AnyDataset, datasetSize } from '../data/types.js';
 import { TfjsGraph, interpretGraph } from '../runtime/tfjs/interpreter.js';
-import { type Tensor, type Weights, makeTensor, toFloat32 } from '../tensor.js';
-import { BN_MOMENTUM } from './batchnorm.js';
+import { updateRunningStatistics } from '../nn/batchnorm.js';
+import { crossEntropy, detectionLoss, pixelCrossEntropy } from '../nn/losses.js';
+import { type Optimizer, type OptimizerConfig, type StepLr, checkOptimizerConfig, createOptimizer, learningRate } from '../nn/optimizers.js';
+import { ParameterSet } from '../nn/parameter-set.js';
+import { trainStep } from '../nn/step.js';
+import { type Tensor, type Weights, makeTensor } from '../tensor.js';
 import type { TrainPlan } from './finetune.js';
 import { mergeLora } from './lora.js';
-import { crossEntropy, detectionLoss, pixelCrossEntropy } from './losses.js';
-import { type Optimizer, type OptimizerConfig, type StepLr, checkOptimizerConfig, createOptimizer, learningRate } from './optimizers.js';
 
 export interface TrainConfig extends OptimizerConfig, StepLr {
   batchSize: number;
@@ -97,8 +100,6 @@ export function taskLoss(output: tf.Tensor, batch: AnyDataset): tf.Scalar {
   }
 }
 
-let sessions = 0;
-
 /** Spatial positions (H*W) at the input of each training-mode BatchNorm, from a one-example pass. */
 function spatialSizes(plan: TrainPlan, inputShape: readonly number[]): Map<string, number> {
   const inputs = [...new Set(plan.batchStats.map((s) => s.input))];
@@ -113,12 +114,10 @@ function spatialSizes(plan: TrainPlan, inputShape: readonly number[]): Map<strin
 
 /** The tensors of one model under training; call dispose() when done. */
 export class TrainSession {
-  private readonly variables = new Map<string, tf.Variable>();
-  private readonly buffers = new Map<string, tf.Tensor>();
+  private readonly tensors: ParameterSet;
   private readonly counters = new Map<string, bigint>();
   private readonly optimizer: Optimizer;
   private readonly spatial: Map<string, number>;
-  private readonly id = sessions++;
   private done = 0;
 
   constructor(
@@ -127,16 +126,12 @@ export class TrainSession {
     inputShape: readonly number[],
   ) {
     checkTrainConfig(config, 'training');
-    for (const name of plan.trainable) {
-      const t = plan.initial.get(name);
-      if (!t) throw new Error(`trainable tensor ${name} is not in the model`);
-      this.variables.set(name, tf.variable(tf.tensor(toFloat32(t), [...t.shape], 'float32'), true, `train${this.id}/${name}`));
-    }
+    const roles = [
+      ...plan.trainable.map((name) => ({ name, buffer: false })),
+      ...plan.batchStats.flatMap((s) => [s.runningMean, s.runningVar]).map((name) => ({ name, buffer: true })),
+    ];
+    this.tensors = new ParameterSet(plan.initial, roles, 'the model');
     for (const s of plan.batchStats) {
-      for (const key of [s.runningMean, s.runningVar]) {
-        const t = plan.initial.get(key) as Tensor;
-        this.buffers.set(key, tf.keep(tf.tensor(toFloat32(t), [...t.shape], 'float32')));
-      }
       const counter = plan.initial.get(s.counter);
       if (counter) this.counters.set(s.counter, (counter.data as BigInt64Array)[0] ?? 0n);
     }
@@ -150,7 +145,7 @@ export class TrainSession {
 
   /** Variables and running statistics by state-dict name, for the interpreter's `params`. */
   params(): Map<string, tf.Tensor> {
-    return new Map<string, tf.Tensor>([...this.variables, ...this.buffers]);
+    return this.tensors.all();
   }
 
   /** One optimizer step on `batch`; returns the loss before the step. */
@@ -160,39 +155,23 @@ export class TrainSession {
     const stats: Record<string, tf.Tensor> = {};
     const x = inputBatch(batch);
     const params = this.params();
-    const { value, grads } = tf.variableGrads(() => {
+    const loss = trainStep(this.tensors, this.optimizer, lr, () => {
       const out = interpretGraph(this.plan.trainGraph, { [this.plan.input]: x }, [this.plan.output, ...statNames], params);
       for (const name of statNames) stats[name] = tf.keep(out[name]);
       return taskLoss(out[this.plan.output], batch);
-    }, [...this.variables.values()]);
-    const byName = new Map<string, tf.Tensor>();
-    for (const [name, v] of this.variables) {
-      const g = grads[v.name];
-      if (g) byName.set(name, g);
-    }
-    this.optimizer.step(this.variables, byName, lr);
+    });
     this.updateRunningStatistics(stats, datasetSize(batch));
-    const loss = (value.dataSync() as Float32Array)[0];
-    tf.dispose([value, x, ...Object.values(grads), ...Object.values(stats)]);
+    tf.dispose([x, ...Object.values(stats)]);
     this.done++;
     return loss;
   }
 
   private updateRunningStatistics(stats: Record<string, tf.Tensor>, batchSize: number): void {
     for (const s of this.plan.batchStats) {
-      const n = batchSize * (this.spatial.get(s.input) ?? 1);
-      const unbiased = n > 1 ? n / (n - 1) : 1;
-      const m = BN_MOMENTUM;
-      const mean = this.buffers.get(s.runningMean) as tf.Tensor;
-      const variance = this.buffers.get(s.runningVar) as tf.Tensor;
-      const nextMean = tf.tidy(() => tf.add(tf.mul(mean, 1 - m), tf.mul(tf.reshape(stats[s.mean], mean.shape), m)));
-      const nextVar = tf.tidy(() => tf.add(tf.mul(variance, 1 - m), tf.mul(tf.reshape(stats[s.variance], variance.shape), m * unbiased)));
-      mean.dispose();
-      variance.dispose();
-      this.buffers.set(s.runningMean, nextMean);
-      this.buffers.set(s.runningVar, nextVar);
-      const count = this.counters.get(s.counter);
-      if (count !== undefined) this.counters.set(s.counter, count + 1n);
+      const count = batchSize * (this.spatial.get(s.input) ?? 1);
+      updateRunningStatistics(this.tensors, { runningMean: s.runningMean, runningVar: s.runningVar, mean: stats[s.mean], variance: stats[s.variance], count });
+      const steps = this.counters.get(s.counter);
+      if (steps !== undefined) this.counters.set(s.counter, steps + 1n);
     }
   }
 
@@ -200,9 +179,8 @@ export class TrainSession {
   private current(): Weights {
     const out: Weights = new Map();
     for (const [k, t] of this.plan.initial) {
-      const live = this.variables.get(k) ?? this.buffers.get(k);
       const count = this.counters.get(k);
-      if (live) out.set(k, makeTensor('float32', [...live.shape], Float32Array.from(live.dataSync() as Float32Array)));
+      if (this.tensors.get(k)) out.set(k, this.tensors.value(k));
       else if (count !== undefined) out.set(k, makeTensor('int64', [...t.shape], BigInt64Array.of(count)));
       else out.set(k, t);
     }
@@ -229,10 +207,7 @@ export class TrainSession {
 
   dispose(): void {
     this.optimizer.dispose();
-    for (const v of this.variables.values()) v.dispose();
-    for (const t of this.buffers.values()) t.dispose();
-    this.variables.clear();
-    this.buffers.clear();
+    this.tensors.dispose();
     // the interpreter keeps converted initializers per graph; free them with the session
     TfjsGraph.for(this.plan.trainGraph).dispose();
     TfjsGraph.for(this.plan.evalGraph).dispose();

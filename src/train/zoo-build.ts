@@ -8,17 +8,22 @@
  *   DIR/manifest.json                  {"zoo": {...}, "models": [...], "probes": {task: file}}
  *
  * Every file is written atomically (temp file + rename), so manifest.json is valid JSON at every
- * moment. A rerun skips models whose manifest entry and file both exist (and checks that they were
- * built from the same job definition), and whose parent is skipped too; anything else is (re)built.
- * The manifest's types and its reader live in src/zoo/manifest.ts.
+ * moment. A rerun skips models whose manifest entry exists and whose file is a complete safetensors
+ * file (and checks that they were built from the same job definition), and whose parent is skipped
+ * too; anything else is (re)built. DIR/.lock (zoo-lock.ts) keeps a second build out of DIR. Nothing
+ * is written before the plan's size and the roots' layer sizes are checked. The manifest's types
+ * and its reader live in src/zoo/manifest.ts.
  */
 import { promises as fs, existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { parseTaskSpec } from '../data/task-spec.js';
 import { FormatError } from '../formats/errors.js';
 import { writeFileAtomic } from '../fsutil.js';
 import { ForkRunner, InProcessRunner, type JobRunner } from './runners.js';
-import type { JobRequest, JobResult } from './zoo-job.js';
-import { type ZooJob, type ZooSpec, jobHyper, planZoo } from './zoo-spec.js';
+import { DataCache, type JobRequest, type JobResult, rootArchSpec } from './zoo-job.js';
+import { acquireZooLock, isLockTempInUse } from './zoo-lock.js';
+import { incompleteModelFile } from './zoo-resume.js';
+import { type ZooJob, type ZooSpec, ZooSpecError, jobHyper, planZoo } from './zoo-spec.js';
 import { type CheckedZoo, type ManifestEntry, type ManifestModel, type ZooManifest, MANIFEST, readZooManifest } from '../zoo/manifest.js';
 
 export type { ManifestModel, ZooManifest } from '../zoo/manifest.js';
@@ -41,6 +46,10 @@ export interface BuildZooOptions {
   onProgress?: (progress: ZooProgress) => void;
   /** Called once per model built (not for skipped ones). */
   onModel?: (model: ManifestModel, seconds: number) => void;
+  /** Told what the build does unasked: a stale lock taken over, an incomplete model file rebuilt. */
+  onNotice?: (message: string) => void;
+  /** The spec's file, named in errors about the spec (default 'zoo spec'). */
+  specFile?: string;
   /** Makes a runner (tests); default: forked workers or the in-process runner. */
   makeRunner?: () => JobRunner;
 }
@@ -109,7 +118,10 @@ function entryFor(job: ZooJob, result: JobResult): ManifestModel {
   };
 }
 
-/** Removes temp files a killed build left behind (writeFileAtomic names them .<name>.<pid>.<hex>.tmp). */
+/**
+ * Removes temp files a killed build left behind (writeFileAtomic names them .<name>.<pid>.<hex>.tmp),
+ * except the lock temp files of builds still running: they are trying to take the lock.
+ */
 async function removeStaleTemps(dir: string): Promise<void> {
   let names: string[];
   try {
@@ -117,43 +129,37 @@ async function removeStaleTemps(dir: string): Promise<void> {
   } catch {
     return;
   }
-  await Promise.all(names.filter((n) => n.startsWith('.') && n.endsWith('.tmp')).map((n) => fs.rm(join(dir, n), { force: true })));
+  await Promise.all(names.filter((n) => n.startsWith('.') && n.endsWith('.tmp') && !isLockTempInUse(n)).map((n) => fs.rm(join(dir, n), { force: true })));
 }
 
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
-/** DIR/.lock holds the pid of the build writing DIR; a lock whose process is gone is stale. */
-async function lockFolder(out: string): Promise<() => Promise<void>> {
-  const lock = join(out, '.lock');
-  for (let attempt = 0; attempt < 2; attempt++) {
+/**
+ * MLP roots given all their layer sizes must start with the task's input size and end with its
+ * class count; a mismatch is found on the loaded task here rather than after other roots trained.
+ */
+async function checkRootSizes(spec: ZooSpec, file: string, dataDir: string | undefined): Promise<void> {
+  const data = new DataCache(dataDir, 1);
+  const problems: string[] = [];
+  for (const [i, root] of spec.roots.entries()) {
+    if (root.arch !== 'mlp' || root.hyper?.sizes === undefined) continue;
+    const task = await data.task(parseTaskSpec(root.task).id);
     try {
-      await fs.writeFile(lock, String(process.pid), { flag: 'wx' });
-      return () => fs.rm(lock, { force: true });
+      rootArchSpec(root.arch, root.hyper, task);
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-      const pid = Number(await fs.readFile(lock, 'utf8').catch(() => ''));
-      if (Number.isSafeInteger(pid) && pid > 0 && pid !== process.pid && isAlive(pid)) {
-        throw new FormatError(out, `another zoo build (pid ${pid}) is writing this folder; wait for it or stop it`);
-      }
-      await fs.rm(lock, { force: true });
+      problems.push(`roots[${i}].hyper.sizes: ${(err as Error).message}`);
     }
   }
-  throw new FormatError(out, 'cannot lock the folder (.lock keeps reappearing)');
+  if (problems.length > 0) throw new ZooSpecError(file, problems);
 }
 
 export async function buildZoo(spec: ZooSpec, options: BuildZooOptions): Promise<BuildZooResult> {
-  const jobs = planZoo(spec, options.scale ?? 1);
-  await fs.mkdir(join(options.out, 'models'), { recursive: true });
-  await fs.mkdir(join(options.out, 'probes'), { recursive: true });
-  const unlock = await lockFolder(options.out);
+  const specFile = options.specFile ?? 'zoo spec';
+  const jobs = planZoo(spec, options.scale ?? 1, specFile);
+  await checkRootSizes(spec, specFile, options.dataDir);
+  await fs.mkdir(options.out, { recursive: true });
+  const unlock = await acquireZooLock(options.out, options.onNotice);
   try {
+    await fs.mkdir(join(options.out, 'models'), { recursive: true });
+    await fs.mkdir(join(options.out, 'probes'), { recursive: true });
     return await buildLocked(spec, jobs, options);
   } finally {
     await unlock();
@@ -170,15 +176,25 @@ async function buildLocked(spec: ZooSpec, jobs: ZooJob[], options: BuildZooOptio
   await removeStaleTemps(join(out, 'probes'));
 
   const order = new Map(jobs.map((j, i) => [j.id, i]));
+  const jobById = new Map(jobs.map((j) => [j.id, j]));
   const previous = await previousBuild(out);
   const finished = new Map<string, ManifestModel>();
-  for (const { entry, path } of previous?.models ?? []) {
-    const job = jobs.find((j) => j.id === entry.id);
+  for (const { entry } of previous?.models ?? []) {
+    const job = jobById.get(entry.id);
     if (!job) throw new FormatError(manifestPath, `model ${entry.id} is not part of this spec (at scale ${scale}): build into a new folder`);
     const diff = sameDefinition(entry, job);
     if (diff) throw new FormatError(manifestPath, `model ${entry.id} was built differently (${diff}): build into a new folder`);
+  }
+  for (const { entry, path } of previous?.models ?? []) {
+    const files = [path, ...(entry.adapter ? [join(out, entry.adapter)] : [])];
+    if (!files.every((f) => existsSync(f))) continue;
+    const problems = (await Promise.all(files.map((f) => incompleteModelFile(f)))).filter((p) => p !== undefined);
+    if (problems.length > 0) {
+      options.onNotice?.(`rebuilding model ${entry.id}: ${problems.join('; ')}`);
+      continue;
+    }
     // This build wrote the entry: the fields no reader checks (accuracy, metrics, ...) are carried over as they are.
-    if (existsSync(path) && (!entry.adapter || existsSync(join(out, entry.adapter)))) finished.set(entry.id, entry as ManifestModel);
+    finished.set(entry.id, entry as ManifestModel);
   }
   // Jobs list parents first: a child whose parent is rebuilt is rebuilt too, so that no manifest
   // written below names a parent it lacks.
@@ -215,7 +231,6 @@ async function buildLocked(spec: ZooSpec, jobs: ZooJob[], options: BuildZooOptio
   const workers = options.workers ?? 2;
   const makeRunner = options.makeRunner ?? (() => (workers === 0 ? new InProcessRunner() : new ForkRunner()));
   const runners = Array.from({ length: Math.min(Math.max(1, workers), pending.length) }, () => makeRunner());
-  const jobById = new Map(jobs.map((j) => [j.id, j]));
   let failure: Error | undefined;
 
   const nextJob = (): ZooJob | undefined => {

@@ -7,9 +7,8 @@ import { join } from 'node:path';
 import { resnetSpec } from '../archs/resnet.js';
 import { mlpSpec } from '../archs/mlp.js';
 import type { ArchSpec } from '../archs/types.js';
-import { loadFashionMnist } from '../data/fashion-mnist.js';
-import { type LoadedTask, loadTask } from '../data/load-task.js';
-import { loadMnist } from '../data/mnist.js';
+import { KNOWN_BASE_DATASETS, type KnownBaseDataset } from '../data/base-datasets.js';
+import { type LoadedTask, loadBaseDataset, loadTask } from '../data/load-task.js';
 import { probeInputs } from '../data/probe.js';
 import { parseTaskSpec } from '../data/task-spec.js';
 import { type Dataset, type DatasetSplits, datasetSize } from '../data/types.js';
@@ -65,10 +64,10 @@ export class DataCache {
     private readonly keepTasks = 3,
   ) {}
 
-  private base(name: 'mnist' | 'fashion'): Promise<DatasetSplits<Dataset>> {
+  private base(name: KnownBaseDataset): Promise<DatasetSplits<Dataset>> {
     let p = this.bases.get(name);
     if (!p) {
-      p = name === 'mnist' ? loadMnist() : loadFashionMnist({ dataDir: this.dataDir });
+      p = loadBaseDataset(name, { dataDir: this.dataDir });
       this.bases.set(name, p);
       p.catch(() => this.bases.delete(name));
     }
@@ -80,7 +79,7 @@ export class DataCache {
     if (p) {
       this.tasks.delete(id); // re-insert: most recently used last
     } else {
-      p = loadTask(id, { dataDir: this.dataDir, datasets: { mnist: () => this.base('mnist'), fashion: () => this.base('fashion') } });
+      p = loadTask(id, { dataDir: this.dataDir, datasets: Object.fromEntries(KNOWN_BASE_DATASETS.map((name) => [name, () => this.base(name)])) });
       p.catch(() => this.tasks.delete(id));
     }
     this.tasks.set(id, p);

@@ -1,15 +1,19 @@
 /**
  * Zoo specs: a JSON file describing root models and generations of fine-tuned children, and the
  * plan (one job per model, parents first) it expands to. See zoos/*.json and the README section
- * "Building a zoo" for the format; `checkZooSpec` names the file and the field on every error.
+ * "Building a zoo" for the format; `checkZooSpec` (zoo-spec-check.ts) names the file and the field
+ * on every error. The plan's size is computed from the counts before any job is made, and a plan
+ * over MAX_ZOO_MODELS models or MAX_ZOO_TRAINING_STEPS training steps is refused.
  */
 import { FormatError } from '../formats/errors.js';
 import { deriveSeed } from '../data/random.js';
 import { parseTaskSpec } from '../data/task-spec.js';
 import { formatMode, type FinetuneMode } from './finetune.js';
-import type { OptimizerName } from './optimizers.js';
+import type { OptimizerName } from '../nn/optimizers.js';
 import { parseSetting, withSettingSteps } from './settings.js';
-import type { TrainConfig } from './trainer.js';
+import { type TrainConfig, totalSteps } from './trainer.js';
+
+export { checkZooSpec, ZooSpecError } from './zoo-spec-check.js';
 
 export interface TrainSpec {
   optimizer?: OptimizerName;
@@ -104,142 +108,6 @@ export interface ZooJob {
   train: TrainConfig;
 }
 
-const ARCHES = ['mlp', 'convnet', 'resnet18', 'resnet34', 'resnet50'];
-const TRAIN_KEYS = ['optimizer', 'lr', 'momentum', 'nesterov', 'betas', 'eps', 'weightDecay', 'steps', 'epochs', 'batch', 'lrStep', 'lrGamma'];
-
-type Fail = (path: string, problem: string) => never;
-
-function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
-function unknownKeys(v: Record<string, unknown>, allowed: readonly string[], path: string, fail: Fail): void {
-  for (const k of Object.keys(v)) if (!allowed.includes(k)) fail(path, `unknown field '${k}' (expected ${allowed.join(', ')})`);
-}
-
-function positiveInt(v: unknown, path: string, fail: Fail, min = 1): number {
-  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < min) fail(path, `must be an integer >= ${min}, got ${JSON.stringify(v)}`);
-  return v as number;
-}
-
-function checkTrain(v: unknown, path: string, fail: Fail): TrainSpec {
-  if (!isObject(v)) return fail(path, 'must be an object such as {"optimizer": "sgd", "lr": 0.05, "steps": 300, "batch": 64}');
-  unknownKeys(v, TRAIN_KEYS, path, fail);
-  const num = (k: string, min: number, strict = false) => {
-    const x = v[k];
-    if (x === undefined) return;
-    if (typeof x !== 'number' || !Number.isFinite(x) || x < min || (strict && x === min)) fail(`${path}.${k}`, `must be a number ${strict ? '>' : '>='} ${min}, got ${JSON.stringify(x)}`);
-  };
-  if (v.optimizer !== undefined && v.optimizer !== 'sgd' && v.optimizer !== 'adam') fail(`${path}.optimizer`, `must be "sgd" or "adam", got ${JSON.stringify(v.optimizer)}`);
-  num('lr', 0, true);
-  num('momentum', 0);
-  num('weightDecay', 0);
-  num('eps', 0, true);
-  num('epochs', 0, true);
-  num('lrGamma', 0, true);
-  if (typeof v.momentum === 'number' && v.momentum >= 1) fail(`${path}.momentum`, 'must be below 1');
-  if (v.steps !== undefined) positiveInt(v.steps, `${path}.steps`, fail);
-  if (v.batch !== undefined) positiveInt(v.batch, `${path}.batch`, fail);
-  if (v.lrStep !== undefined) positiveInt(v.lrStep, `${path}.lrStep`, fail, 0);
-  if (v.nesterov !== undefined && typeof v.nesterov !== 'boolean') fail(`${path}.nesterov`, 'must be true or false');
-  if (v.betas !== undefined && !(Array.isArray(v.betas) && v.betas.length === 2 && v.betas.every((b) => typeof b === 'number' && b >= 0 && b < 1))) {
-    fail(`${path}.betas`, 'must be two numbers in [0, 1)');
-  }
-  if ((v.steps === undefined) === (v.epochs === undefined)) fail(path, 'give exactly one of steps and epochs');
-  return v as TrainSpec;
-}
-
-function checkTask(v: unknown, path: string, fail: Fail): string {
-  if (typeof v !== 'string') return fail(path, `must be a task id string such as "mnist" or "fashion:subset=0-4", got ${JSON.stringify(v)}`);
-  try {
-    return parseTaskSpec(v).id;
-  } catch (err) {
-    return fail(path, (err as Error).message.split('\n')[0]);
-  }
-}
-
-function intList(v: unknown, path: string, fail: Fail): number[] {
-  if (!Array.isArray(v) || v.length === 0) return fail(path, 'must be a non-empty list of positive integers');
-  v.forEach((x, i) => positiveInt(x, `${path}[${i}]`, fail));
-  return v as number[];
-}
-
-/** Validates parsed JSON as a zoo spec; `file` names it in errors. */
-export function checkZooSpec(value: unknown, file: string): ZooSpec {
-  const fail: Fail = (path, problem) => {
-    throw new FormatError(file, `${path}: ${problem}`);
-  };
-  if (!isObject(value)) return fail('spec', 'must be a JSON object with "roots" (and usually "generations")');
-  unknownKeys(value, ['name', 'description', 'seed', 'probes', 'evalLimit', 'roots', 'generations', '$schema', 'comment'], 'spec', fail);
-  if (value.seed !== undefined) positiveInt(value.seed, 'seed', fail, 0);
-  if (value.probes !== undefined) positiveInt(value.probes, 'probes', fail);
-  if (value.evalLimit !== undefined) positiveInt(value.evalLimit, 'evalLimit', fail);
-  if (!Array.isArray(value.roots) || value.roots.length === 0) fail('roots', 'must be a non-empty list');
-  const names = new Set<string>();
-  (value.roots as unknown[]).forEach((r, i) => {
-    const path = `roots[${i}]`;
-    if (!isObject(r)) fail(path, 'must be an object');
-    const root = r as Record<string, unknown>;
-    unknownKeys(root, ['name', 'count', 'arch', 'hyper', 'task', 'seed', 'train', 'comment'], path, fail);
-    if (typeof root.arch !== 'string' || !ARCHES.includes(root.arch)) fail(`${path}.arch`, `must be one of ${ARCHES.join(', ')}, got ${JSON.stringify(root.arch)}`);
-    const name = root.name ?? root.arch;
-    if (typeof name !== 'string' || !/^[A-Za-z][A-Za-z0-9_]*$/.test(name)) fail(`${path}.name`, 'must be letters, digits and _ (it prefixes model ids)');
-    if (names.has(name as string)) fail(`${path}.name`, `'${String(name)}' is used by another root entry`);
-    names.add(name as string);
-    if (root.count !== undefined) positiveInt(root.count, `${path}.count`, fail);
-    if (root.seed !== undefined) positiveInt(root.seed, `${path}.seed`, fail, 0);
-    checkTask(root.task, `${path}.task`, fail);
-    checkTrain(root.train, `${path}.train`, fail);
-    if (root.hyper !== undefined) {
-      if (!isObject(root.hyper)) fail(`${path}.hyper`, 'must be an object');
-      const h = root.hyper as Record<string, unknown>;
-      unknownKeys(h, ['sizes', 'hidden', 'widths', 'stem', 'baseWidth'], `${path}.hyper`, fail);
-      if (h.sizes !== undefined) intList(h.sizes, `${path}.hyper.sizes`, fail);
-      if (h.hidden !== undefined) intList(h.hidden, `${path}.hyper.hidden`, fail);
-      if (h.widths !== undefined) intList(h.widths, `${path}.hyper.widths`, fail);
-      if (h.baseWidth !== undefined) positiveInt(h.baseWidth, `${path}.hyper.baseWidth`, fail);
-      if (h.stem !== undefined && h.stem !== 'cifar' && h.stem !== 'imagenet') fail(`${path}.hyper.stem`, 'must be "cifar" or "imagenet"');
-    }
-  });
-  if (value.generations !== undefined && !Array.isArray(value.generations)) fail('generations', 'must be a list');
-  ((value.generations ?? []) as unknown[]).forEach((g, i) => {
-    const path = `generations[${i}]`;
-    if (!isObject(g)) fail(path, 'must be an object');
-    const gen = g as Record<string, unknown>;
-    unknownKeys(gen, ['children', 'tasks', 'settings', 'pairs', 'train', 'head', 'comment'], path, fail);
-    positiveInt(gen.children, `${path}.children`, fail);
-    const setting = (s: unknown, at: string) => {
-      if (typeof s !== 'string') fail(at, 'must be a string such as "full" or "lora:4"');
-      try {
-        parseSetting(s as string);
-      } catch (err) {
-        fail(at, (err as Error).message);
-      }
-    };
-    if ((gen.pairs === undefined) === (gen.tasks === undefined)) fail(path, 'give either "tasks" (with optional "settings") or "pairs"');
-    if (gen.pairs !== undefined) {
-      if (gen.settings !== undefined) fail(`${path}.settings`, 'not allowed with "pairs" (each pair names its setting)');
-      if (!Array.isArray(gen.pairs) || gen.pairs.length === 0) fail(`${path}.pairs`, 'must be a non-empty list of {"task", "setting"}');
-      (gen.pairs as unknown[]).forEach((p, j) => {
-        if (!isObject(p)) return fail(`${path}.pairs[${j}]`, 'must be an object {"task": ..., "setting": ...}');
-        unknownKeys(p, ['task', 'setting'], `${path}.pairs[${j}]`, fail);
-        checkTask(p.task, `${path}.pairs[${j}].task`, fail);
-        if (p.setting !== undefined) setting(p.setting, `${path}.pairs[${j}].setting`);
-      });
-    } else {
-      if (!Array.isArray(gen.tasks) || gen.tasks.length === 0) fail(`${path}.tasks`, 'must be a non-empty list of task ids');
-      (gen.tasks as unknown[]).forEach((t, j) => checkTask(t, `${path}.tasks[${j}]`, fail));
-      if (gen.settings !== undefined) {
-        if (!Array.isArray(gen.settings) || gen.settings.length === 0) fail(`${path}.settings`, 'must be a non-empty list of settings');
-        (gen.settings as unknown[]).forEach((s, j) => setting(s, `${path}.settings[${j}]`));
-      }
-    }
-    if (gen.head !== undefined && !['auto', 'replace', 'keep'].includes(gen.head as string)) fail(`${path}.head`, 'must be "auto", "replace" or "keep"');
-    checkTrain(gen.train, `${path}.train`, fail);
-  });
-  return value as unknown as ZooSpec;
-}
-
 /** Rounds a scaled count, keeping it at least 1. */
 function scaled(n: number, scale: number): number {
   return Math.max(1, Math.round(n * scale));
@@ -264,13 +132,68 @@ export function trainConfig(spec: TrainSpec, seed: number, scale = 1): TrainConf
   };
 }
 
+/** Most models one zoo may have: 20 times the biggest shipped zoo (paper-fc, 505 models). */
+export const MAX_ZOO_MODELS = 10_000;
+/** Most optimizer steps, all models together: about 36 times paper-fc's 273,425. */
+export const MAX_ZOO_TRAINING_STEPS = 10_000_000;
+/**
+ * Training examples an epoch is counted with before the data is loaded: the largest training split
+ * of a known base dataset (full Fashion-MNIST), so the count bounds the steps the build will run.
+ */
+export const EPOCH_EXAMPLES_BOUND = 60_000;
+
+export interface PlanSize {
+  models: number;
+  /** Optimizer steps of every model, epochs counted with EPOCH_EXAMPLES_BOUND examples. */
+  steps: number;
+}
+
+/** The size of planZoo(spec, scale), from the counts alone (nothing is materialised). */
+export function planSize(spec: ZooSpec, scale = 1): PlanSize {
+  const stepsOf = (train: TrainSpec) => totalSteps(trainConfig(train, 0, scale), EPOCH_EXAMPLES_BOUND);
+  let parents = 0;
+  let steps = 0;
+  for (const root of spec.roots) {
+    const count = root.count ?? 1;
+    parents += count;
+    steps += count * stepsOf(root.train);
+  }
+  let models = parents;
+  for (const gen of spec.generations ?? []) {
+    // doubles: a hostile spec overflows to Infinity at worst, which still compares over the limit
+    parents *= scaled(gen.children, scale);
+    models += parents;
+    steps += parents * stepsOf(gen.train);
+  }
+  return { models, steps };
+}
+
+/** planSize, or a FormatError naming `file` when the plan is over a limit. */
+export function checkPlanSize(spec: ZooSpec, scale: number, file: string): PlanSize {
+  if (!(scale > 0 && Number.isFinite(scale))) throw new Error(`--scale must be a positive number, got ${scale}`);
+  const size = planSize(spec, scale);
+  const count = (n: number) => (Number.isFinite(n) && n < 1e15 ? n.toLocaleString('en-US') : n.toExponential(2));
+  const at = scale === 1 ? '' : ` at --scale ${scale}`;
+  if (size.models > MAX_ZOO_MODELS) {
+    throw new FormatError(file, `the zoo has ${count(size.models)} models${at}, over the limit of ${count(MAX_ZOO_MODELS)}: use fewer roots or children, or split it into several zoos`);
+  }
+  if (size.steps > MAX_ZOO_TRAINING_STEPS) {
+    throw new FormatError(
+      file,
+      `the zoo trains ${count(size.steps)} steps in all${at} (an epoch counted as ${count(EPOCH_EXAMPLES_BOUND)} examples / batch), over the limit of ${count(MAX_ZOO_TRAINING_STEPS)}: train shorter, or split it into several zoos`,
+    );
+  }
+  return size;
+}
+
 /**
  * Every model of the zoo as a job, parents before children. `scale` multiplies the children per
  * parent of every generation and the training length (steps or epochs, and lrStep) of every model,
  * rounding counts and steps to at least 1; root counts, tasks, settings and probes are unchanged.
+ * A plan over the limits (checkPlanSize) is a FormatError naming `file`, raised before any job is made.
  */
-export function planZoo(spec: ZooSpec, scale = 1): ZooJob[] {
-  if (!(scale > 0 && Number.isFinite(scale))) throw new Error(`--scale must be a positive number, got ${scale}`);
+export function planZoo(spec: ZooSpec, scale = 1, file = 'zoo spec'): ZooJob[] {
+  checkPlanSize(spec, scale, file);
   const zooSeed = spec.seed ?? 0;
   const jobs: ZooJob[] = [];
   let previous: ZooJob[] = [];

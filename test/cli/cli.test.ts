@@ -1,26 +1,12 @@
 import { describe, it, expect, beforeAll } from 'vitest';
-import { execFile } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { writeSafetensors } from '../../src/formats/safetensors.js';
 import { writeNpy } from '../../src/formats/npy.js';
 import { makeTensor, type Weights } from '../../src/tensor.js';
 import { syntheticStateDict } from '../../src/testing/synthetic-weights.js';
-
-const run = promisify(execFile);
-const CLI = join(import.meta.dirname, '..', '..', 'bin', 'lineage.js');
-
-async function lineage(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await run('node', [CLI, ...args], { maxBuffer: 64 << 20 });
-    return { code: 0, stdout, stderr };
-  } catch (err) {
-    const e = err as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
+import { lineage } from './run-cli.js';
 
 function mlpKeys(hidden: number) {
   const sizes = [784, hidden, 64, 10];

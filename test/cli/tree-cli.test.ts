@@ -59,7 +59,8 @@ describe('lineage tree', () => {
     const r = await run('tree', '--zoo', zoo, '--json', '--out', html);
     expect(r.error).toBeUndefined();
     const doc = JSON.parse(r.stdout) as { nodes: { id: string; file: string }[]; edges: { parent: string; child: string; score: number; confidence: number }[]; roots: string[] };
-    expect(Object.keys(doc)).toEqual(['nodes', 'edges', 'roots']);
+    expect(Object.keys(doc)).toEqual(['nodes', 'edges', 'roots', 'excluded']);
+    expect((doc as unknown as { excluded: unknown[] }).excluded).toEqual([]);
     expect(doc.nodes.map((n) => n.id)).toEqual(['b1', 'stranger', 'a', 'root', 'a1', 'b']);
     expect(doc.nodes[0].file).toBe(join(zoo, 'models', 'b1.safetensors'));
     expect(Object.keys(doc.edges[0]).sort()).toEqual(['child', 'confidence', 'parent', 'score']);

@@ -121,7 +121,7 @@ describe('loadTask', () => {
   });
 
   it('names unknown bases and the ones it knows', async () => {
-    await expect(loadTask('cifar:rot=90', { datasets })).rejects.toThrow(/unknown base dataset 'cifar' \(known: mnist, fashion, toy\)/);
+    await expect(loadTask('cifar:rot=90', { datasets })).rejects.toThrow(/unknown base dataset 'cifar' \(known: mnist, fashion, fashion-mini, toy\)/);
   });
 
   it('loads real tasks from MNIST', async () => {

@@ -22,7 +22,7 @@ const spec: ZooSpec = {
   evalLimit: 200,
   roots: [{ name: 'mlp', count: 3, arch: 'mlp', hyper: { sizes: [784, 64, 10] }, task: 'mnist', train: { optimizer: 'sgd', lr: 0.05, steps: 100, batch: 64 } }],
   generations: [
-    { children: 2, tasks: ['fashion'], settings: ['full', 'fewshot:10'], head: 'replace', train: { optimizer: 'sgd', lr: 0.02, steps: 40, batch: 64 } },
+    { children: 2, tasks: ['fashion-mini'], settings: ['full', 'fewshot:10'], head: 'replace', train: { optimizer: 'sgd', lr: 0.02, steps: 40, batch: 64 } },
     { children: 2, tasks: ['mnist:rot=90'], head: 'replace', train: { optimizer: 'sgd', lr: 0.02, steps: 40, batch: 64 } },
   ],
 };

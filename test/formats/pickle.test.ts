@@ -10,7 +10,7 @@ function bytes(...parts: (string | number[])[]): Uint8Array {
   const out: number[] = [];
   for (const part of parts) {
     if (typeof part === 'string') for (const c of part) out.push(c.charCodeAt(0));
-    else out.push(...part);
+    else for (const b of part) out.push(b);
   }
   return Uint8Array.from(out);
 }
@@ -139,6 +139,36 @@ describe('safe unpickler on hostile pickles', () => {
     expect(failure(() => load(bytes('N'.repeat(11), '.'), limited({ maxStack: 10 })))).toContain('pickle stack grows past 10 items');
     expect(failure(() => load(bytes('Nq\x00q\x01q\x02.'), limited({ maxMemo: 2 })))).toContain('pickle memo grows past 2 entries');
     expect(failure(() => load(bytes('\x8a\xff', 'A'.repeat(255), '.'), limited({ maxLongBytes: 64 })))).toContain('integer of 255 bytes is too long');
+  });
+
+  it('bounds the work of copying a memoised list again and again', () => {
+    const file = 'copies.pkl';
+    const run = (data: Uint8Array, limits: UnpickleOptions<never>['limits']) => unpickle(data, { file, findGlobal: torchGlobals(file), limits });
+    // x = [None] * 100; then list(x) 50 times, each result popped: 7 bytes of pickle copy 100 items.
+    const data = bytes('\x80\x02]q\x00(', 'N'.repeat(100), 'e', 'cbuiltins\nlist\nq\x01', 'h\x01h\x00\x85R0'.repeat(50), 'N.');
+    expect(run(data, {})).toBeNull();
+    const oneStepPerByte = { workPerByte: 1, workAllowance: 0 };
+    expect(failure(() => run(data, oneStepPerByte))).toContain(`copies.pkl: pickle takes more than ${data.length} steps (opcodes plus elements copied) to decode its ${data.length} bytes`);
+    // Without the copies the same budget is enough: every opcode is a byte or more.
+    const plain = bytes('\x80\x02]q\x00(', 'N'.repeat(100), 'e', 'h\x00h\x00\x860'.repeat(50), 'N.');
+    expect(run(plain, oneStepPerByte)).toBeNull();
+  });
+
+  it('never spreads 200,000 items into a call', () => {
+    const n = 200_000;
+    const int = (i: number): string => `J${String.fromCharCode(i & 0xff, (i >> 8) & 0xff, (i >> 16) & 0xff, 0)}`;
+    const ints = Array.from({ length: n }, (_, i) => int(i)).join('');
+    const pairs = Array.from({ length: n }, (_, i) => `${int(i)}N`).join('');
+    const counted = new PickleGlobal<never>('m', 'count', { call: (args) => args.length });
+    const options: UnpickleOptions<never> = { file: 'big.pkl', findGlobal: (module, name) => (module === 'm' && name === 'count' ? counted : undefined) };
+    const lengthOf = (value: PickleValue): number => (value instanceof Map || value instanceof Set ? value.size : (value as PickleValue[]).length);
+    expect(lengthOf(load(bytes('(', 'N'.repeat(n), 'l.')))).toBe(n); // LIST
+    expect(lengthOf(load(bytes('(', 'N'.repeat(n), 't.')))).toBe(n); // TUPLE
+    expect(lengthOf(load(bytes(']', '(', 'N'.repeat(n), 'e.')))).toBe(n); // APPENDS
+    expect(lengthOf(load(bytes('}', '(', pairs, 'u.')))).toBe(n); // SETITEMS
+    expect(lengthOf(load(bytes('(', ints, '\x91.')))).toBe(n); // FROZENSET
+    expect(load(bytes('(cm\ncount\n', 'N'.repeat(n), 'o.'), options)).toBe(n); // OBJ
+    expect(load(bytes('cm\ncount\n(', 'N'.repeat(n), 'tR.'), options)).toBe(n); // REDUCE
   });
 });
 

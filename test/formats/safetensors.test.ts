@@ -354,7 +354,7 @@ describe('SafetensorsFile', () => {
 
   it('names the file when it is missing, truncated or corrupt', async () => {
     const missing = join(dir, 'missing.safetensors');
-    expect((await asyncFormatErrorFrom(() => SafetensorsFile.open(missing))).message).toBe(`${missing}: file not found`);
+    expect((await asyncFormatErrorFrom(() => SafetensorsFile.open(missing))).message).toBe(`${missing}: cannot read file (ENOENT)`);
 
     const short = join(dir, 'short.safetensors');
     await fs.writeFile(short, Uint8Array.from([1, 2, 3]));
@@ -547,7 +547,7 @@ describe('sharded safetensors', () => {
 
   it('reports a missing index file and a corrupt shard by name', async () => {
     const missing = join(folder, 'nope.index.json');
-    expect((await asyncFormatErrorFrom(() => readShardedSafetensors(missing))).message).toBe(`${missing}: file not found`);
+    expect((await asyncFormatErrorFrom(() => readShardedSafetensors(missing))).message).toBe(`${missing}: cannot read file (ENOENT)`);
     await fs.writeFile(join(folder, 'corrupt.safetensors'), Uint8Array.from([1, 2]));
     const path = await writeIndex('corrupt.index.json', { weight_map: { w: 'corrupt.safetensors' } });
     const err = await asyncFormatErrorFrom(() => readShardedSafetensors(path));

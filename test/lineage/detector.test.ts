@@ -8,7 +8,7 @@ import { promisify } from 'node:util';
 import { Command } from 'commander';
 import * as tf from '@tensorflow/tfjs-core';
 import { initTfjs } from '../../src/runtime/tfjs/backend.js';
-import { crossEntropy } from '../../src/train/losses.js';
+import { crossEntropy } from '../../src/nn/losses.js';
 import { makeTensor, type Tensor, type Weights } from '../../src/tensor.js';
 import { FormatError } from '../../src/formats/errors.js';
 import { readNpy, writeNpy } from '../../src/formats/npy.js';
@@ -87,8 +87,8 @@ describe('detector model against PyTorch', () => {
       const evalLogits = tf.tidy(() => model.forward(batch, false).dataSync());
       expect(maxAbsDiff(evalLogits, ref.eval_logits)).toBeLessThan(1e-4);
       const stats: BatchNormStatistics[] = [];
-      const params = [...model.params.values()];
-      const names = new Map([...model.params].map(([n, v]) => [v.name, n]));
+      const params = [...model.parameters.variables.values()];
+      const names = new Map([...model.parameters.variables].map(([n, v]) => [v.name, n]));
       let trainLogits: Float32Array = new Float32Array();
       const { value, grads } = tf.variableGrads(() => {
         const logits = model.forward(batch, true, stats);
@@ -106,7 +106,7 @@ describe('detector model against PyTorch', () => {
       }
       model.updateRunningStats(stats);
       for (const [name, expected] of Object.entries(ref.running)) {
-        expect(maxAbsDiff(model.buffers.get(name)!.dataSync(), expected), name).toBeLessThan(1e-5);
+        expect(maxAbsDiff(model.parameters.buffer(name).dataSync(), expected), name).toBeLessThan(1e-5);
       }
       value.dispose();
       for (const g of Object.values(grads)) g.dispose();

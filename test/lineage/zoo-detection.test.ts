@@ -19,7 +19,7 @@ const spec: ZooSpec = {
   generations: [
     {
       children: 3,
-      tasks: ['fashion', 'mnist:rot=90', 'mnist:perm=s1', 'mnist:subset=0-4'],
+      tasks: ['fashion-mini', 'mnist:rot=90', 'mnist:perm=s1', 'mnist:subset=0-4'],
       head: 'replace',
       train: { optimizer: 'sgd', lr: 0.02, steps: 60, batch: 64 },
     },

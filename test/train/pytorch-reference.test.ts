@@ -2,8 +2,8 @@
 import { describe, expect, it, beforeAll } from 'vitest';
 import type * as tfTypes from '@tensorflow/tfjs-core';
 import { initTfjs } from '../../src/runtime/tfjs/backend.js';
-import { createOptimizer, learningRate, type OptimizerConfig } from '../../src/train/optimizers.js';
-import { crossEntropy, detectionLoss, pixelCrossEntropy } from '../../src/train/losses.js';
+import { createOptimizer, learningRate, type OptimizerConfig } from '../../src/nn/optimizers.js';
+import { crossEntropy, detectionLoss, pixelCrossEntropy } from '../../src/nn/losses.js';
 import { prepareFinetune } from '../../src/train/finetune.js';
 import { TrainSession } from '../../src/train/trainer.js';
 import { interpretGraph } from '../../src/runtime/tfjs/interpreter.js';

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { rankAncestors, type AncestorRanking } from '../../lineage/tree/ancestors.js';
 import { UsageError } from '../errors.js';
-import { formatTable, printJson } from '../output.js';
+import { formatTable, printJson, warnExcluded } from '../output.js';
 import { addTreeOptions, pairProgress, treeOptionsFrom, type TreeCliOptions } from './tree-options.js';
 
 interface AncestorsCommandOptions extends TreeCliOptions {
@@ -13,7 +13,8 @@ function printHuman(r: AncestorRanking): void {
     [{ header: 'candidate' }, { header: 'relation' }, { header: 'generations', align: 'right' }, { header: 'same family' }, { header: 'score', align: 'right' }],
     r.candidates.map((c) => [c.id, c.relation, c.generations === null ? '-' : String(c.generations), c.sameFamily ? 'yes' : 'no', Number.isFinite(c.score) ? c.score.toPrecision(6) : '-']),
   );
-  process.stdout.write(`child ${r.child}\n${table}\n`);
+  const left = r.excluded.map((e) => `left out: ${e.model}: ${e.reason}\n`).join('');
+  process.stdout.write(`child ${r.child}\n${table}\n${left}`);
 }
 
 export function registerAncestors(program: Command): void {
@@ -29,8 +30,9 @@ export function registerAncestors(program: Command): void {
     const progress = pairProgress(options.progress);
     const ranking = await rankAncestors(child, options.candidates, { ...treeOptions, onProgress: progress.onProgress });
     progress.stop();
+    warnExcluded(ranking.excluded);
     if (options.json) {
-      printJson({ child: ranking.child, candidates: ranking.candidates.map((c) => ({ ...c, score: Number.isFinite(c.score) ? c.score : null })) });
+      printJson({ child: ranking.child, candidates: ranking.candidates.map((c) => ({ ...c, score: Number.isFinite(c.score) ? c.score : null })), excluded: ranking.excluded });
     } else {
       printHuman(ranking);
     }

@@ -1,4 +1,4 @@
-/** The --bn-stats flag shared by detect, bench, tree and ancestors. */
+/** The --bn-stats flag shared by detect, bench, tree and ancestors (its parser refuses other values while the command line is read). */
 import { type BnStats, parseBnStats } from '../../lineage/learning-free.js';
 import { UsageError } from '../errors.js';
 

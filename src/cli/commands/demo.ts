@@ -20,6 +20,7 @@ import { treeEdgeAccuracy } from '../../lineage/tree/accuracy.js';
 import { layerOrigins } from '../../lineage/layers.js';
 import { reportFromTree, writeReport } from '../../report/index.js';
 import { formatTable, printJson } from '../output.js';
+import { nonNegativeInt } from '../options.js';
 import { runDemoDetector } from './demo-detector.js';
 
 const SPEC = fileURLToPath(new URL('../../../zoos/demo.json', import.meta.url));
@@ -48,10 +49,10 @@ export function registerDemo(program: Command): void {
     .description('build a small model zoo (cached), detect every child\'s parent with several methods, recover the family tree, print the accuracy table and write the report')
     .option('--cache <dir>', 'zoo folder (built when absent, reused after)', defaultCache())
     .option('--out <report.html>', 'report file (.html, .md or .json)')
-    .option('--workers <n>', 'training processes', '2')
+    .option('--workers <n>', 'training processes (0: train in this process)', nonNegativeInt('--workers'), 2)
     .option('--no-detector', 'skip the learned detector')
     .option('--json', 'print the results as JSON')
-    .action(async (options: { cache: string; out?: string; workers: string; detector: boolean; json?: boolean }) => {
+    .action(async (options: { cache: string; out?: string; workers: number; detector: boolean; json?: boolean }) => {
       const quiet = Boolean(options.json);
       const started = performance.now();
       const spec = await readZooSpec(SPEC);
@@ -60,7 +61,9 @@ export function registerDemo(program: Command): void {
       let lastLogged = -1;
       const { manifest, built } = await buildZoo(spec, {
         out: options.cache,
-        workers: Number(options.workers),
+        workers: options.workers,
+        specFile: SPEC,
+        onNotice: (message) => log(quiet, `lineage: ${message}`),
         onProgress: (p) => {
           if (bar) {
             if (!bar.getTotal()) bar.start(p.total, p.done);

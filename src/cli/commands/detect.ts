@@ -1,37 +1,28 @@
 import type { Command } from 'commander';
 import cliProgress from 'cli-progress';
 import { allMethodNames, parseMethodList, usesAlpha } from '../../lineage/methods.js';
-import { DEFAULT_ALPHA, DEFAULT_BN_STATS, DEFAULT_LAYER, scoreMatrix, type MethodResult } from '../../lineage/learning-free.js';
+import { type BnStats, DEFAULT_ALPHA, DEFAULT_BN_STATS, DEFAULT_LAYER, scoreMatrix, type MethodResult } from '../../lineage/learning-free.js';
 import { detectorScores } from '../../lineage/detector/predict.js';
 import { readProbe, DEFAULT_PROBE_ROWS } from '../../lineage/probe.js';
 import { UsageError } from '../errors.js';
 import { BN_STATS_HELP, bnStatsFlag } from './bn-stats-option.js';
 import { formatTable, printJson } from '../output.js';
+import { alphaOption, collect, positiveInt } from '../options.js';
 
 interface DetectCliOptions {
   child: string[];
   parents: string[];
   probe?: string;
-  probeRows: string;
+  probeRows: number;
   arch?: string;
-  heads?: string;
+  heads?: number;
   layer: string;
   method: string;
-  alpha: string;
+  alpha: number;
   json?: boolean;
   progress: boolean;
-  bnStats: string;
+  bnStats: BnStats;
   detector?: string;
-}
-
-function collect(value: string, previous: string[] = []): string[] {
-  return [...previous, value];
-}
-
-function parseNumber(name: string, value: string): number {
-  const n = Number(value);
-  if (!Number.isFinite(n)) throw new UsageError(`${name} must be a number, got '${value}'`);
-  return n;
 }
 
 function printHuman(results: MethodResult[]): void {
@@ -64,13 +55,13 @@ export function registerDetect(program: Command): void {
     .requiredOption('--child <file>', 'child model (repeat for several children)', collect)
     .requiredOption('--parents <files...>', 'candidate parent models')
     .option('--probe <X.npy>', 'probe inputs, N x C x H x W float32, already normalised (needed by feature methods)')
-    .option('--probe-rows <n>', 'use the first n rows of the probe', String(DEFAULT_PROBE_ROWS))
+    .option('--probe-rows <n>', 'use the first n rows of the probe (a positive integer)', positiveInt('--probe-rows'), DEFAULT_PROBE_ROWS)
     .option('--arch <name>', 'built-in architecture (mlp, convnet, resnet18, resnet34, resnet50, vit); inferred when absent')
-    .option('--heads <n>', 'ViT attention heads when the file does not say')
+    .option('--heads <n>', 'ViT attention heads when the file does not say', positiveInt('--heads'))
     .option('--layer <name>', 'feature layer: a named layer (see `lineage inspect --layers`) or an ONNX value name', DEFAULT_LAYER)
     .option('--method <names>', `method, comma list, or 'all': <mode>-<metric> with mode direct|taylor|linearized|fitted and metric l1|l2|lp|lse|linf|cka|cka-unbiased|dc, or weights-l2, weights-cos, or detector (with --detector)`, 'taylor-l1')
-    .option('--alpha <a>', 'step along the fine-tuning tangent for taylor and linearized scores (fitted methods search their own in [0, 1])', String(DEFAULT_ALPHA))
-    .option('--bn-stats <whose>', BN_STATS_HELP, DEFAULT_BN_STATS)
+    .option('--alpha <a>', 'step along the fine-tuning tangent for taylor and linearized scores, > 0 (a warning above 1; fitted methods search their own in [0, 1])', alphaOption(), DEFAULT_ALPHA)
+    .option('--bn-stats <whose>', BN_STATS_HELP, bnStatsFlag, DEFAULT_BN_STATS)
     .option('--detector <file>', 'learned detector for --method detector (see `lineage detector train`)')
     .option('--json', 'print JSON: one object per method (an array when several methods)')
     .option('--no-progress', 'do not show a progress bar')
@@ -88,22 +79,21 @@ export function registerDetect(program: Command): void {
       }
       const needProbe = methods.some((m) => m.kind === 'feature');
       if (needProbe && !options.probe) throw new UsageError(`method ${methods.find((m) => m.kind === 'feature')!.name} needs --probe X.npy`);
-      const bnStats = bnStatsFlag(options.bnStats);
-      const probe = options.probe ? await readProbe(options.probe, parseNumber('--probe-rows', options.probeRows)) : undefined;
+      const probe = options.probe ? await readProbe(options.probe, options.probeRows) : undefined;
       const bar = options.progress && process.stderr.isTTY ? new cliProgress.SingleBar({ format: 'candidates {bar} {value}/{total} | ETA {eta_formatted}', stream: process.stderr }, cliProgress.Presets.shades_classic) : undefined;
       bar?.start(options.parents.length, 0);
       const results = methods.length === 0 ? [] : await scoreMatrix(options.child, options.parents, {
         probe,
         methods,
-        alpha: parseNumber('--alpha', options.alpha),
+        alpha: options.alpha,
         layer: options.layer,
         arch: options.arch,
-        heads: options.heads ? parseNumber('--heads', options.heads) : undefined,
-        bnStats,
+        heads: options.heads,
+        bnStats: options.bnStats,
         onProgress: (done) => bar?.update(done),
       });
       if (useDetector) {
-        const learned = await detectorScores(options.child, options.parents, { detector: options.detector as string, probe, arch: options.arch, heads: options.heads ? parseNumber('--heads', options.heads) : undefined });
+        const learned = await detectorScores(options.child, options.parents, { detector: options.detector as string, probe, arch: options.arch, heads: options.heads });
         results.splice(names.indexOf('detector'), 0, learned);
       }
       bar?.stop();

@@ -7,28 +7,29 @@ import { ACTIVATION_BUDGET } from '../../lineage/detector/examples.js';
 import { PAPER_EPOCHS, PAPER_TRAIN_CHILDREN, TINY_ZOO_EPOCHS, trainDetector } from '../../lineage/detector/train.js';
 import { UsageError } from '../errors.js';
 import { formatTable, printJson } from '../output.js';
+import { collect, nonNegativeInt, positiveFinite, positiveInt } from '../options.js';
 
 interface TrainCliOptions {
   zoo: string[];
   out: string;
-  epochs?: string;
+  epochs?: number;
   layers: string;
   inputs: string;
-  seed: string;
-  embed: string;
-  depth: string;
-  attnHeads: string;
-  ffn: string;
+  seed: number;
+  embed: number;
+  depth: number;
+  attnHeads: number;
+  ffn: number;
   noneCandidate?: boolean;
   differenceInit: boolean;
-  batch: string;
-  lr: string;
-  gamma: string;
-  maxSize: string;
-  probeRows: string;
-  activationBudget: string;
+  batch: number;
+  lr: number;
+  gamma: number;
+  maxSize: number;
+  probeRows: number;
+  activationBudget: number;
   arch?: string;
-  heads?: string;
+  heads?: number;
   json?: boolean;
   progress: boolean;
 }
@@ -37,25 +38,9 @@ interface EvalCliOptions {
   detector: string;
   zoo: string[];
   arch?: string;
-  heads?: string;
+  heads?: number;
   json?: boolean;
   progress: boolean;
-}
-
-function collect(value: string, previous: string[] = []): string[] {
-  return [...previous, value];
-}
-
-function integer(flag: string, text: string, min: number): number {
-  const n = Number(text);
-  if (text.trim() === '' || !Number.isSafeInteger(n) || n < min) throw new UsageError(`${flag} must be an integer >= ${min}, got '${text}'`);
-  return n;
-}
-
-function positive(flag: string, text: string): number {
-  const n = Number(text);
-  if (text.trim() === '' || !Number.isFinite(n) || n <= 0) throw new UsageError(`${flag} must be a positive number, got '${text}'`);
-  return n;
 }
 
 function percent(x: number | null): string {
@@ -96,24 +81,24 @@ export function registerDetector(program: Command): void {
     )
     .requiredOption('--zoo <dir>', 'zoo folder with manifest.json (repeat for several zoos)', collect)
     .requiredOption('--out <file>', 'where to write the detector (.safetensors)')
-    .option('--epochs <n>', `epochs (default ${PAPER_EPOCHS}, the paper's, from ${PAPER_TRAIN_CHILDREN} training children on; ${TINY_ZOO_EPOCHS} for smaller zoos)`)
+    .option('--epochs <n>', `epochs (default ${PAPER_EPOCHS}, the paper's, from ${PAPER_TRAIN_CHILDREN} training children on; ${TINY_ZOO_EPOCHS} for smaller zoos)`, positiveInt('--epochs'))
     .option('--layers <specs>', 'comma list of FEATURE[:WEIGHT] layers, one token per layer per input (e.g. penultimate or fc1,fc2 or layer3:layer3.1.conv2.weight)', DEFAULT_ARCHITECTURE.layers.join(','))
     .option('--inputs <list>', 'weights, features or weights,features', DEFAULT_ARCHITECTURE.inputs.join(','))
-    .option('--seed <s>', 'seeds initial weights, the split and the batch order', '0')
-    .option('--embed <E>', 'token width', String(DEFAULT_ARCHITECTURE.embed))
-    .option('--depth <n>', 'transformer blocks', String(DEFAULT_ARCHITECTURE.depth))
-    .option('--attn-heads <n>', 'attention heads of the detector', String(DEFAULT_ARCHITECTURE.heads))
-    .option('--ffn <width>', 'hidden width of a feed-forward layer per block (0: none, the reference)', String(DEFAULT_ARCHITECTURE.ffn))
+    .option('--seed <s>', 'seeds initial weights, the split and the batch order (a non-negative integer)', nonNegativeInt('--seed'), 0)
+    .option('--embed <E>', 'token width', positiveInt('--embed'), DEFAULT_ARCHITECTURE.embed)
+    .option('--depth <n>', 'transformer blocks (0 or more)', nonNegativeInt('--depth'), DEFAULT_ARCHITECTURE.depth)
+    .option('--attn-heads <n>', 'attention heads of the detector', positiveInt('--attn-heads'), DEFAULT_ARCHITECTURE.heads)
+    .option('--ffn <width>', 'hidden width of a feed-forward layer per block (0: none, the reference)', nonNegativeInt('--ffn'), DEFAULT_ARCHITECTURE.ffn)
     .option('--none-candidate', 'add a learnable "no parent" candidate (trained on each child asked again without its parent)')
     .option('--no-difference-init', 'random 1x1 convs instead of parent-child / child-parent')
-    .option('--batch <n>', 'children per batch', '16')
-    .option('--lr <rate>', 'Adam learning rate', '0.01')
-    .option('--gamma <g>', 'StepLR factor, applied every epochs/10 epochs', '0.7')
-    .option('--max-size <n>', 'weight and feature matrices are average-pooled to at most n x n', String(DEFAULT_MAX_SIZE))
-    .option('--probe-rows <n>', 'probe inputs behind each feature pair', String(DEFAULT_PROBE_ROWS))
-    .option('--activation-budget <values>', 'encoder activation values per layer in one pass (float32); a batch beyond it runs as chunks with summed gradients', String(ACTIVATION_BUDGET))
+    .option('--batch <n>', 'children per batch', positiveInt('--batch'), 16)
+    .option('--lr <rate>', 'Adam learning rate (> 0)', positiveFinite('--lr'), 0.01)
+    .option('--gamma <g>', 'StepLR factor, applied every epochs/10 epochs (> 0)', positiveFinite('--gamma'), 0.7)
+    .option('--max-size <n>', 'weight and feature matrices are average-pooled to at most n x n', positiveInt('--max-size'), DEFAULT_MAX_SIZE)
+    .option('--probe-rows <n>', 'probe inputs behind each feature pair', positiveInt('--probe-rows'), DEFAULT_PROBE_ROWS)
+    .option('--activation-budget <values>', 'encoder activation values per layer in one pass (float32); a batch beyond it runs as chunks with summed gradients', positiveInt('--activation-budget'), ACTIVATION_BUDGET)
     .option('--arch <name>', 'built-in architecture of the zoo models; inferred when absent')
-    .option('--heads <n>', 'ViT attention heads of the zoo models when their files do not say')
+    .option('--heads <n>', 'ViT attention heads of the zoo models when their files do not say', positiveInt('--heads'))
     .option('--json', 'print a JSON summary')
     .option('--no-progress', 'no progress bar on stderr')
     .action(async (options: TrainCliOptions) => {
@@ -125,8 +110,8 @@ export function registerDetector(program: Command): void {
       }
       const layers = options.layers.split(',').map((s) => s.trim()).filter(Boolean);
       if (layers.length === 0) throw new UsageError('--layers: give at least one layer');
-      const embed = integer('--embed', options.embed, 1);
-      const heads = integer('--attn-heads', options.attnHeads, 1);
+      const embed = options.embed;
+      const heads = options.attnHeads;
       if (embed % heads !== 0) throw new UsageError(`--embed (${embed}) must be a multiple of --attn-heads (${heads})`);
       const bar = progressBar(options.progress, '{phase} {bar} {value}/{total} | ETA {eta_formatted}');
       let phase = '';
@@ -144,24 +129,24 @@ export function registerDetector(program: Command): void {
           inputs,
           layers,
           embed,
-          depth: integer('--depth', options.depth, 0),
+          depth: options.depth,
           heads,
-          ffn: integer('--ffn', options.ffn, 0),
+          ffn: options.ffn,
           noParent: options.noneCandidate === true,
         },
         models: {
           ...(options.arch ? { arch: options.arch } : {}),
-          ...(options.heads ? { heads: integer('--heads', options.heads, 1) } : {}),
+          ...(options.heads ? { heads: options.heads } : {}),
         },
         differenceInit: options.differenceInit,
-        ...(options.epochs !== undefined ? { epochs: integer('--epochs', options.epochs, 1) } : {}),
-        seed: integer('--seed', options.seed, 0),
-        batch: integer('--batch', options.batch, 1),
-        lr: positive('--lr', options.lr),
-        gamma: positive('--gamma', options.gamma),
-        maxSize: integer('--max-size', options.maxSize, 1),
-        probeRows: integer('--probe-rows', options.probeRows, 1),
-        activationBudget: integer('--activation-budget', options.activationBudget, 1),
+        ...(options.epochs !== undefined ? { epochs: options.epochs } : {}),
+        seed: options.seed,
+        batch: options.batch,
+        lr: options.lr,
+        gamma: options.gamma,
+        maxSize: options.maxSize,
+        probeRows: options.probeRows,
+        activationBudget: options.activationBudget,
         onPrepare: (done, total) => tick('models', done, total),
         onEpoch: (record, epochs) => tick('epochs', record.epoch, epochs),
       });
@@ -203,7 +188,7 @@ export function registerDetector(program: Command): void {
     .requiredOption('--detector <file>', 'detector file from `lineage detector train`')
     .requiredOption('--zoo <dir>', 'zoo folder (repeat for several)', collect)
     .option('--arch <name>', 'built-in architecture of the zoo models; inferred when absent')
-    .option('--heads <n>', 'ViT attention heads of the zoo models when their files do not say')
+    .option('--heads <n>', 'ViT attention heads of the zoo models when their files do not say', positiveInt('--heads'))
     .option('--json', 'print JSON (with one prediction per child)')
     .option('--no-progress', 'no progress bar on stderr')
     .action(async (options: EvalCliOptions) => {
@@ -211,7 +196,7 @@ export function registerDetector(program: Command): void {
       let started = false;
       const evaluation = await evaluateDetector(options.detector, options.zoo, {
         ...(options.arch ? { arch: options.arch } : {}),
-        ...(options.heads ? { heads: integer('--heads', options.heads, 1) } : {}),
+        ...(options.heads ? { heads: options.heads } : {}),
         onPrepare: (done, total) => {
           if (!bar) return;
           if (!started) {

@@ -3,6 +3,7 @@ import { isBufferName, listWeights, type WeightListing } from '../../formats/ind
 import { shapeSize } from '../../tensor.js';
 import { formatBytes, formatCount, formatTable, printJson } from '../output.js';
 import { resolveModel, buildModelGraph } from '../../lineage/model.js';
+import { positiveInt } from '../options.js';
 
 export interface InspectReport {
   file: string;
@@ -61,15 +62,15 @@ export function registerInspect(program: Command): void {
   program
     .command('inspect')
     .description('list the tensors of a model file: name, dtype, shape, size; element and parameter counts; metadata')
-    .argument('<model-file>', '.safetensors, model.safetensors.index.json, .pt/.pth/.bin (PyTorch zip), .onnx or .npy; or a folder holding one')
+    .argument('<model-file>', '.safetensors, model.safetensors.index.json, .pt/.pth/.bin (PyTorch zip), .onnx, .gguf or .npy; or a folder holding one')
     .option('--layers', 'list the named layers (feature taps) of the model instead of its tensors')
     .option('--arch <name>', 'with --layers: built-in architecture; inferred when absent')
-    .option('--heads <n>', 'with --layers: ViT attention heads when the file does not say')
+    .option('--heads <n>', 'with --layers: ViT attention heads when the file does not say', positiveInt('--heads'))
     .option('--json', 'print machine-readable JSON instead of a table')
-    .action(async (file: string, options: { json?: boolean; layers?: boolean; arch?: string; heads?: string }) => {
+    .action(async (file: string, options: { json?: boolean; layers?: boolean; arch?: string; heads?: number }) => {
       if (options.layers) {
         const model = await resolveModel(file);
-        const { graph } = await buildModelGraph(model, { arch: options.arch, heads: options.heads ? Number(options.heads) : undefined });
+        const { graph } = await buildModelGraph(model, { arch: options.arch, heads: options.heads });
         const layers = [...graph.taps].map(([layer, value]) => ({ layer, value }));
         if (options.json) printJson({ file, layers });
         else process.stdout.write(`${formatTable([{ header: 'layer' }, { header: 'graph value' }], layers.map((l) => [l.layer, l.value]))}\n`);

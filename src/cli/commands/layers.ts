@@ -1,13 +1,12 @@
 import type { Command } from 'commander';
 import { layerOrigins, stitchWeights } from '../../lineage/layers.js';
 import { resolveModel } from '../../lineage/model.js';
+import { assertFiniteModel, type ExcludedModel, nonFiniteReason } from '../../lineage/finite.js';
 import { writeSafetensors } from '../../formats/safetensors.js';
+import type { Tensor } from '../../tensor.js';
 import { UsageError } from '../errors.js';
-import { formatTable, printJson } from '../output.js';
-
-function collect(value: string, previous: string[] = []): string[] {
-  return [...previous, value];
-}
+import { formatTable, printJson, warnExcluded } from '../output.js';
+import { collect } from '../options.js';
 
 export function registerLayers(program: Command): void {
   program
@@ -15,14 +14,22 @@ export function registerLayers(program: Command): void {
     .description('layer-level lineage: the most likely origin of each block of a (stitched, fine-tuned) model among candidates')
     .argument('<model>', 'the model whose blocks are traced')
     .requiredOption('--candidates <files...>', 'candidate origin models')
-    .option('--json', 'print JSON: [{layer, origins: [{model, probability, distance}]}]')
+    .option('--json', 'print JSON: {model, layers: [{layer, origins: [{model, probability, distance}]}], excluded: [{model, file, reason}]}')
     .action(async (file: string, options: { candidates: string[]; json?: boolean }) => {
       const model = await resolveModel(file);
-      const candidates = new Map<string, ReadonlyMap<string, import('../../tensor.js').Tensor>>();
-      for (const c of options.candidates) candidates.set(c, (await resolveModel(c)).weights);
+      assertFiniteModel(model);
+      const candidates = new Map<string, ReadonlyMap<string, Tensor>>();
+      const excluded: ExcludedModel[] = [];
+      for (const c of options.candidates) {
+        const candidate = await resolveModel(c);
+        const reason = nonFiniteReason(candidate);
+        if (reason) excluded.push({ model: candidate.id, file: candidate.file, reason });
+        else candidates.set(c, candidate.weights);
+      }
+      warnExcluded(excluded);
       const origins = layerOrigins(model.weights, candidates);
       if (options.json) {
-        printJson({ model: file, layers: origins });
+        printJson({ model: file, layers: origins, excluded });
         return;
       }
       const rows = origins.map((o) => [

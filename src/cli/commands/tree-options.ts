@@ -1,7 +1,7 @@
 /** Options shared by `lineage tree` and `lineage ancestors`: method, probe, direction, roots. */
 import type { Command } from 'commander';
 import cliProgress from 'cli-progress';
-import { DEFAULT_ALPHA, DEFAULT_BN_STATS, DEFAULT_LAYER } from '../../lineage/learning-free.js';
+import { type BnStats, DEFAULT_ALPHA, DEFAULT_BN_STATS, DEFAULT_LAYER } from '../../lineage/learning-free.js';
 import { parseMethod } from '../../lineage/methods.js';
 import { readProbe, DEFAULT_PROBE_ROWS } from '../../lineage/probe.js';
 import { DEFAULT_DIRECTION_STRENGTH, DEFAULT_RELATED_DISTANCE } from '../../lineage/tree/build.js';
@@ -9,20 +9,21 @@ import { parseDirectionWeights } from '../../lineage/tree/direction.js';
 import type { TreeOptions } from '../../lineage/tree/recover.js';
 import { UsageError } from '../errors.js';
 import { BN_STATS_HELP, bnStatsFlag } from './bn-stats-option.js';
+import { alphaOption, finiteNumber, keywordOr, nonNegativeFinite, positiveInt } from '../options.js';
 
 export interface TreeCliOptions {
   method: string;
   probe?: string;
-  probeRows: string;
+  probeRows: number;
   arch?: string;
-  heads?: string;
+  heads?: number;
   layer: string;
-  alpha: string;
-  bnStats: string;
+  alpha: number;
+  bnStats: BnStats;
   direction: string;
-  directionStrength: string;
-  rootThreshold: string;
-  relatedDistance: string;
+  directionStrength: number;
+  rootThreshold: 'auto' | 'none' | number;
+  relatedDistance: number;
   json?: boolean;
   progress: boolean;
 }
@@ -31,24 +32,18 @@ export function addTreeOptions(command: Command): Command {
   return command
     .option('--method <name>', 'one scoring method: <mode>-<metric> (e.g. taylor-l1, direct-cka) or weights-l2, weights-cos (default weights-l2: placed 89.6% of edges on a 52-MLP zoo vs 62.5% for taylor-l1, and needs no probe)', 'weights-l2')
     .option('--probe <X.npy>', 'probe inputs, N x C x H x W float32, already normalised (needed by feature methods)')
-    .option('--probe-rows <n>', 'use the first n rows of the probe', String(DEFAULT_PROBE_ROWS))
+    .option('--probe-rows <n>', 'use the first n rows of the probe (a positive integer)', positiveInt('--probe-rows'), DEFAULT_PROBE_ROWS)
     .option('--arch <name>', 'built-in architecture; inferred when absent')
-    .option('--heads <n>', 'ViT attention heads when the file does not say')
+    .option('--heads <n>', 'ViT attention heads when the file does not say', positiveInt('--heads'))
     .option('--layer <name>', 'feature layer (see `lineage inspect --layers`)', DEFAULT_LAYER)
-    .option('--alpha <a>', 'step along the fine-tuning tangent for taylor and linearized scores', String(DEFAULT_ALPHA))
-    .option('--bn-stats <whose>', BN_STATS_HELP, DEFAULT_BN_STATS)
+    .option('--alpha <a>', 'step along the fine-tuning tangent for taylor and linearized scores, > 0 (a warning above 1)', alphaOption(), DEFAULT_ALPHA)
+    .option('--bn-stats <whose>', BN_STATS_HELP, bnStatsFlag, DEFAULT_BN_STATS)
     .option('--direction <list>', 'parent/child direction evidence: centrality, kurtosis, fit, weighted as name=w (negative: reversed), comma separated, or none', 'centrality')
-    .option('--direction-strength <s>', 'weight of direction evidence, in generation steps', String(DEFAULT_DIRECTION_STRENGTH))
-    .option('--root-threshold <t>', "auto (families by relative weight distance), none (one tree per compatible group), or a score: a model is a root when no candidate reaches it", 'auto')
-    .option('--related-distance <d>', 'auto roots: largest relative weight distance between related models', String(DEFAULT_RELATED_DISTANCE))
+    .option('--direction-strength <s>', 'weight of direction evidence, in generation steps (>= 0)', nonNegativeFinite('--direction-strength'), DEFAULT_DIRECTION_STRENGTH)
+    .option('--root-threshold <t>', "auto (families by relative weight distance), none (one tree per compatible group), or a score: a model is a root when no candidate reaches it", keywordOr(['auto', 'none'], finiteNumber('--root-threshold')), 'auto')
+    .option('--related-distance <d>', 'auto roots: largest relative weight distance between related models (>= 0)', nonNegativeFinite('--related-distance'), DEFAULT_RELATED_DISTANCE)
     .option('--json', 'print JSON')
     .option('--no-progress', 'do not show a progress bar');
-}
-
-export function parseNumber(flag: string, value: string, min = Number.NEGATIVE_INFINITY): number {
-  const n = Number(value);
-  if (value.trim() === '' || !Number.isFinite(n) || n < min) throw new UsageError(`${flag} must be a number${min > Number.NEGATIVE_INFINITY ? ` >= ${min}` : ''}, got '${value}'`);
-  return n;
 }
 
 /** Library options from the parsed flags; `probePath` overrides --probe (zoo default). */
@@ -65,22 +60,20 @@ export async function treeOptionsFrom(options: TreeCliOptions, probePath?: strin
   } catch (err) {
     throw new UsageError((err as Error).message);
   }
-  const bnStats = bnStatsFlag(options.bnStats);
   const probeFile = options.probe ?? probePath;
   if (method.kind === 'feature' && !probeFile) throw new UsageError(`method ${method.name} needs --probe X.npy`);
-  const rootThreshold = options.rootThreshold === 'auto' || options.rootThreshold === 'none' ? options.rootThreshold : parseNumber('--root-threshold', options.rootThreshold);
   return {
     method: method.name,
-    ...(probeFile && method.kind === 'feature' ? { probe: await readProbe(probeFile, parseNumber('--probe-rows', options.probeRows, 1)) } : {}),
+    ...(probeFile && method.kind === 'feature' ? { probe: await readProbe(probeFile, options.probeRows) } : {}),
     ...(options.arch ? { arch: options.arch } : {}),
-    ...(options.heads ? { heads: parseNumber('--heads', options.heads, 1) } : {}),
+    ...(options.heads ? { heads: options.heads } : {}),
     layer: options.layer,
-    alpha: parseNumber('--alpha', options.alpha),
-    bnStats,
+    alpha: options.alpha,
+    bnStats: options.bnStats,
     direction,
-    directionStrength: parseNumber('--direction-strength', options.directionStrength, 0),
-    rootThreshold,
-    relatedDistance: parseNumber('--related-distance', options.relatedDistance, 0),
+    directionStrength: options.directionStrength,
+    rootThreshold: options.rootThreshold,
+    relatedDistance: options.relatedDistance,
   };
 }
 

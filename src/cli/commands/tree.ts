@@ -7,7 +7,7 @@ import type { TreeRecovery } from '../../lineage/tree/build.js';
 import type { TruthEntry } from '../../lineage/tree/types.js';
 import { reportFormatOf, reportFromTree, writeReport } from '../../report/index.js';
 import { UsageError } from '../errors.js';
-import { printJson } from '../output.js';
+import { printJson, warnExcluded } from '../output.js';
 import { defaultZooProbe, readZooInfo } from '../zoo-manifest.js';
 import { addTreeOptions, pairProgress, treeOptionsFrom, type TreeCliOptions } from './tree-options.js';
 
@@ -59,17 +59,19 @@ export function registerTree(program: Command): void {
     const progress = pairProgress(options.progress);
     const tree = await recoverTree(refs, { ...treeOptions, onProgress: progress.onProgress });
     progress.stop();
+    warnExcluded(tree.excluded);
     const accuracy = truth ? treeEdgeAccuracy(tree, truth) : undefined;
     if (options.out) {
       await writeReport(options.out, reportFromTree(tree, { title: options.zoo ? `Family tree of zoo ${options.zoo}` : 'Model family tree', truth, accuracy }));
     }
     if (options.json) {
-      printJson({ nodes: tree.nodes, edges: tree.edges, roots: tree.roots });
+      printJson({ nodes: tree.nodes, edges: tree.edges, roots: tree.roots, excluded: tree.excluded });
       if (accuracy) process.stderr.write(`${accuracyText(accuracy)}\n`);
     } else {
       const m = tree.method;
       const lines = [`method ${m}${usesAlpha(m) ? ` (alpha ${tree.alpha})` : ''}; ${tree.nodes.length} models, ${tree.roots.length} root(s)`, treeText(tree)];
       for (const inc of tree.incompatible) lines.push(`incompatible: ${inc.a} / ${inc.b}: ${inc.reason}`);
+      for (const e of tree.excluded) lines.push(`left out: ${e.model}: ${e.reason}`);
       if (accuracy) lines.push(accuracyText(accuracy));
       if (options.out) lines.push(`report written to ${options.out}`);
       process.stdout.write(`${lines.join('\n')}\n`);

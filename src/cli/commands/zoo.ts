@@ -4,25 +4,17 @@ import { buildZoo } from '../../train/zoo-build.js';
 import type { ManifestModel } from '../../zoo/manifest.js';
 import { readZooSpec } from '../../train/zoo-file.js';
 import { formatMode } from '../../train/finetune.js';
-import { planZoo } from '../../train/zoo-spec.js';
-import { UsageError } from '../errors.js';
+import { EPOCH_EXAMPLES_BOUND, MAX_ZOO_MODELS, MAX_ZOO_TRAINING_STEPS, planZoo } from '../../train/zoo-spec.js';
+import { nonNegativeInt, positiveFinite } from '../options.js';
 import { formatTable, printJson } from '../output.js';
 
 interface BuildCliOptions {
   out: string;
-  workers: string;
-  scale: string;
+  workers: number;
+  scale: number;
   dataDir?: string;
   json?: boolean;
   progress: boolean;
-}
-
-function positiveNumber(text: string, flag: string, integer: boolean, min: number): number {
-  const x = Number(text);
-  if (text.trim() === '' || !Number.isFinite(x) || x < min || (integer && !Number.isInteger(x))) {
-    throw new UsageError(`${flag} must be ${integer ? 'an integer' : 'a number'} >= ${min}, got '${text}'`);
-  }
-  return x;
 }
 
 function summaryTable(models: readonly ManifestModel[]): string {
@@ -39,22 +31,32 @@ function summaryTable(models: readonly ManifestModel[]): string {
   );
 }
 
+const count = (n: number) => n.toLocaleString('en-US');
+const LIMITS_HELP = `
+Limits: a zoo has at most ${count(MAX_ZOO_MODELS)} models and ${count(MAX_ZOO_TRAINING_STEPS)} training steps in
+all, at the given --scale (an epoch counts as ${count(EPOCH_EXAMPLES_BOUND)} / batch steps). A spec
+over either, or with any invalid field, is refused with every problem listed
+before anything is trained or written.`;
+
 export function registerZoo(program: Command): void {
-  const zoo = program.command('zoo').description('build model zoos with known lineage: parents trained from scratch, children fine-tuned from them');
+  const zoo = program
+    .command('zoo')
+    .description('build model zoos with known lineage: parents trained from scratch, children fine-tuned from them')
+    .addHelpText('after', LIMITS_HELP);
 
   zoo
     .command('build')
     .description('train every model of a zoo spec into a folder (models/*.safetensors, probes/*.npy, manifest.json); reruns resume')
     .argument('<spec.json>', 'zoo spec (see zoos/*.json)')
     .requiredOption('--out <dir>', 'output folder')
-    .option('--workers <n>', 'worker processes training in parallel (0: train in this process)', '2')
-    .option('--scale <f>', 'multiply children per parent and training steps/epochs by f (root counts unchanged)', '1')
-    .option('--data-dir <dir>', 'Fashion-MNIST folder (default /usr/share/datasets/fashion-mnist)')
+    .option('--workers <n>', 'worker processes training in parallel (0: train in this process)', nonNegativeInt('--workers'), 2)
+    .option('--scale <f>', 'multiply children per parent and training steps/epochs by f (root counts unchanged)', positiveFinite('--scale'), 1)
+    .option('--data-dir <dir>', 'Fashion-MNIST folder for task `fashion` (default /usr/share/datasets/fashion-mnist; `fashion-mini` ships with the package)')
     .option('--no-progress', 'no progress bar on stderr')
     .option('--json', 'print a JSON summary')
+    .addHelpText('after', LIMITS_HELP)
     .action(async (specFile: string, options: BuildCliOptions) => {
-      const workers = positiveNumber(options.workers, '--workers', true, 0);
-      const scale = positiveNumber(options.scale, '--scale', false, Number.MIN_VALUE);
+      const { workers, scale } = options;
       const spec = await readZooSpec(specFile);
       const bar = options.progress
         ? new cliProgress.SingleBar(
@@ -67,7 +69,10 @@ export function registerZoo(program: Command): void {
         out: options.out,
         workers,
         scale,
+        specFile,
         ...(options.dataDir ? { dataDir: options.dataDir } : {}),
+        // before the progress bar starts (resume checks, the lock), so no line is torn
+        onNotice: (message) => process.stderr.write(`lineage: ${message}\n`),
         onProgress: (p) => {
           const running = p.running.map((r) => (r.steps ? `${r.id} ${r.step}/${r.steps}` : r.id)).join(', ');
           if (!bar) return;
@@ -103,11 +108,11 @@ export function registerZoo(program: Command): void {
     .command('plan')
     .description('list the models a zoo spec describes (id, parent, task, setting, steps) without training')
     .argument('<spec.json>', 'zoo spec')
-    .option('--scale <f>', 'as for zoo build', '1')
+    .option('--scale <f>', 'as for zoo build', positiveFinite('--scale'), 1)
     .option('--json', 'print JSON')
-    .action(async (specFile: string, options: { scale: string; json?: boolean }) => {
-      const scale = positiveNumber(options.scale, '--scale', false, Number.MIN_VALUE);
-      const jobs = planZoo(await readZooSpec(specFile), scale);
+    .addHelpText('after', LIMITS_HELP)
+    .action(async (specFile: string, options: { scale: number; json?: boolean }) => {
+      const jobs = planZoo(await readZooSpec(specFile), options.scale, specFile);
       if (options.json) {
         printJson(jobs.map((j) => ({ id: j.id, parent: j.parent, generation: j.generation, arch: j.arch, task: j.task, setting: j.setting, mode: formatMode(j.mode), seed: j.seed, train: j.train })));
         return;

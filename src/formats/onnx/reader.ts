@@ -21,6 +21,7 @@ import {
   int64ToSafeNumber,
 } from './onnx-proto.js';
 import { decodeTensorProto, describeDataType, dtypeFromOnnx } from './tensor-proto.js';
+import { scanOnnxWire } from './wire-scan.js';
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
@@ -204,6 +205,8 @@ class Reader {
  * reuse that buffer while the model is alive. `file` only names the source in error messages.
  */
 export function parseOnnxModel(bytes: Uint8Array, file = '<buffer>'): OnnxModel {
+  // Bounds what protobufjs may allocate before it allocates anything (see wire-scan.ts).
+  scanOnnxWire(bytes, file);
   let msg: ModelProtoMsg;
   try {
     msg = ModelProtoType.decode(bytes) as ModelProtoMsg;

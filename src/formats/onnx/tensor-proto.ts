@@ -86,8 +86,11 @@ function decodeShape(msg: TensorProtoMsg, file: string, what: string): number[] 
 
 function elementCount(shape: readonly number[], file: string, what: string): number {
   let n = 1;
-  for (const d of shape) n *= d;
-  check(Number.isSafeInteger(n), file, () => `${what} has too many elements (shape [${shape.join(',')}])`);
+  for (const d of shape) {
+    n *= d;
+    // Checked at every step: a later 0 would hide an overflow ([2^40, 2^40, 0] has 0 elements).
+    check(Number.isSafeInteger(n), file, () => `${what} has too many elements (shape [${shape.join(',')}])`);
+  }
   return n;
 }
 

@@ -52,16 +52,35 @@ export function onnxWeights(model: OnnxModel): Weights {
   }
 
   const isRoot = (name: string): boolean => graph.initializers.has(name) || constants.has(name);
+  // Each name's root is found once and remembered, and every name a walk passes gets the walk's
+  // answer: linear in the number of Identity nodes, where walking each chain anew is quadratic.
+  const resolved = new Map<string, string | null>(); // null: not a weight, or a (malformed) cycle
   const rootOf = (name: string): string | undefined => {
-    const seen = new Set<string>();
+    const path: string[] = [];
+    const onPath = new Set<string>();
     let current = name;
-    while (!isRoot(current)) {
+    let root: string | null;
+    for (;;) {
+      const known = resolved.get(current);
+      if (known !== undefined) {
+        root = known;
+        break;
+      }
+      if (isRoot(current)) {
+        root = current;
+        break;
+      }
       const next = identitySource.get(current);
-      if (next === undefined || seen.has(current)) return undefined; // not a weight, or a (malformed) cycle
-      seen.add(current);
+      if (next === undefined || onPath.has(current)) {
+        root = null;
+        break;
+      }
+      path.push(current);
+      onPath.add(current);
       current = next;
     }
-    return current;
+    for (const visited of path) resolved.set(visited, root);
+    return root ?? undefined;
   };
 
   const aliases = new Map<string, string[]>();

@@ -81,8 +81,9 @@ function parseEntry(name: string, value: unknown, file: string): SafetensorsEntr
   for (const d of shape as unknown[]) {
     check(isNonNegativeInteger(d), file, () => `${where}: shape [${shape.map(String).join(',')}] has a dimension that is not a non-negative integer`);
     elements *= d;
+    // Checked at every step: a later 0 would hide an overflow ([2^40, 2^40, 0] has 0 elements).
+    check(Number.isSafeInteger(elements), file, () => `${where}: shape [${shape.join(',')}] has too many elements`);
   }
-  check(Number.isSafeInteger(elements), file, () => `${where}: shape [${shape.join(',')}] has too many elements`);
   check(
     Array.isArray(offsets) && offsets.length === 2 && isNonNegativeInteger(offsets[0]) && isNonNegativeInteger(offsets[1]),
     file,
@@ -92,11 +93,40 @@ function parseEntry(name: string, value: unknown, file: string): SafetensorsEntr
   check(begin <= end, file, `${where}: data_offsets [${begin},${end}] end before they begin`);
   const expected = elements * dtypeSize(dtype);
   check(
-    end - begin === expected,
+    Number.isSafeInteger(expected) && end - begin === expected,
     file,
     () => `${where}: ${rawDtype} shape [${shape.join(',')}] needs ${expected} bytes but data_offsets [${begin},${end}] span ${end - begin}`,
   );
   return { name, dtype, shape: [...(shape as number[])], begin, end };
+}
+
+/** Root object -> tensor entry -> shape or data_offsets array: no valid header nests deeper. */
+const MAX_HEADER_DEPTH = 3;
+
+/**
+ * Refuses JSON nested deeper than `maxDepth` before JSON.parse builds it: three bytes `[],` become
+ * a ~40-byte array, so a 100 MB header of nested empty arrays would cost ~1.4 GB to parse. At a
+ * depth the format needs, every container needs a key or a shape, which keeps parsing to a few
+ * bytes of memory per JSON byte. One pass; quotes and backslashes are ASCII in UTF-8.
+ * `offset` is where `json` starts in the file, for the message.
+ */
+export function checkJsonNesting(json: Uint8Array, maxDepth: number, file: string, what: string, offset: number): void {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < json.length; i++) {
+    const c = json[i];
+    if (inString) {
+      if (c === 0x5c) i++; // backslash: skip the escaped byte
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) {
+      inString = true;
+    } else if (c === 0x7b || c === 0x5b) {
+      depth++;
+      check(depth <= maxDepth, file, () => `${what} nests JSON ${depth} levels deep at byte ${offset + i}; at most ${maxDepth} are allowed`);
+    } else if (c === 0x7d || c === 0x5d) {
+      depth--;
+    }
+  }
 }
 
 /**
@@ -114,6 +144,7 @@ export function parseHeaderJson(
   } catch {
     throw new FormatError(file, 'header is not valid UTF-8');
   }
+  checkJsonNesting(json, MAX_HEADER_DEPTH, file, 'header', PREFIX_BYTES);
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);

@@ -7,17 +7,26 @@ import { promises as fs } from 'node:fs';
 import { dirname, isAbsolute, relative, resolve, win32 } from 'node:path';
 import type { Tensor, Weights } from '../../tensor.js';
 import { check, FormatError } from '../errors.js';
+import { withInputFile } from '../input-file.js';
 import type { TensorInfo, WeightFile } from '../types.js';
 import { SafetensorsFile } from './file.js';
-import { MAX_HEADER_BYTES } from './header.js';
+import { checkJsonNesting, MAX_HEADER_BYTES } from './header.js';
 
 interface ShardIndex {
   metadata: Record<string, string>;
   /** tensor name -> shard name, in weight_map order. */
   weightMap: Map<string, string>;
-  /** shard name -> its tensors, shards in order of first appearance. */
-  byShard: Map<string, string[]>;
+  /**
+   * Resolved shard path -> the shard's name in the index and its tensors, shards in order of first
+   * appearance. Keyed by path so `a.safetensors` and `./a.safetensors` are one shard, opened once.
+   */
+  byShard: Map<string, { shard: string; names: string[] }>;
 }
+
+const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
+/** Root -> "metadata" or "weight_map" -> a metadata value that is a flat list or object. */
+const MAX_INDEX_DEPTH = 3;
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -42,19 +51,14 @@ function checkShardName(shard: unknown, tensor: string, indexPath: string): asse
 }
 
 async function readIndex(indexPath: string): Promise<ShardIndex> {
-  let text: string;
-  try {
-    const { size } = await fs.stat(indexPath);
-    check(size <= MAX_HEADER_BYTES, indexPath, `index is ${size} bytes, more than the ${MAX_HEADER_BYTES}-byte limit`);
-    text = await fs.readFile(indexPath, 'utf8');
-  } catch (err) {
-    if (err instanceof FormatError) throw err;
-    const code = (err as NodeJS.ErrnoException).code;
-    throw new FormatError(indexPath, code === 'ENOENT' ? 'file not found' : `cannot read (${(err as Error).message})`);
-  }
+  const bytes = await withInputFile(indexPath, (input) => {
+    check(input.size <= MAX_HEADER_BYTES, indexPath, `index is ${input.size} bytes, more than the ${MAX_HEADER_BYTES}-byte limit`);
+    return input.readAll();
+  });
+  checkJsonNesting(bytes, MAX_INDEX_DEPTH, indexPath, 'index', 0);
   let parsed: unknown;
   try {
-    parsed = JSON.parse(text);
+    parsed = JSON.parse(utf8.decode(bytes));
   } catch (err) {
     throw new FormatError(indexPath, `index is not valid JSON (${(err as Error).message})`);
   }
@@ -62,33 +66,40 @@ async function readIndex(indexPath: string): Promise<ShardIndex> {
   check(isPlainObject(parsed.weight_map), indexPath, 'index has no "weight_map" object mapping tensor names to shard files');
   const metadata = stringifyMetadata(parsed.metadata, indexPath);
   const weightMap = new Map<string, string>();
-  const byShard = new Map<string, string[]>();
+  const byShard = new Map<string, { shard: string; names: string[] }>();
+  const folder = dirname(indexPath);
   for (const [tensor, shard] of Object.entries(parsed.weight_map)) {
     checkShardName(shard, tensor, indexPath);
     weightMap.set(tensor, shard);
-    const names = byShard.get(shard);
-    if (names) names.push(tensor);
-    else byShard.set(shard, [tensor]);
+    const path = resolve(folder, shard);
+    const entry = byShard.get(path);
+    if (entry) entry.names.push(tensor);
+    else byShard.set(path, { shard, names: [tensor] });
   }
   return { metadata, weightMap, byShard };
 }
 
-/** Opens every shard once, in turn, and hands it with the names the index assigns to it. */
+/**
+ * Opens every shard once, in turn, and hands it with the names the index assigns to it. Two names
+ * reaching one file (symlinks, hard links) are refused: each shard's bytes are read at most once.
+ */
 async function forEachShard(
   indexPath: string,
   index: ShardIndex,
   visit: (shard: SafetensorsFile, names: readonly string[]) => Promise<void>,
 ): Promise<void> {
-  const folder = dirname(indexPath);
-  for (const [shard, names] of index.byShard) {
-    const path = resolve(folder, shard);
+  const opened = new Map<string, string>();
+  for (const [path, { shard, names }] of index.byShard) {
     const exists = await fs.stat(path).then(
-      (s) => s.isFile(),
+      () => true,
       () => false,
     );
     check(exists, indexPath, () => `shard "${shard}" (holding tensor "${names[0]}") does not exist at ${path}`);
     const file = await SafetensorsFile.open(path);
     try {
+      const twin = opened.get(file.identity);
+      check(twin === undefined, indexPath, () => `shards "${twin}" and "${shard}" are the same file; each shard must be a file of its own`);
+      opened.set(file.identity, shard);
       for (const name of names) {
         check(file.has(name), indexPath, () => `tensor "${name}" is listed in shard "${shard}", which does not contain it`);
       }
@@ -110,7 +121,7 @@ export async function readShardedSafetensors(indexPath: string): Promise<WeightF
   const read = new Map<string, Tensor>();
   const shardMetadata: [string, string][] = [];
   await forEachShard(indexPath, index, async (file, names) => {
-    shardMetadata.push(...Object.entries(file.metadata));
+    for (const entry of Object.entries(file.metadata)) shardMetadata.push(entry);
     for (const name of names) read.set(name, await file.read(name));
   });
   const weights: Weights = new Map();
@@ -127,7 +138,7 @@ export async function readShardedSafetensorsHeader(indexPath: string): Promise<{
   const infos = new Map<string, TensorInfo>();
   const shardMetadata: [string, string][] = [];
   await forEachShard(indexPath, index, async (file, names) => {
-    shardMetadata.push(...Object.entries(file.metadata));
+    for (const entry of Object.entries(file.metadata)) shardMetadata.push(entry);
     const wanted = new Set(names);
     for (const info of file.tensors) if (wanted.has(info.name)) infos.set(info.name, info);
   });

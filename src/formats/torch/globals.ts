@@ -63,6 +63,12 @@ const STORAGE_TYPES: readonly StorageType[] = [
   new StorageType('QUInt2x4Storage', 'quint2x4', undefined),
 ];
 
+/**
+ * PyTorch's own kernels stop well short of this; a longer shape is there to make every
+ * per-dimension loop long, once for each of the many tensors that may share it.
+ */
+export const MAX_TENSOR_RANK = 64;
+
 /** The number of an integer argument, or undefined when it is not a non-negative safe integer. */
 function count(value: TorchValue): number | undefined {
   return typeof value === 'number' && Number.isSafeInteger(value) && value >= 0 ? value : undefined;
@@ -106,6 +112,9 @@ export function torchGlobals(file: string): (module: string, name: string) => Pi
 
   const rebuildTensor = (what: string, minArgs: number, maxArgs: number) => (args: TorchValue[]): TorchValue => {
     const [storage, offsetArg, shapeArg, strideArg] = args;
+    if (Array.isArray(shapeArg) && shapeArg.length > MAX_TENSOR_RANK) {
+      throw new FormatError(file, `a tensor in the pickle has ${shapeArg.length} dimensions, more than the ${MAX_TENSOR_RANK} supported`);
+    }
     const offset = count(offsetArg ?? null);
     const shape = counts(shapeArg ?? null);
     const stride = counts(strideArg ?? null);

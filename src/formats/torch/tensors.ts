@@ -1,10 +1,66 @@
 /**
  * Turns a tensor reference (storage, offset, shape, stride) into a C-ordered Tensor, gathering
  * strided views element by element and checking that every element lies inside its storage.
+ *
+ * A view can hold more elements than its storage (stride 0, as expand() makes) and several
+ * tensors can view one storage, so what the tensors take in memory is bounded against what the
+ * file's storages hold: a 409-byte file may not make us write out a 30000 x 30000 expansion.
  */
-import { DTYPES, dtypeSize, shapeSize, tensorFromBytes, type Tensor } from '../../tensor.js';
+import { DTYPES, dtypeSize, shapeSize, tensorFromBytes, type DType, type Tensor } from '../../tensor.js';
 import { FormatError } from '../errors.js';
-import type { TensorRef } from './globals.js';
+import type { StorageRef, TensorRef } from './globals.js';
+
+/**
+ * Loaded tensors may take this many times the bytes of the storages they view, plus the
+ * allowance. Real checkpoints stay near 1x: tied weights repeat one storage two to four times.
+ */
+export const MAX_VIEW_AMPLIFICATION = 8;
+export const VIEW_ALLOWANCE_BYTES = 64 * 1024 * 1024;
+
+function describe(name: string, ref: TensorRef): string {
+  return `tensor '${name}' (offset ${ref.offset}, shape [${ref.shape.join(',')}], stride [${ref.stride.join(',')}])`;
+}
+
+/** What the tensors of one file may take in memory, spent as each is read. */
+export class ViewBudget {
+  private readonly allowed: number;
+  private spent = 0;
+
+  constructor(
+    private readonly file: string,
+    private readonly storageBytes: number,
+  ) {
+    this.allowed = storageBytes * MAX_VIEW_AMPLIFICATION + VIEW_ALLOWANCE_BYTES;
+  }
+
+  spend(name: string, ref: TensorRef, count: number, elementSize: number): void {
+    const bytes = count * elementSize;
+    this.spent += bytes;
+    if (this.spent <= this.allowed) return;
+    const limit = `more than the ${this.allowed} bytes allowed for the ${this.storageBytes} bytes of storage in the file (${MAX_VIEW_AMPLIFICATION} times, plus ${VIEW_ALLOWANCE_BYTES})`;
+    if (count > ref.storage.numel) {
+      throw new FormatError(this.file, `${describe(name, ref)} repeats elements of its ${ref.storage.numel}-element storage (a stride-0 or overlapping view, as expand() makes): its ${count} elements would take ${bytes} bytes, ${limit}; save it with .contiguous() or .clone()`);
+    }
+    throw new FormatError(this.file, `tensors viewing the same storages would take ${this.spent} bytes once loaded, ${limit}; refusing at ${describe(name, ref)}`);
+  }
+}
+
+/**
+ * Checks a storage record against the storage's dtype and size before any tensor is read, so
+ * the budget above counts only bytes the file really holds. Returns the storage's byte length.
+ */
+export function checkStorage(tensorName: string, storage: StorageRef, recordName: string, record: Uint8Array | undefined, file: string): number {
+  const dtype = storage.type.dtype;
+  if (!dtype) {
+    throw new FormatError(file, `tensor '${tensorName}' is stored as torch.${storage.type.className} (${storage.type.torchDtype}), which is not supported (supported: ${DTYPES.join(', ')})`);
+  }
+  if (!record) throw new FormatError(file, `missing record ${recordName} (the storage of tensor '${tensorName}')`);
+  const bytes = storage.numel * dtypeSize(dtype);
+  if (record.length < bytes) {
+    throw new FormatError(file, `record ${recordName} has ${record.length} bytes, but its ${storage.numel}-element ${dtype} storage needs ${bytes}`);
+  }
+  return bytes;
+}
 
 function isCContiguous(shape: readonly number[], stride: readonly number[]): boolean {
   let expected = 1;
@@ -30,7 +86,15 @@ function gather(source: Uint8Array, elementSize: number, ref: TensorRef, count: 
   };
   const from = make(src);
   const to = make(out);
-  const { shape, stride } = ref;
+  // Size-1 dimensions never move the position; dropping them keeps the carry loop below short
+  // however many of them a shape lists.
+  const shape: number[] = [];
+  const stride: number[] = [];
+  for (let d = 0; d < ref.shape.length; d++) {
+    if (ref.shape[d] === 1) continue;
+    shape.push(ref.shape[d]);
+    stride.push(ref.stride[d]);
+  }
   const rank = shape.length;
   const index = new Array<number>(rank).fill(0);
   let position = ref.offset;
@@ -48,20 +112,14 @@ function gather(source: Uint8Array, elementSize: number, ref: TensorRef, count: 
 }
 
 /**
- * Reads one state-dict tensor. `record` holds its storage's bytes; `exclusive` says no other
- * tensor uses that storage, so a tensor covering all of it may view the record without a copy.
+ * Reads one state-dict tensor from its storage's record, already checked by checkStorage.
+ * `exclusive` says no other tensor uses that storage, so a tensor covering all of it may view
+ * the record without a copy.
  */
-export function materializeTensor(name: string, ref: TensorRef, recordName: string, record: Uint8Array | undefined, exclusive: boolean, file: string): Tensor {
+export function materializeTensor(name: string, ref: TensorRef, record: Uint8Array, exclusive: boolean, budget: ViewBudget, file: string): Tensor {
   const { storage } = ref;
-  const dtype = storage.type.dtype;
-  if (!dtype) {
-    throw new FormatError(file, `tensor '${name}' is stored as torch.${storage.type.className} (${storage.type.torchDtype}), which is not supported (supported: ${DTYPES.join(', ')})`);
-  }
-  if (!record) throw new FormatError(file, `missing record ${recordName} (the storage of tensor '${name}')`);
+  const dtype = storage.type.dtype as DType;
   const elementSize = dtypeSize(dtype);
-  if (record.length < storage.numel * elementSize) {
-    throw new FormatError(file, `record ${recordName} has ${record.length} bytes, but its ${storage.numel}-element ${dtype} storage needs ${storage.numel * elementSize}`);
-  }
   let count: number;
   try {
     count = shapeSize(ref.shape);
@@ -69,7 +127,7 @@ export function materializeTensor(name: string, ref: TensorRef, recordName: stri
     throw new FormatError(file, `tensor '${name}': ${(err as Error).message}`);
   }
   const outOfBounds = (): never => {
-    throw new FormatError(file, `tensor '${name}' (offset ${ref.offset}, shape [${ref.shape.join(',')}], stride [${ref.stride.join(',')}]) reaches past the end of its ${storage.numel}-element storage`);
+    throw new FormatError(file, `${describe(name, ref)} reaches past the end of its ${storage.numel}-element storage`);
   };
   if (count === 0) {
     if (ref.offset > storage.numel) outOfBounds();
@@ -83,10 +141,16 @@ export function materializeTensor(name: string, ref: TensorRef, recordName: stri
     if (steps > 0 && ref.stride[d] > (storage.numel - 1 - last) / steps) outOfBounds();
     last += steps * ref.stride[d];
   }
-  if (isCContiguous(ref.shape, ref.stride)) {
-    const bytes = record.subarray(ref.offset * elementSize, (ref.offset + count) * elementSize);
-    const whole = exclusive && bytes.length === record.length;
-    return tensorFromBytes(dtype, ref.shape, bytes, !whole);
+  budget.spend(name, ref, count, elementSize);
+  try {
+    if (isCContiguous(ref.shape, ref.stride)) {
+      const bytes = record.subarray(ref.offset * elementSize, (ref.offset + count) * elementSize);
+      const whole = exclusive && bytes.length === record.length;
+      return tensorFromBytes(dtype, ref.shape, bytes, !whole);
+    }
+    return tensorFromBytes(dtype, ref.shape, gather(record, elementSize, ref, count), false);
+  } catch (err) {
+    if (!(err instanceof RangeError)) throw err;
+    throw new FormatError(file, `${describe(name, ref)} needs ${count * elementSize} bytes, more memory than can be allocated`);
   }
-  return tensorFromBytes(dtype, ref.shape, gather(record, elementSize, ref, count), false);
 }

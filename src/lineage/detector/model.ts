@@ -15,25 +15,21 @@
  * momentum 0.1 with the unbiased variance in the running estimate (PyTorch).
  *
  * Tensor layouts (also those of the detector file): conv kernels HWIO [kh, kw, in, out], linear
- * weights [in, out]; see `parameterSpecs` for every name.
+ * weights [in, out]; see `parameterSpecs` for every name. The tensors are declared, initialised,
+ * held and trained with src/nn, as the zoo trainer's are.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { deriveSeed } from '../../data/random.js';
-import { initialValues, type ValueInit } from '../../init-values.js';
-import { type Tensor, type Weights, makeTensor } from '../../tensor.js';
+import { updateRunningStatistics } from '../../nn/batchnorm.js';
+import type { ValueInit } from '../../nn/init-values.js';
+import { ParameterSet } from '../../nn/parameter-set.js';
+import { type ParamSpec, initialWeights } from '../../nn/params.js';
+import type { Tensor, Weights } from '../../tensor.js';
 import { type DetectorArchitecture, type Slot, inputSlots } from './config.js';
 
 export const ENCODER_MID_CHANNELS = 3;
 export const NORM_EPS = 1e-5;
-export const BN_MOMENTUM = 0.1;
-
-export interface ParamSpec {
-  name: string;
-  shape: number[];
-  /** Buffers (BatchNorm running statistics) are saved but not trained. */
-  buffer: boolean;
-  init: ValueInit;
-}
+/** The seed stream of the detector's initial weights. */
+const INIT_STREAM = 'detector:init';
 
 function encoderPrefix(slot: Slot): string {
   return `encoders.${slot.key}`;
@@ -88,18 +84,17 @@ export function parameterSpecs(arch: DetectorArchitecture): ParamSpec[] {
  * difference detector), leaving the third random.
  */
 export function initDetectorWeights(arch: DetectorArchitecture, seed: number, differenceInit: boolean): Weights {
-  const out: Weights = new Map();
-  for (const spec of parameterSpecs(arch)) {
-    const data = initialValues(spec.shape, spec.init, deriveSeed(seed, `detector:init:${spec.name}`));
-    if (differenceInit && spec.name.endsWith('.conv1.weight')) {
-      // HWIO [1, 1, 2, 3]: data[in * 3 + out]; input 0 = parent, 1 = child
-      const C = ENCODER_MID_CHANNELS;
-      data[0 * C + 0] = 1;
-      data[1 * C + 0] = -1;
-      data[0 * C + 1] = -1;
-      data[1 * C + 1] = 1;
-    }
-    out.set(spec.name, makeTensor('float32', spec.shape, data));
+  const out = initialWeights(parameterSpecs(arch), seed, INIT_STREAM);
+  if (!differenceInit) return out;
+  for (const [name, t] of out) {
+    if (!name.endsWith('.conv1.weight')) continue;
+    // HWIO [1, 1, 2, 3]: data[in * 3 + out]; input 0 = parent, 1 = child
+    const data = t.data as Float32Array;
+    const C = ENCODER_MID_CHANNELS;
+    data[0 * C + 0] = 1;
+    data[1 * C + 0] = -1;
+    data[0 * C + 1] = -1;
+    data[1 * C + 1] = 1;
   }
   return out;
 }
@@ -123,45 +118,30 @@ export interface BatchNormStatistics {
 }
 
 /**
- * A detector's tensors as tfjs values: trainable variables and BatchNorm buffers. The owner calls
- * dispose().
+ * A detector's tensors as tfjs values (trainable variables and BatchNorm buffers, an nn
+ * ParameterSet) and its forward pass. The owner calls dispose().
  */
 export class DetectorModel {
   readonly slots: Slot[];
-  readonly params = new Map<string, tf.Variable>();
-  readonly buffers = new Map<string, tf.Tensor>();
+  readonly parameters: ParameterSet;
 
   constructor(
     readonly arch: DetectorArchitecture,
     weights: ReadonlyMap<string, Tensor>,
   ) {
     this.slots = inputSlots(arch);
-    for (const spec of parameterSpecs(arch)) {
-      const t = weights.get(spec.name);
-      if (!t || t.dtype !== 'float32') throw new Error(`detector weights lack float32 tensor ${spec.name}`);
-      const value = tf.tensor(t.data as Float32Array, spec.shape, 'float32');
-      if (spec.buffer) this.buffers.set(spec.name, value);
-      else {
-        this.params.set(spec.name, tf.variable(value, true));
-        value.dispose();
-      }
-    }
+    this.parameters = new ParameterSet(weights, parameterSpecs(arch), 'detector weights');
   }
 
   private p(name: string): tf.Tensor {
-    const v = this.params.get(name);
+    const v = this.parameters.variables.get(name);
     if (!v) throw new Error(`detector has no parameter ${name}`);
     return v;
   }
 
   /** Values of every tensor (parameters and buffers) in file order. */
   weights(): Weights {
-    const out: Weights = new Map();
-    for (const spec of parameterSpecs(this.arch)) {
-      const t = spec.buffer ? this.buffers.get(spec.name)! : this.params.get(spec.name)!;
-      out.set(spec.name, makeTensor('float32', spec.shape, t.dataSync() as Float32Array));
-    }
-    return out;
+    return new Map(parameterSpecs(this.arch).map((spec) => [spec.name, this.parameters.value(spec.name)]));
   }
 
   /**
@@ -210,8 +190,8 @@ export class DetectorModel {
         stats?.push({ prefix: `${p}.bn`, mean: tf.keep(tf.reshape(mean, [-1])) as tf.Tensor1D, variance: tf.keep(tf.reshape(variance, [-1])) as tf.Tensor1D, count: n * height * width });
       });
     }
-    const scale = tf.mul(tf.rsqrt(tf.add(this.buffers.get(`${p}.bn.running_var`)!, NORM_EPS)), gamma);
-    const shift = tf.sub(beta, tf.mul(this.buffers.get(`${p}.bn.running_mean`)!, scale));
+    const scale = tf.mul(tf.rsqrt(tf.add(this.parameters.buffer(`${p}.bn.running_var`), NORM_EPS)), gamma);
+    const shift = tf.sub(beta, tf.mul(this.parameters.buffer(`${p}.bn.running_mean`), scale));
     return spatialMean(tf.relu(tf.add(tf.mul(h, scale), shift)) as tf.Tensor4D);
   }
 
@@ -248,28 +228,17 @@ export class DetectorModel {
     return y;
   }
 
-  /** running <- (1 - m) running + m batch (variance unbiased, as PyTorch); disposes the statistics. */
+  /** Moves the running statistics towards these batch statistics (nn/batchnorm.ts), in order; disposes them. */
   updateRunningStats(stats: BatchNormStatistics[]): void {
     for (const s of stats) {
-      const meanKey = `${s.prefix}.running_mean`;
-      const varKey = `${s.prefix}.running_var`;
-      const unbias = s.count > 1 ? s.count / (s.count - 1) : 1;
-      const newMean = tf.tidy(() => tf.add(tf.mul(this.buffers.get(meanKey)!, 1 - BN_MOMENTUM), tf.mul(s.mean, BN_MOMENTUM)));
-      const newVar = tf.tidy(() => tf.add(tf.mul(this.buffers.get(varKey)!, 1 - BN_MOMENTUM), tf.mul(s.variance, BN_MOMENTUM * unbias)));
-      this.buffers.get(meanKey)!.dispose();
-      this.buffers.get(varKey)!.dispose();
-      this.buffers.set(meanKey, newMean);
-      this.buffers.set(varKey, newVar);
+      updateRunningStatistics(this.parameters, { runningMean: `${s.prefix}.running_mean`, runningVar: `${s.prefix}.running_var`, mean: s.mean, variance: s.variance, count: s.count });
       s.mean.dispose();
       s.variance.dispose();
     }
   }
 
   dispose(): void {
-    for (const v of this.params.values()) v.dispose();
-    for (const t of this.buffers.values()) t.dispose();
-    this.params.clear();
-    this.buffers.clear();
+    this.parameters.dispose();
   }
 }
 

@@ -13,8 +13,9 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { deriveSeed, permutation } from '../../data/random.js';
 import { initTfjs } from '../../runtime/tfjs/backend.js';
-import { createOptimizer, learningRate } from '../../train/optimizers.js';
-import { crossEntropy } from '../../train/losses.js';
+import { crossEntropy } from '../../nn/losses.js';
+import { type Optimizer, createOptimizer, learningRate } from '../../nn/optimizers.js';
+import { type LossPart, trainStep } from '../../nn/step.js';
 import type { Weights } from '../../tensor.js';
 import type { ArchOptions } from '../model.js';
 import {
@@ -157,7 +158,6 @@ export async function trainDetector(options: TrainDetectorOptions): Promise<Trai
   const trainStart = performance.now();
   const model = new DetectorModel(arch, initDetectorWeights(arch, seed, differenceInit));
   const optimizer = createOptimizer(tf, { optimizer: 'adam', lr });
-  const names = new Map([...model.params].map(([name, v]) => [v.name, name]));
   const slots = inputSlots(arch);
   const history: EpochRecord[] = [];
   try {
@@ -168,7 +168,7 @@ export async function trainDetector(options: TrainDetectorOptions): Promise<Trai
       let lossSum = 0;
       let lossCount = 0;
       for (const indices of groupBatches(train, order, batchSize, slots)) {
-        const loss = trainStep(model, optimizer, names, config, train, indices, rate, activationBudget);
+        const loss = detectorStep(model, optimizer, config, train, indices, rate, activationBudget);
         lossSum += loss * indices.length;
         lossCount += indices.length;
       }
@@ -214,10 +214,9 @@ export async function trainDetector(options: TrainDetectorOptions): Promise<Trai
 }
 
 /** One Adam step on one batch; returns the batch's mean loss. */
-function trainStep(
+function detectorStep(
   model: DetectorModel,
-  optimizer: ReturnType<typeof createOptimizer>,
-  names: ReadonlyMap<string, string>,
+  optimizer: Optimizer,
   config: DetectorConfig,
   examples: readonly DetectorExample[],
   batch: readonly number[],
@@ -228,35 +227,16 @@ function trainStep(
   // summed with weights chunk / batch size, so the step is still the batch mean (the encoder's
   // BatchNorm then normalises per chunk, as with a smaller batch).
   const chunks = splitByActivationBudget(examples, batch, inputSlots(config), config.embed, activationBudget);
-  const vars = [...model.params.values()];
-  const summed = new Map<string, tf.Tensor>();
-  let loss = 0;
-  for (const chunk of chunks) {
-    const part = chunk.map((i) => examples[i]);
-    const input = assembleBatch(part, config);
-    const labels = Int32Array.from(part, (e) => e.label);
-    const stats: BatchNormStatistics[] = [];
-    const share = chunk.length / batch.length;
-    const { value, grads } = tf.variableGrads(() => crossEntropy(tf, model.forward(input, true, stats), labels), vars);
-    for (const [varName, g] of Object.entries(grads)) {
-      const name = names.get(varName)!;
-      const part = share === 1 ? g : tf.mul(g, share);
-      if (part !== g) g.dispose();
-      const previous = summed.get(name);
-      if (!previous) {
-        summed.set(name, part);
-        continue;
-      }
-      summed.set(name, tf.add(previous, part));
-      previous.dispose();
-      part.dispose();
-    }
-    model.updateRunningStats(stats);
-    loss += value.dataSync()[0] * share;
-    value.dispose();
-  }
-  optimizer.step(model.params, summed, rate);
-  for (const g of summed.values()) g.dispose();
+  const stats: BatchNormStatistics[] = [];
+  const parts = chunks.map((chunk): LossPart => ({
+    share: chunk.length / batch.length,
+    loss: () => {
+      const part = chunk.map((i) => examples[i]);
+      return crossEntropy(tf, model.forward(assembleBatch(part, config), true, stats), Int32Array.from(part, (e) => e.label));
+    },
+  }));
+  const loss = trainStep(model.parameters, optimizer, rate, parts);
+  // Training-mode passes read batch statistics only, so the running ones can follow the step.
+  model.updateRunningStats(stats);
   return loss;
 }
-

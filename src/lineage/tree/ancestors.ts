@@ -11,6 +11,7 @@
  * an ancestor only through a chain of links that each look like one fine-tuning step.
  */
 import { type ModelRef } from '../model.js';
+import { assertFiniteModel, type ExcludedModel } from '../finite.js';
 import { buildFamilyTree, type TreeRecovery } from './build.js';
 import { scorePairs } from './pair-scores.js';
 import { resolveAll, type TreeOptions } from './recover.js';
@@ -33,6 +34,8 @@ export interface AncestorRanking {
   child: string;
   /** Ancestors nearest first, then the others by score. */
   candidates: AncestorCandidate[];
+  /** Candidates left out (NaN or infinite values); the child itself must be finite. */
+  excluded: ExcludedModel[];
   tree: TreeRecovery;
 }
 
@@ -44,6 +47,7 @@ function relationOf(generations: number | null): AncestorRelation {
 export async function rankAncestors(child: ModelRef, candidates: readonly ModelRef[], options: TreeOptions = {}): Promise<AncestorRanking> {
   if (candidates.length === 0) throw new RangeError('rankAncestors needs at least one candidate');
   const [childModel, ...others] = await resolveAll([child, ...candidates]);
+  assertFiniteModel(childModel);
   const pairs = await scorePairs([childModel, ...others], options);
   const tree = buildFamilyTree(pairs, { ...options, leaves: [childModel.id] });
   return classifyAncestors(tree, childModel.id);
@@ -78,5 +82,5 @@ export function classifyAncestors(tree: TreeRecovery, childId: string): Ancestor
     });
   const rank = (x: AncestorCandidate) => (Number.isNaN(x.score) ? Number.NEGATIVE_INFINITY : x.score);
   out.sort((a, b) => (a.generations ?? Infinity) - (b.generations ?? Infinity) || rank(b) - rank(a));
-  return { child: childId, candidates: out, tree };
+  return { child: childId, candidates: out, excluded: tree.excluded, tree };
 }

@@ -71,6 +71,8 @@ export interface TreeRecovery extends FamilyTree {
   direction: number[][];
   directionWeights: DirectionWeights;
   incompatible: PairScores['incompatible'];
+  /** Models left out of the tree (NaN or infinite values). */
+  excluded: PairScores['excluded'];
 }
 
 function median(values: number[]): number {
@@ -216,5 +218,6 @@ export function buildFamilyTree(pairs: PairScores, options: BuildTreeOptions = {
     direction: grid(direction, false, false).map((row) => row.map((v) => v ?? 0)),
     directionWeights,
     incompatible: pairs.incompatible,
+    excluded: pairs.excluded,
   };
 }

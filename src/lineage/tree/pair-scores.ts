@@ -11,6 +11,7 @@ import type { Weights } from '../../tensor.js';
 import { scoreMatrix, DEFAULT_ALPHA, DEFAULT_LAYER, type DetectOptions } from '../learning-free.js';
 import { type LineageModel, buildModelGraph } from '../model.js';
 import { checkCompatible, comparedParameters } from '../compat.js';
+import { type ExcludedModel, partitionFinite } from '../finite.js';
 import { parseMethod, type Method } from '../methods.js';
 import { weightKurtosis } from './kurtosis.js';
 
@@ -39,6 +40,8 @@ export interface PairScores {
   kurtosis: Map<string, number>[];
   /** Pairs that cannot be parent and child (different tensors or shapes). */
   incompatible: { a: string; b: string; reason: string }[];
+  /** Models left out (NaN or infinite values): not in `models`, scored with no one. */
+  excluded: ExcludedModel[];
 }
 
 export function isSymmetricMethod(method: Method): boolean {
@@ -51,15 +54,19 @@ interface Prepared {
   compared: string[];
 }
 
-/** Scores all compatible pairs of `models` (ids must be distinct). */
-export async function scorePairs(models: readonly LineageModel[], options: PairScoreOptions = {}): Promise<PairScores> {
+/**
+ * Scores all compatible pairs of `models` (ids must be distinct). A model holding NaN or infinite
+ * values would score NaN against everyone: it is left out and listed in `excluded`.
+ */
+export async function scorePairs(given: readonly LineageModel[], options: PairScoreOptions = {}): Promise<PairScores> {
   const method = parseMethod(options.method ?? 'weights-l2');
-  const n = models.length;
   const ids = new Set<string>();
-  for (const m of models) {
+  for (const m of given) {
     if (ids.has(m.id)) throw new RangeError(`model ${m.id} is listed twice`);
     ids.add(m.id);
   }
+  const { finite: models, excluded } = partitionFinite(given);
+  const n = models.length;
   const prepared: Prepared[] = [];
   for (const model of models) {
     const { headParams } = await buildModelGraph(model, options);
@@ -127,6 +134,7 @@ export async function scorePairs(models: readonly LineageModel[], options: PairS
     weightDistance,
     kurtosis: prepared.map((p) => weightKurtosis(p.model.weights as Weights, p.compared)),
     incompatible,
+    excluded,
   };
 }
 
