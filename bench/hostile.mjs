@@ -5,7 +5,7 @@
 // Results: bench/results/hostile.md and hostile.json. The baseline row inspects a legal
 // safetensors file of similar size, so the fixed cost of starting Node is visible.
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync, existsSync } from 'node:fs';
+import { lstatSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -15,15 +15,19 @@ const modules = readdirSync(casesDir).filter((f) => f.endsWith('.js') && f !== '
 const cases = [];
 for (const file of modules) {
   const mod = await import(join(casesDir, file));
-  for (const [key, value] of Object.entries(mod)) if (key.endsWith('_HOSTILE_CASES')) cases.push(...value);
+  for (const [key, value] of Object.entries(mod)) {
+    if (key.endsWith('_HOSTILE_CASES')) for (const c of value) cases.push(c);
+    if (key === 'LARGE_LEGAL_FILES') for (const c of value) cases.push({ ...c, legal: true });
+  }
 }
 const { writeSafetensors } = await import(join(root, 'dist', 'formats', 'safetensors.js'));
 const { makeTensor } = await import(join(root, 'dist', 'tensor.js'));
 
 const work = mkdtempSync(join(tmpdir(), 'lineage-hostile-'));
+// Bytes on disk, symlinks counted as links (a hostile link may point at /dev/zero or at itself).
 const sizeOf = (path) => {
-  const s = statSync(path);
-  if (!s.isDirectory()) return s.size;
+  const s = lstatSync(path);
+  if (!s.isDirectory()) return s.isFile() ? s.size : 0;
   return readdirSync(path).reduce((n, f) => n + sizeOf(join(path, f)), 0);
 };
 
@@ -36,7 +40,8 @@ function measure(path) {
   });
   const seconds = (performance.now() - started) / 1000;
   const rss = /MAXRSS_KB=(\d+)/.exec(r.stderr ?? '');
-  const message = (r.stderr ?? '').split('\n').find((l) => l.startsWith('lineage:')) ?? (r.stderr ?? '').split('\n')[0] ?? '';
+  const lines = (r.stderr ?? '').split('\n').filter((l) => l !== '' && !l.startsWith('MAXRSS_KB='));
+  const message = lines.find((l) => l.startsWith('lineage:')) ?? lines[0] ?? '';
   return { exit: r.status ?? (r.signal ? `signal ${r.signal}` : 'none'), seconds, peakRssMiB: rss ? Number(rss[1]) / 1024 : null, message: message.slice(0, 160) };
 }
 
@@ -49,7 +54,7 @@ for (const c of cases) {
   mkdirSync(dir, { recursive: true });
   const path = await c.build(dir);
   const bytes = existsSync(path) ? sizeOf(path) : 0;
-  rows.push({ name: c.name, reader: c.reader, threat: c.threat, bytes, ...measure(path) });
+  rows.push({ name: c.legal ? `${c.name} (legal: must load)` : c.name, reader: c.reader, threat: c.threat, bytes, ...measure(path) });
   process.stderr.write(`${c.name}: exit ${rows.at(-1).exit}, ${rows.at(-1).seconds.toFixed(2)} s, ${rows.at(-1).peakRssMiB?.toFixed(0)} MiB\n`);
 }
 rmSync(work, { recursive: true, force: true });

@@ -186,7 +186,8 @@ Object.assign(results, ordered);
 const machine = { cpus: cpus().length, cpuModel: cpus()[0]?.model ?? 'unknown', memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version };
 const command = `npm run bench:paper${process.env.BENCH_ZOOS ? ` (BENCH_ZOOS=${process.env.BENCH_ZOOS})` : ''}`;
 
-// The poster's ResNet-18 / ImageNet cross-generation numbers (PAPER.md), beside our G_i -> G_j cells.
+// The ResNet-18 / ImageNet cross-generation numbers of the poster of Yu & Wang, "Neural Lineage"
+// (CVPR 2024; asset/Poster_NeuralLineage.pdf in github.com/yu-rp/NeuralLineage), beside our G_i -> G_j cells.
 const POSTER = {
   'G1 -> G2': [90.47, 75.59, 98.92, 77.38, 99.11],
   'G1 -> G3': [89.07, 44.44, 97.02, 51.59, 98.81],

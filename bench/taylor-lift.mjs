@@ -11,7 +11,7 @@
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
-import { readBenchZoo } from '../dist/eval/zoo.js';
+import { readZooManifest } from '../dist/zoo/manifest.js';
 import { readProbe } from '../dist/lineage/probe.js';
 import { scoreMatrix } from '../dist/lineage/learning-free.js';
 import { argmax } from '../dist/lineage/detector/infer.js';
@@ -31,13 +31,13 @@ const started = performance.now();
 mkdirSync(resultsDir, { recursive: true });
 
 async function measure(zoo, bnStats) {
-  const byId = new Map(zoo.models.map((m) => [m.id, m]));
+  const byId = new Map(zoo.models.map((m) => [m.entry.id, m]));
   // One scoreMatrix call per (task, parent generation): children share the probe and the candidates.
   const jobs = new Map();
-  for (const child of zoo.models.filter((m) => m.parent !== null)) {
-    const from = byId.get(child.parent).generation;
-    const key = `${child.task}|${from}`;
-    if (!jobs.has(key)) jobs.set(key, { task: child.task, candidates: zoo.models.filter((m) => m.generation === from), children: [] });
+  for (const child of zoo.models.filter((m) => m.entry.parent !== null)) {
+    const from = byId.get(child.entry.parent).depth;
+    const key = `${child.entry.task}|${from}`;
+    if (!jobs.has(key)) jobs.set(key, { task: child.entry.task, candidates: zoo.models.filter((m) => m.depth === from), children: [] });
     jobs.get(key).children.push(child);
   }
   const rows = [];
@@ -49,13 +49,13 @@ async function measure(zoo, bnStats) {
       const direct = scoresOf('direct-l1', i);
       const taylor = scoresOf('taylor-l1', i);
       const ids = job.candidates.map((c) => c.path);
-      const truth = ids.indexOf(byId.get(child.parent).path);
+      const truth = ids.indexOf(byId.get(child.entry.parent).path);
       const d = ids.map((id) => direct.get(id));
       const lift = ids.map((id) => taylor.get(id) - direct.get(id));
       const pick = argmax(d);
       // Direct's wrong pick falls behind the parent for a large enough alpha iff the parent's lift is larger.
       const liftBeatsPick = pick !== truth && lift[truth] > lift[pick];
-      rows.push({ child: child.id, candidates: ids.length, directTop: pick === truth, liftTop: argmax(lift) === truth, liftBeatsPick, parentLift: lift[truth], maxOtherLift: Math.max(...lift.filter((_, k) => k !== truth)) });
+      rows.push({ child: child.entry.id, candidates: ids.length, directTop: pick === truth, liftTop: argmax(lift) === truth, liftBeatsPick, parentLift: lift[truth], maxOtherLift: Math.max(...lift.filter((_, k) => k !== truth)) });
     });
   }
   const n = rows.length;
@@ -79,7 +79,7 @@ for (const z of ZOOS) {
     log(`skip ${z.name}: ${dir} is not built (run npm run bench:paper, or BENCH_BUILD_ONLY=1 npm run bench:paper)`);
     continue;
   }
-  const zoo = await readBenchZoo(dir);
+  const zoo = await readZooManifest(dir, { childProbes: true });
   for (const bnStats of z.bnStats) {
     const t = performance.now();
     log(`== ${z.name}, --bn-stats ${bnStats}`);

@@ -10,7 +10,7 @@ import { mlpSpec } from '../dist/archs/mlp.js';
 import { initWeights } from '../dist/train/init.js';
 import { prepareFinetune } from '../dist/train/finetune.js';
 import { TrainSession } from '../dist/train/trainer.js';
-import { Rng } from '../dist/data/random.js';
+import { Rng } from '../dist/base/random.js';
 
 const here = new URL('.', import.meta.url).pathname;
 const started = Date.now();

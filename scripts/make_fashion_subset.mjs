@@ -9,7 +9,7 @@
  * data/fashion-mnist-mini, 600 training and 100 test images per class, seed 0.
  *
  * Selection (stratified and seeded, so anyone with the official files gets the same bytes): one
- * mulberry32 stream (the algorithm of src/data/random.ts) seeded with `seed` shuffles, for the
+ * mulberry32 stream (the algorithm of src/base/random.ts) seeded with `seed` shuffles, for the
  * training split and then the test split, each class's indices (class 0 to 9, indices in file order)
  * with Fisher-Yates; the first N of each class are kept, and the kept examples are written in their
  * original file order. selection.json records the indices and the SHA-256 of the decompressed
@@ -91,7 +91,7 @@ function deterministicGzip(bytes) {
   return out;
 }
 
-/** mulberry32, as src/data/random.ts's Rng. */
+/** mulberry32, as src/base/random.ts's Rng. */
 function mulberry32(seed) {
   let state = seed >>> 0;
   const nextUint32 = () => {

@@ -1,7 +1,7 @@
 /** Helpers shared by the architecture builders: key scanning, validation, input shapes. */
 import { FormatError } from '../formats/errors.js';
 import { type Weights, asFloat32 } from '../tensor.js';
-import type { BuildOptions, ParamSpec } from './types.js';
+import type { BuildOptions, StateTensorSpec } from './types.js';
 
 export function sourceOf(options: { source?: string }): string {
   return options.source ?? 'weights';
@@ -38,14 +38,14 @@ function listSome(names: readonly string[], max = 6): string {
  * Checks that the weights hold exactly the parameters of `template` with the same shapes, so a
  * state dict that only partly fits an architecture is an error rather than a silently wrong model.
  */
-export function checkAgainstTemplate(weights: Weights, template: readonly ParamSpec[], label: string, source: string): void {
+export function checkAgainstTemplate(weights: Weights, template: readonly StateTensorSpec[], label: string, source: string): void {
   const expected = new Map(template.map((p) => [p.name, p]));
   const missing = template.filter((p) => !p.optional && !weights.has(p.name)).map((p) => p.name);
   if (missing.length > 0) throw new FormatError(source, `weights look like ${label} but lack ${listSome(missing)}`);
   const extra = [...weights.keys()].filter((k) => !expected.has(k));
   if (extra.length > 0) throw new FormatError(source, `weights look like ${label} but also hold tensors it does not use: ${listSome(extra)}`);
   for (const [name, t] of weights) {
-    const p = expected.get(name) as ParamSpec;
+    const p = expected.get(name) as StateTensorSpec;
     if (p.dtype === 'int64') continue;
     const sameShape = p.shape.length === t.shape.length && p.shape.every((d, i) => d === t.shape[i]);
     if (!sameShape) throw new FormatError(source, `tensor ${name} has shape ${shapeText(t.shape)}, ${label} expects ${shapeText(p.shape)}`);
@@ -101,15 +101,15 @@ export function defaultImageShape(channels: number, rgbSize: number): number[] {
 }
 
 /** A BatchNorm2d's state-dict entries. */
-export function batchNormParams(prefix: string, channels: number): ParamSpec[] {
+export function batchNormParams(prefix: string, channels: number): StateTensorSpec[] {
   return [
     ...['weight', 'bias', 'running_mean', 'running_var'].map((k) => ({ name: `${prefix}.${k}`, shape: [channels], dtype: 'float32' as const })),
     { name: `${prefix}.num_batches_tracked`, shape: [], dtype: 'int64', optional: true },
   ];
 }
 
-export function linearParams(prefix: string, out: number, inFeatures: number, bias = true): ParamSpec[] {
-  const w: ParamSpec = { name: `${prefix}.weight`, shape: [out, inFeatures], dtype: 'float32' };
+export function linearParams(prefix: string, out: number, inFeatures: number, bias = true): StateTensorSpec[] {
+  const w: StateTensorSpec = { name: `${prefix}.weight`, shape: [out, inFeatures], dtype: 'float32' };
   return bias ? [w, { name: `${prefix}.bias`, shape: [out], dtype: 'float32' }] : [w];
 }
 

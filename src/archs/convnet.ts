@@ -9,15 +9,13 @@
  * max-pool on every block but the last; then global average pooling, flatten and the Linear head.
  * PyTorch twin: `ConvNet` in scripts/make_arch_fixtures.py. Zoo default: widths [16, 32, 64].
  */
-import { FormatError } from '../formats/errors.js';
-import type { Graph } from '../graph/ir.js';
 import { GraphBuilder } from '../graph/builder.js';
 import type { Weights } from '../tensor.js';
 import { batchNormParams, checkAgainstTemplate, chooseInputShape, defaultImageShape, linearParams, moduleIndices, shapeOrThrow, sourceOf } from './common.js';
-import { type BuildOptions, type BuiltModel, type ConvNetSpec, INPUT_NAME, type ParamSpec } from './types.js';
+import { type BuildOptions, type BuiltModel, type ConvNetSpec, INPUT_NAME, type StateTensorSpec } from './types.js';
 
-export function convnetTemplate(spec: ConvNetSpec): ParamSpec[] {
-  const params: ParamSpec[] = [];
+export function convnetTemplate(spec: ConvNetSpec): StateTensorSpec[] {
+  const params: StateTensorSpec[] = [];
   spec.widths.forEach((w, i) => {
     const cin = i === 0 ? spec.inChannels : spec.widths[i - 1];
     params.push({ name: `blocks.${i}.conv.weight`, shape: [w, cin, 3, 3], dtype: 'float32' });
@@ -63,11 +61,4 @@ export function buildConvNet(weights: Weights, spec: ConvNetSpec, options: Build
     headParams: ['head.weight', 'head.bias'],
     layers,
   };
-}
-
-/** The convnet graph of `weights` (widths and depth are inferred from them). */
-export function convnetGraph(weights: Weights, options: BuildOptions = {}): Graph {
-  const spec = recogniseConvNet(weights, options);
-  if (!spec) throw new FormatError(sourceOf(options), 'not a convnet: blocks.0.conv.weight is missing');
-  return buildConvNet(weights, spec, options).graph;
 }

@@ -5,11 +5,10 @@
  * Zoo MLPs name their layers fc1..fcK (the paper's MNIST MLP is 784-1024-256-128-10).
  */
 import { FormatError } from '../formats/errors.js';
-import type { Graph } from '../graph/ir.js';
 import { GraphBuilder } from '../graph/builder.js';
 import type { Weights } from '../tensor.js';
 import { checkAgainstTemplate, chooseInputShape, linearParams, shapeText, sourceOf } from './common.js';
-import { type BuildOptions, type BuiltModel, INPUT_NAME, type MlpSpec, type ParamSpec } from './types.js';
+import { type BuildOptions, type BuiltModel, INPUT_NAME, type MlpSpec, type StateTensorSpec } from './types.js';
 
 interface LinearLayer {
   name: string;
@@ -25,7 +24,7 @@ export function mlpSpec(sizes: readonly number[], names?: readonly string[]): Ml
   return { name: 'mlp', layers, sizes: [...sizes], biases: layers.map(() => true) };
 }
 
-export function mlpTemplate(spec: MlpSpec): ParamSpec[] {
+export function mlpTemplate(spec: MlpSpec): StateTensorSpec[] {
   return spec.layers.flatMap((name, i) => linearParams(name, spec.sizes[i + 1], spec.sizes[i], spec.biases[i]));
 }
 
@@ -163,11 +162,4 @@ export function buildMlp(weights: Weights, spec: MlpSpec, options: BuildOptions 
     headParams: spec.biases[spec.biases.length - 1] ? [`${head}.weight`, `${head}.bias`] : [`${head}.weight`],
     layers,
   };
-}
-
-/** The MLP graph of `weights` (the architecture is inferred from them). */
-export function mlpGraph(weights: Weights, options: BuildOptions = {}): Graph {
-  const spec = recogniseMlp(weights, options);
-  if (!spec) throw new FormatError(sourceOf(options), 'not an MLP: every tensor must be a Linear `<name>.weight` [out,in] or `<name>.bias` [out]');
-  return buildMlp(weights, spec, options).graph;
 }

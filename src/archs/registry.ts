@@ -9,11 +9,11 @@ import { checkAgainstTemplate, float32Weights, sourceOf } from './common.js';
 import { buildConvNet, convnetTemplate, recogniseConvNet } from './convnet.js';
 import { buildMlp, mlpTemplate, recogniseMlp } from './mlp.js';
 import { buildResNet, recogniseResNet, resnetTemplate } from './resnet.js';
-import { ARCH_NAMES, type ArchName, type ArchSpec, type BuildOptions, type BuiltModel, type ParamSpec } from './types.js';
+import { ARCH_NAMES, type ArchName, type ArchSpec, type BuildOptions, type BuiltModel, type StateTensorSpec } from './types.js';
 import { buildVit, recogniseVit, vitTemplate } from './vit.js';
 
 export { ARCH_NAMES };
-export type { ArchName, ArchSpec, BuildOptions, BuiltModel, ParamSpec };
+export type { ArchName, ArchSpec, BuildOptions, BuiltModel, StateTensorSpec };
 
 interface Family {
   family: string;
@@ -56,7 +56,7 @@ const FAMILIES: readonly Family[] = [
 ];
 
 /** The state-dict entries an architecture expects, in PyTorch's order. */
-export function archTemplate(spec: ArchSpec): ParamSpec[] {
+export function archTemplate(spec: ArchSpec): StateTensorSpec[] {
   switch (spec.name) {
     case 'mlp':
       return mlpTemplate(spec);

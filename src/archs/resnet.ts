@@ -4,11 +4,10 @@
  * follows conv1's kernel: 7x7/2 + 3x3/2 max-pool (ImageNet) or 3x3/1 without max-pool (CIFAR variant).
  */
 import { FormatError } from '../formats/errors.js';
-import type { Graph } from '../graph/ir.js';
 import { GraphBuilder } from '../graph/builder.js';
 import type { Weights } from '../tensor.js';
 import { batchNormParams, checkAgainstTemplate, chooseInputShape, defaultImageShape, linearParams, moduleIndices, shapeOrThrow, sourceOf } from './common.js';
-import { type BuildOptions, type BuiltModel, INPUT_NAME, type ParamSpec, type ResNetSpec } from './types.js';
+import { type BuildOptions, type BuiltModel, INPUT_NAME, type StateTensorSpec, type ResNetSpec } from './types.js';
 
 const VARIANTS: readonly { name: ResNetSpec['name']; block: ResNetSpec['block']; blocks: readonly number[] }[] = [
   { name: 'resnet18', block: 'basic', blocks: [2, 2, 2, 2] },
@@ -60,10 +59,10 @@ function plan(spec: ResNetSpec): { blocks: BlockPlan[]; features: number } {
   return { blocks, features: inPlanes };
 }
 
-export function resnetTemplate(spec: ResNetSpec): ParamSpec[] {
-  const conv = (name: string, out: number, cin: number, k: number): ParamSpec => ({ name: `${name}.weight`, shape: [out, cin, k, k], dtype: 'float32' });
+export function resnetTemplate(spec: ResNetSpec): StateTensorSpec[] {
+  const conv = (name: string, out: number, cin: number, k: number): StateTensorSpec => ({ name: `${name}.weight`, shape: [out, cin, k, k], dtype: 'float32' });
   const k = spec.stem === 'imagenet' ? 7 : 3;
-  const params: ParamSpec[] = [conv('conv1', spec.baseWidth, spec.inChannels, k), ...batchNormParams('bn1', spec.baseWidth)];
+  const params: StateTensorSpec[] = [conv('conv1', spec.baseWidth, spec.inChannels, k), ...batchNormParams('bn1', spec.baseWidth)];
   const { blocks, features } = plan(spec);
   for (const bl of blocks) {
     const p = bl.prefix;
@@ -165,11 +164,4 @@ export function buildResNet(weights: Weights, spec: ResNetSpec, options: BuildOp
     headParams: ['fc.weight', 'fc.bias'],
     layers,
   };
-}
-
-/** The ResNet graph of `weights` (depth, stem, channels and classes are inferred from them). */
-export function resnetGraph(weights: Weights, options: BuildOptions = {}): Graph {
-  const spec = recogniseResNet(weights, options);
-  if (!spec) throw new FormatError(sourceOf(options), 'not a ResNet: conv1.weight or layer1.0.conv1.weight is missing');
-  return buildResNet(weights, spec, options).graph;
 }

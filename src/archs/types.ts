@@ -56,8 +56,8 @@ export interface VitSpec {
 
 export type ArchSpec = MlpSpec | ConvNetSpec | ResNetSpec | VitSpec;
 
-/** One state-dict entry an architecture expects. */
-export interface ParamSpec {
+/** One state-dict tensor (parameter or buffer) an architecture expects a checkpoint to hold. */
+export interface StateTensorSpec {
   name: string;
   shape: number[];
   dtype: 'float32' | 'int64';

@@ -6,23 +6,23 @@
  * `num_heads`, or defaults to width/64.
  */
 import { FormatError } from '../formats/errors.js';
-import { type Graph, attr } from '../graph/ir.js';
+import { attr } from '../graph/ir.js';
 import { GraphBuilder } from '../graph/builder.js';
 import { type Weights, makeTensor } from '../tensor.js';
 import { checkAgainstTemplate, chooseInputShape, linearParams, moduleIndices, shapeOrThrow, shapeText, sourceOf } from './common.js';
-import { type BuildOptions, type BuiltModel, INPUT_NAME, type ParamSpec, type VitSpec } from './types.js';
+import { type BuildOptions, type BuiltModel, INPUT_NAME, type StateTensorSpec, type VitSpec } from './types.js';
 
 const LAYER_NORM_EPS = 1e-6;
 
-export function vitTemplate(spec: VitSpec): ParamSpec[] {
+export function vitTemplate(spec: VitSpec): StateTensorSpec[] {
   const d = spec.width;
   const p = spec.patchSize;
   const tokens = 1 + (spec.imageSize[0] / p) * (spec.imageSize[1] / p);
-  const norm = (name: string): ParamSpec[] => [
+  const norm = (name: string): StateTensorSpec[] => [
     { name: `${name}.weight`, shape: [d], dtype: 'float32' },
     { name: `${name}.bias`, shape: [d], dtype: 'float32' },
   ];
-  const params: ParamSpec[] = [
+  const params: StateTensorSpec[] = [
     { name: 'cls_token', shape: [1, 1, d], dtype: 'float32' },
     { name: 'pos_embed', shape: [1, tokens, d], dtype: 'float32' },
     { name: 'patch_embed.proj.weight', shape: [d, spec.inChannels, p, p], dtype: 'float32' },
@@ -163,11 +163,4 @@ export function buildVit(weights: Weights, spec: VitSpec, options: BuildOptions 
     headParams: ['head.weight', 'head.bias'],
     layers,
   };
-}
-
-/** The ViT graph of `weights` (depth, width, patch and input size inferred; heads as in VitSpec). */
-export function vitGraph(weights: Weights, options: BuildOptions = {}): Graph {
-  const spec = recogniseVit(weights, options);
-  if (!spec) throw new FormatError(sourceOf(options), 'not a ViT: patch_embed.proj.weight or pos_embed is missing');
-  return buildVit(weights, spec, options).graph;
 }

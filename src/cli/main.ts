@@ -1,6 +1,5 @@
 import { Command, CommanderError } from 'commander';
 import { readFileSync } from 'node:fs';
-import { FormatError } from '../formats/errors.js';
 import { UsageError } from './errors.js';
 import { registerInspect } from './commands/inspect.js';
 import { registerFeatures } from './commands/features.js';
@@ -12,6 +11,7 @@ import { registerAncestors } from './commands/ancestors.js';
 import { registerDemo } from './commands/demo.js';
 import { registerDetector } from './commands/detector.js';
 import { registerBench } from './commands/bench.js';
+import { InputError } from '../base/errors.js';
 
 function packageVersion(): string {
   const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -62,7 +62,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     // Every failure is reported in one line; LINEAGE_DEBUG=1 adds the stack for bug reports.
     const message = err instanceof Error ? err.message : String(err);
     process.stderr.write(`lineage: ${message}\n`);
-    if (process.env.LINEAGE_DEBUG && err instanceof Error && !(err instanceof FormatError)) process.stderr.write(`${err.stack ?? ''}\n`);
+    if (process.env.LINEAGE_DEBUG && err instanceof Error && !(err instanceof InputError)) process.stderr.write(`${err.stack ?? ''}\n`);
     return 1;
   }
 }

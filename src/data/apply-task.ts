@@ -4,7 +4,7 @@
  * so accuracy is measured on every class fairly). Seeded pixel randomness (noise, canvas placement)
  * draws a separate stream per split from the step's seed.
  */
-import { deriveSeed } from './random.js';
+import { deriveSeed } from '../base/random.js';
 import { formatStep, type TaskStep } from './task-spec.js';
 import { classSubset } from './transforms/class-subset.js';
 import { permuteLabels } from './transforms/permute-labels.js';

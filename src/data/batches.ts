@@ -1,5 +1,5 @@
 /** Seeded mini-batches: the same (seed, epoch) always yields the same batches. */
-import { deriveSeed, permutation } from './random.js';
+import { deriveSeed, permutation } from '../base/random.js';
 import { selectExamples } from './select.js';
 import { type AnyDataset, datasetSize } from './types.js';
 

@@ -5,9 +5,9 @@
  */
 import { promises as fs } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { FormatError } from '../formats/errors.js';
 import { readFashionFolder } from './fashion-mnist.js';
 import type { Dataset, DatasetSplits } from './types.js';
+import { InputError } from '../base/errors.js';
 
 // Two levels up from both src/data (tests) and dist/data (the CLI) is the package root.
 export const FASHION_MINI_DIR = fileURLToPath(new URL('../../data/fashion-mnist-mini', import.meta.url));
@@ -16,7 +16,7 @@ export async function loadFashionMini(dir: string = FASHION_MINI_DIR): Promise<D
   try {
     await fs.access(dir);
   } catch {
-    throw new FormatError(dir, 'the Fashion-MNIST subset shipped with neural-lineage is missing; reinstall the package (its "files" include data/)');
+    throw new InputError(dir, 'the Fashion-MNIST subset shipped with neural-lineage is missing; reinstall the package (its "files" include data/)');
   }
   return readFashionFolder(dir, 'fashion-mini');
 }

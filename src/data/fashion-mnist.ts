@@ -5,9 +5,9 @@
  */
 import { promises as fs } from 'node:fs';
 import { join } from 'node:path';
-import { FormatError, check } from '../formats/errors.js';
 import { loadIdxPair } from './idx-dataset.js';
 import type { Dataset, DatasetSplits } from './types.js';
+import { InputError, checkInput } from '../base/errors.js';
 
 export const FASHION_MNIST_DIR = '/usr/share/datasets/fashion-mnist';
 export const FASHION_MNIST_CLASSES = ['T-shirt/top', 'Trouser', 'Pullover', 'Dress', 'Coat', 'Sandal', 'Shirt', 'Sneaker', 'Bag', 'Ankle boot'] as const;
@@ -39,13 +39,13 @@ async function locate(dir: string, base: string): Promise<string> {
     const path = join(dir, name);
     if (await exists(path)) return path;
   }
-  throw new FormatError(dir, `Fashion-MNIST file ${base}.gz (or ${base}) is missing from this folder`);
+  throw new InputError(dir, `Fashion-MNIST file ${base}.gz (or ${base}) is missing from this folder`);
 }
 
 export async function loadFashionMnist(options: FashionMnistOptions = {}): Promise<DatasetSplits<Dataset>> {
   const dir = options.dataDir ?? FASHION_MNIST_DIR;
   if (!(await exists(dir))) {
-    throw new FormatError(
+    throw new InputError(
       dir,
       'Fashion-MNIST folder not found; install it with `apt-get install dataset-fashion-mnist`, pass --data-dir pointing at a folder with the four IDX files, or use the subset shipped with this package (task `fashion-mini`)',
     );
@@ -60,7 +60,7 @@ export async function readFashionFolder(dir: string, name = 'fashion'): Promise<
   const train = await loadIdxPair(name, trainImages, trainLabels, idxOptions);
   const test = await loadIdxPair(name, testImages, testLabels, idxOptions);
   for (const [ds, file] of [[train, trainImages], [test, testImages]] as const) {
-    check(ds.shape[0] === 1 && ds.shape[1] === 28 && ds.shape[2] === 28, file, `Fashion-MNIST images must be 28x28, got [${ds.shape.join(', ')}]`);
+    checkInput(ds.shape[0] === 1 && ds.shape[1] === 28 && ds.shape[2] === 28, file, `Fashion-MNIST images must be 28x28, got [${ds.shape.join(', ')}]`);
   }
   return { train, test };
 }

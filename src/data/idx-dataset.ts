@@ -1,7 +1,7 @@
 /** A classification Dataset from an IDX image file and an IDX label file. */
-import { check } from '../formats/errors.js';
 import { type IdxArray, checkIdxImages, checkIdxLabels, readIdx } from './idx.js';
 import type { Dataset } from './types.js';
+import { checkInput } from '../base/errors.js';
 
 /** uint8 pixels to floats in [0, 1], as torchvision's ToTensor does. */
 export function unitFloatsFromBytes(bytes: Uint8Array): Float32Array {
@@ -21,12 +21,12 @@ export interface IdxPairOptions {
 export function datasetFromIdx(name: string, images: IdxArray, imagesFile: string, labels: IdxArray, labelsFile: string, options: IdxPairOptions = {}): Dataset {
   const [n, c, h, w] = checkIdxImages(images, imagesFile);
   const m = checkIdxLabels(labels, labelsFile);
-  check(m === n, labelsFile, `has ${m} labels but ${imagesFile} has ${n} images`);
+  checkInput(m === n, labelsFile, `has ${m} labels but ${imagesFile} has ${n} images`);
   let maxLabel = -1;
   for (const y of labels.data) maxLabel = Math.max(maxLabel, y);
   const numClasses = options.numClasses ?? maxLabel + 1;
-  check(maxLabel < numClasses, labelsFile, `label ${maxLabel} is outside 0..${numClasses - 1}`);
-  if (options.classNames) check(options.classNames.length === numClasses, labelsFile, `${options.classNames.length} class names for ${numClasses} classes`);
+  checkInput(maxLabel < numClasses, labelsFile, `label ${maxLabel} is outside 0..${numClasses - 1}`);
+  if (options.classNames) checkInput(options.classNames.length === numClasses, labelsFile, `${options.classNames.length} class names for ${numClasses} classes`);
   return {
     name,
     inputs: unitFloatsFromBytes(images.data),

@@ -3,9 +3,9 @@
  * each dimension as a big-endian uint32, then the data. Only unsigned bytes (type 0x08) occur in the
  * datasets we use, so that is the only type read. Files may be gzip-compressed.
  */
-import { promises as fs } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
-import { FormatError, check } from '../formats/errors.js';
+import { readInputFile } from '../formats/input-file.js';
+import { InputError, checkInput } from '../base/errors.js';
 
 export const IDX_UBYTE = 0x08;
 /** Magic numbers of the two layouts the MNIST family uses. */
@@ -22,19 +22,19 @@ export interface IdxArray {
 
 /** Parses an uncompressed IDX buffer of unsigned bytes; the data is a view into `bytes`. */
 export function parseIdx(bytes: Uint8Array, file = '<buffer>'): IdxArray {
-  check(bytes.length >= 4, file, `too short for an IDX header (${bytes.length} bytes)`);
+  checkInput(bytes.length >= 4, file, `too short for an IDX header (${bytes.length} bytes)`);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const magic = view.getUint32(0, false);
-  check(bytes[0] === 0 && bytes[1] === 0, file, `not an IDX file (magic 0x${magic.toString(16).padStart(8, '0')}; expected 0x00000803 for images or 0x00000801 for labels)`);
+  checkInput(bytes[0] === 0 && bytes[1] === 0, file, `not an IDX file (magic 0x${magic.toString(16).padStart(8, '0')}; expected 0x00000803 for images or 0x00000801 for labels)`);
   const type = bytes[2];
   const rank = bytes[3];
   if (type !== IDX_UBYTE) {
     const name = TYPE_NAMES[type];
-    throw new FormatError(file, name ? `IDX element type ${name} is not supported (only uint8)` : `not an IDX file (unknown element type 0x${type.toString(16)})`);
+    throw new InputError(file, name ? `IDX element type ${name} is not supported (only uint8)` : `not an IDX file (unknown element type 0x${type.toString(16)})`);
   }
-  check(rank >= 1, file, 'IDX file declares 0 dimensions');
+  checkInput(rank >= 1, file, 'IDX file declares 0 dimensions');
   const dataStart = 4 + 4 * rank;
-  check(bytes.length >= dataStart, file, `truncated IDX header: ${rank} dimensions need ${dataStart} bytes, file has ${bytes.length}`);
+  checkInput(bytes.length >= dataStart, file, `truncated IDX header: ${rank} dimensions need ${dataStart} bytes, file has ${bytes.length}`);
   const dims: number[] = [];
   let count = 1;
   for (let i = 0; i < rank; i++) {
@@ -43,8 +43,8 @@ export function parseIdx(bytes: Uint8Array, file = '<buffer>'): IdxArray {
     count *= d;
   }
   const available = bytes.length - dataStart;
-  check(count <= available, file, `truncated IDX data: dimensions [${dims.join(', ')}] need ${count} bytes, file has ${available}`);
-  check(count === available, file, `IDX dimensions [${dims.join(', ')}] need ${count} bytes but the file has ${available - count} extra bytes after them`);
+  checkInput(count <= available, file, `truncated IDX data: dimensions [${dims.join(', ')}] need ${count} bytes, file has ${available}`);
+  checkInput(count === available, file, `IDX dimensions [${dims.join(', ')}] need ${count} bytes but the file has ${available - count} extra bytes after them`);
   return { dims, data: bytes.subarray(dataStart) };
 }
 
@@ -54,17 +54,13 @@ export function maybeGunzip(bytes: Uint8Array, file: string): Uint8Array {
   try {
     return gunzipSync(bytes, { maxOutputLength: MAX_DECOMPRESSED });
   } catch (err) {
-    throw new FormatError(file, `corrupt gzip data (${(err as Error).message})`);
+    throw new InputError(file, `corrupt gzip data (${(err as Error).message})`);
   }
 }
 
-export async function readFileBytes(path: string): Promise<Uint8Array> {
-  try {
-    return await fs.readFile(path);
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    throw new FormatError(path, code === 'ENOENT' ? 'file not found' : `cannot read file (${code ?? String(err)})`);
-  }
+/** A dataset file's bytes: a regular file only, read no further than its size (see readInputFile). */
+export function readFileBytes(path: string): Promise<Uint8Array> {
+  return readInputFile(path);
 }
 
 /** Reads a possibly gzip-compressed IDX file of unsigned bytes. */
@@ -74,14 +70,14 @@ export async function readIdx(path: string): Promise<IdxArray> {
 
 /** Images as [N, H, W] (IDX magic 0x803) or [N, C, H, W] (0x804). */
 export function checkIdxImages(a: IdxArray, file: string): [number, number, number, number] {
-  check(a.dims.length === 3 || a.dims.length === 4, file, `expected an IDX image file (3 or 4 dimensions, magic 0x00000803), got ${a.dims.length} dimensions [${a.dims.join(', ')}]`);
+  checkInput(a.dims.length === 3 || a.dims.length === 4, file, `expected an IDX image file (3 or 4 dimensions, magic 0x00000803), got ${a.dims.length} dimensions [${a.dims.join(', ')}]`);
   const [n, ...rest] = a.dims;
   const [c, h, w] = rest.length === 2 ? [1, rest[0], rest[1]] : rest;
-  check(h > 0 && w > 0 && c > 0, file, `image dimensions [${a.dims.join(', ')}] contain a zero`);
+  checkInput(h > 0 && w > 0 && c > 0, file, `image dimensions [${a.dims.join(', ')}] contain a zero`);
   return [n, c, h, w];
 }
 
 export function checkIdxLabels(a: IdxArray, file: string): number {
-  check(a.dims.length === 1, file, `expected an IDX label file (1 dimension, magic 0x00000801), got ${a.dims.length} dimensions [${a.dims.join(', ')}]`);
+  checkInput(a.dims.length === 1, file, `expected an IDX label file (1 dimension, magic 0x00000801), got ${a.dims.length} dimensions [${a.dims.join(', ')}]`);
   return a.dims[0];
 }

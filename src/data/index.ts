@@ -1,5 +1,5 @@
 export * from './types.js';
-export { Rng, permutation, deriveSeed } from './random.js';
+export { Rng, permutation, deriveSeed } from '../base/random.js';
 export { parseIdx, readIdx, maybeGunzip, IDX_IMAGES_MAGIC, IDX_LABELS_MAGIC, type IdxArray } from './idx.js';
 export { datasetFromIdx, loadIdxPair, unitFloatsFromBytes } from './idx-dataset.js';
 export { loadMnist, loadMnistAll, mnistDigitsDir, MNIST_CLASSES, type MnistOptions } from './mnist.js';

@@ -4,12 +4,12 @@
  * The package's own accessors shuffle with Math.random, so the JSON is read directly and split
  * with our seeded, stratified split (8,000 train / 2,000 test by default).
  */
-import { promises as fs } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { FormatError, check } from '../formats/errors.js';
 import { selectExamples, stratifiedSplit } from './select.js';
 import type { Dataset, DatasetSplits } from './types.js';
+import { readInputFile } from '../formats/input-file.js';
+import { InputError, checkInput } from '../base/errors.js';
 
 const SIDE = 28;
 const PIXELS = SIDE * SIDE;
@@ -36,25 +36,20 @@ export function mnistDigitsDir(): string {
 }
 
 async function readClass(file: string): Promise<Float32Array> {
-  let text: string;
-  try {
-    text = await fs.readFile(file, 'utf8');
-  } catch (err) {
-    throw new FormatError(file, `cannot read MNIST digits (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
-  }
+  const text = new TextDecoder().decode(await readInputFile(file));
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
   } catch (err) {
-    throw new FormatError(file, `invalid JSON (${(err as Error).message})`);
+    throw new InputError(file, `invalid JSON (${(err as Error).message})`);
   }
   const data = (parsed as { data?: unknown } | null)?.data;
-  check(Array.isArray(data), file, 'expected {"data": [numbers]}');
-  check(data.length > 0 && data.length % PIXELS === 0, file, `has ${data.length} values, not a positive multiple of ${PIXELS}`);
+  checkInput(Array.isArray(data), file, 'expected {"data": [numbers]}');
+  checkInput(data.length > 0 && data.length % PIXELS === 0, file, `has ${data.length} values, not a positive multiple of ${PIXELS}`);
   const out = new Float32Array(data.length);
   for (let i = 0; i < data.length; i++) {
     const v: unknown = data[i];
-    if (!(typeof v === 'number' && v >= 0 && v <= 1)) throw new FormatError(file, `value ${JSON.stringify(v)} at index ${i} is not a pixel in [0, 1]`);
+    if (!(typeof v === 'number' && v >= 0 && v <= 1)) throw new InputError(file, `value ${JSON.stringify(v)} at index ${i} is not a pixel in [0, 1]`);
     out[i] = v;
   }
   return out;

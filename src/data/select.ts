@@ -1,6 +1,6 @@
 /** Picking examples out of a dataset by index, the building block of splits, subsets and batches. */
 import { type AnyDataset, type Dataset, datasetSize, exampleSize } from './types.js';
-import { Rng, deriveSeed } from './random.js';
+import { Rng, deriveSeed } from '../base/random.js';
 
 function gather<A extends Float32Array | Int32Array>(source: A, indices: ArrayLike<number>, stride: number, make: (n: number) => A): A {
   const out = make(indices.length * stride);

@@ -4,41 +4,41 @@
  */
 import { promises as fs } from 'node:fs';
 import { join } from 'node:path';
-import { FormatError, check } from '../formats/errors.js';
 import { readNpy } from '../formats/npy.js';
 import { type Tensor, toFloat32 } from '../tensor.js';
 import { loadIdxPair } from './idx-dataset.js';
 import { checkLabels, selectExamples, stratifiedSplit } from './select.js';
 import type { Dataset, DatasetSplits } from './types.js';
+import { InputError, checkInput } from '../base/errors.js';
 
 const INTEGER_DTYPES = new Set(['int64', 'int32', 'uint8']);
 
 function inputsFromNpy(t: Tensor, file: string): { inputs: Float32Array; shape: [number, number, number] } {
   const dims = t.shape;
-  check(dims.length === 3 || dims.length === 4, file, `inputs must have shape [N, H, W] or [N, C, H, W] (NCHW), got [${dims.join(', ')}]`);
+  checkInput(dims.length === 3 || dims.length === 4, file, `inputs must have shape [N, H, W] or [N, C, H, W] (NCHW), got [${dims.join(', ')}]`);
   const shape: [number, number, number] = dims.length === 3 ? [1, dims[1], dims[2]] : [dims[1], dims[2], dims[3]];
-  check(shape.every((d) => d > 0), file, `image dimensions [${dims.join(', ')}] contain a zero`);
+  checkInput(shape.every((d) => d > 0), file, `image dimensions [${dims.join(', ')}] contain a zero`);
   let inputs: Float32Array;
   if (t.dtype === 'uint8') {
     inputs = Float32Array.from(t.data as Uint8Array, (v) => v / 255);
   } else {
-    check(t.dtype === 'float32' || t.dtype === 'float64' || t.dtype === 'float16', file, `inputs must be uint8 (0..255) or float pixels in [0, 1], got ${t.dtype}`);
+    checkInput(t.dtype === 'float32' || t.dtype === 'float64' || t.dtype === 'float16', file, `inputs must be uint8 (0..255) or float pixels in [0, 1], got ${t.dtype}`);
     inputs = Float32Array.from(toFloat32(t));
     for (let i = 0; i < inputs.length; i++) {
-      if (!Number.isFinite(inputs[i])) throw new FormatError(file, `input value ${inputs[i]} at flat index ${i} is not finite`);
+      if (!Number.isFinite(inputs[i])) throw new InputError(file, `input value ${inputs[i]} at flat index ${i} is not finite`);
     }
   }
   return { inputs, shape };
 }
 
 function labelsFromNpy(t: Tensor, file: string, n: number): Int32Array {
-  check(t.shape.length === 1, file, `labels must be 1-D, got shape [${t.shape.join(', ')}]`);
-  check(INTEGER_DTYPES.has(t.dtype), file, `labels must be integers (int64, int32 or uint8), got ${t.dtype}`);
-  check(t.shape[0] === n, file, `has ${t.shape[0]} labels for ${n} inputs`);
+  checkInput(t.shape.length === 1, file, `labels must be 1-D, got shape [${t.shape.join(', ')}]`);
+  checkInput(INTEGER_DTYPES.has(t.dtype), file, `labels must be integers (int64, int32 or uint8), got ${t.dtype}`);
+  checkInput(t.shape[0] === n, file, `has ${t.shape[0]} labels for ${n} inputs`);
   const labels = new Int32Array(n);
   for (let i = 0; i < n; i++) {
     const y = Number(t.data[i]);
-    if (!(y >= 0 && y < 2 ** 16)) throw new FormatError(file, `label ${y} at index ${i} is not a class index (0 to 65535)`);
+    if (!(y >= 0 && y < 2 ** 16)) throw new InputError(file, `label ${y} at index ${i} is not a class index (0 to 65535)`);
     labels[i] = y;
   }
   return labels;
@@ -53,8 +53,8 @@ function finish(name: string, ds: Omit<Dataset, 'numClasses' | 'name'>, labelsFi
   let maxLabel = -1;
   for (const y of ds.labels) maxLabel = Math.max(maxLabel, y);
   const numClasses = options.numClasses ?? maxLabel + 1;
-  check(maxLabel < numClasses, labelsFile, `label ${maxLabel} is outside 0..${numClasses - 1}`);
-  if (options.classNames) check(options.classNames.length === numClasses, labelsFile, `${options.classNames.length} class names for ${numClasses} classes`);
+  checkInput(maxLabel < numClasses, labelsFile, `label ${maxLabel} is outside 0..${numClasses - 1}`);
+  if (options.classNames) checkInput(options.classNames.length === numClasses, labelsFile, `${options.classNames.length} class names for ${numClasses} classes`);
   return checkLabels({ ...ds, name, numClasses, ...(options.classNames ? { classNames: [...options.classNames] } : {}) });
 }
 
@@ -110,11 +110,11 @@ export async function loadUserFolder(name: string, dir: string, options: UserFol
     const train = await load(name, trainX, trainY, options);
     if (testX && testY) {
       const test = await load(name, testX, testY, { numClasses: train.numClasses, ...options });
-      check(test.shape.every((d, i) => d === train.shape[i]), testX, `test images [${test.shape.join(', ')}] differ from training images [${train.shape.join(', ')}]`);
+      checkInput(test.shape.every((d, i) => d === train.shape[i]), testX, `test images [${test.shape.join(', ')}] differ from training images [${train.shape.join(', ')}]`);
       return { train, test };
     }
     const split = stratifiedSplit(train.labels, train.numClasses, options.testFraction ?? 0.2, options.seed ?? 0);
     return { train: selectExamples(train, split.train), test: selectExamples(train, split.test) };
   }
-  throw new FormatError(dir, 'no dataset found: expected train-images-idx3-ubyte[.gz] + train-labels-idx1-ubyte[.gz] or train_inputs.npy + train_labels.npy');
+  throw new InputError(dir, 'no dataset found: expected train-images-idx3-ubyte[.gz] + train-labels-idx1-ubyte[.gz] or train_inputs.npy + train_labels.npy');
 }

@@ -5,15 +5,17 @@
  * and optionally alpha chosen on validation children, accuracies then reported on test children only.
  */
 import { resolveModel, type ModelRef } from '../lineage/model.js';
-import { scoreMatrix, DEFAULT_ALPHA, type BnStats, type MethodResult } from '../lineage/learning-free.js';
+import { scoreMatrix, DEFAULT_ALPHA, type BnStats } from '../lineage/learning-free.js';
 import { parseMethodList, usesAlpha } from '../lineage/methods.js';
 import { readProbe } from '../lineage/probe.js';
 import { detectorScores, loadDetector, type LoadedDetector } from '../lineage/detector/index.js';
-import { deriveSeed } from '../data/random.js';
+import { deriveSeed } from '../base/random.js';
 import type { Tensor } from '../tensor.js';
+import { type Zoo, type ZooModel, readZooManifest } from '../zoo/manifest.js';
+import { type MethodAtAlpha, Predictions } from './predictions.js';
 import { bootstrapInterval, DEFAULT_RESAMPLES, type Interval } from './stats.js';
-import { splitChildren, DEFAULT_VALIDATION_FRACTION } from './split.js';
-import { ancestorAt, readBenchZoo, type BenchModel, type BenchZoo } from './zoo.js';
+import { type ChildSplit, splitChildren, DEFAULT_VALIDATION_FRACTION } from './split.js';
+import { ancestorAt, settingOf } from './zoo.js';
 
 export const ALPHA_GRID: readonly number[] = [0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1, 3];
 export const DETECTOR_METHOD = 'detector';
@@ -112,35 +114,157 @@ export interface BenchResult {
   seconds: number;
 }
 
+/** The run's options with their defaults filled in. */
+interface RunSettings {
+  seed: number;
+  resamples: number;
+  methods: string[];
+  alpha: { mode: 'fixed'; value: number } | { mode: 'auto'; grid: number[]; validationFraction: number };
+}
+
+/** One scoreMatrix call: the children of generation `to` with one task against every model of generation `from`. */
 interface Job {
   from: number;
   to: number;
   task: string;
-  children: BenchModel[];
-  candidates: BenchModel[];
+  children: ZooModel[];
+  candidates: ZooModel[];
 }
 
-/** predictions[from][childId][methodName] */
-type Predictions = Map<number, Map<string, Map<string, string | null>>>;
+interface StageTime {
+  pairs: number;
+  seconds: number;
+}
 
-function plan(zoo: BenchZoo, evaluated: readonly BenchModel[]): Job[] {
-  const byGeneration = new Map<number, BenchModel[]>();
-  for (const m of zoo.models) byGeneration.set(m.generation, [...(byGeneration.get(m.generation) ?? []), m]);
+interface Scored {
+  predictions: Predictions;
+  learningFree: StageTime;
+  /** Absent without a detector. */
+  detector?: StageTime;
+  notes: string[];
+}
+
+function settingsFrom(options: BenchOptions): RunSettings {
+  const spec = options.methods ?? 'all';
+  const methods = (typeof spec === 'string' ? parseMethodList(spec) : spec.flatMap((m) => parseMethodList(m))).map((m) => m.name);
+  const chosen = options.alpha ?? DEFAULT_ALPHA;
+  const common = { seed: options.seed ?? 0, resamples: options.resamples ?? DEFAULT_RESAMPLES, methods };
+  if (chosen !== 'auto') return { ...common, alpha: { mode: 'fixed', value: chosen } };
+  const grid = [...(options.alphaGrid ?? ALPHA_GRID)];
+  if (grid.length === 0) throw new RangeError('the alpha grid is empty');
+  return { ...common, alpha: { mode: 'auto', grid, validationFraction: options.validationFraction ?? DEFAULT_VALIDATION_FRACTION } };
+}
+
+/** The children asked for (default: every model with a parent). */
+function childrenToEvaluate(zoo: Zoo, zooDir: string, wanted: readonly string[] | undefined): ZooModel[] {
+  let evaluated = zoo.models.filter((m) => m.entry.parent !== null);
+  if (wanted) {
+    const asked = new Set(wanted);
+    const known = new Set(evaluated.map((m) => m.entry.id));
+    for (const id of asked) if (!known.has(id)) throw new RangeError(`${zooDir}: ${id} is not a child in the zoo`);
+    evaluated = evaluated.filter((m) => asked.has(m.entry.id));
+  }
+  if (evaluated.length === 0) throw new RangeError(`${zooDir}: the zoo has no child to evaluate`);
+  return evaluated;
+}
+
+function plan(zoo: Zoo, evaluated: readonly ZooModel[]): Job[] {
+  const byGeneration = new Map<number, ZooModel[]>();
+  for (const m of zoo.models) byGeneration.set(m.depth, [...(byGeneration.get(m.depth) ?? []), m]);
+  const taskOf = (m: ZooModel) => m.entry.task ?? '';
   const jobs: Job[] = [];
-  const generations = [...new Set(evaluated.map((m) => m.generation))].sort((a, b) => a - b);
+  const generations = [...new Set(evaluated.map((m) => m.depth))].sort((a, b) => a - b);
   for (const to of generations) {
-    const tasks = [...new Set(evaluated.filter((m) => m.generation === to).map((m) => m.task))].sort();
+    const tasks = [...new Set(evaluated.filter((m) => m.depth === to).map(taskOf))].sort();
     for (let from = to - 1; from >= 0; from--) {
       for (const task of tasks) {
-        jobs.push({ from, to, task, children: evaluated.filter((m) => m.generation === to && m.task === task), candidates: byGeneration.get(from) ?? [] });
+        jobs.push({ from, to, task, children: evaluated.filter((m) => m.depth === to && taskOf(m) === task), candidates: byGeneration.get(from) ?? [] });
       }
     }
   }
   return jobs;
 }
 
-function loader(m: BenchModel): ModelRef {
-  return async () => ({ ...(await resolveModel(m.path)), id: m.id });
+function loader(m: ZooModel): ModelRef {
+  return async () => ({ ...(await resolveModel(m.path)), id: m.entry.id });
+}
+
+/** Runs every job: the learning-free methods, then the detector when one is given. */
+async function scoreJobs(zoo: Zoo, jobs: readonly Job[], settings: RunSettings, detector: LoadedDetector | undefined, options: BenchOptions): Promise<Scored> {
+  const probes = new Map<string, Tensor<'float32'>>();
+  const probeFor = async (task: string): Promise<Tensor<'float32'>> => {
+    const read = probes.get(task) ?? (await readProbe(zoo.probes.get(task) as string, options.probeRows));
+    probes.set(task, read);
+    return read;
+  };
+  const alpha = settings.alpha.mode === 'auto' ? { alpha: settings.alpha.grid[0], alphas: settings.alpha.grid } : { alpha: settings.alpha.value };
+  const names = detector ? [...settings.methods, DETECTOR_METHOD] : settings.methods;
+  const scored: Scored = { predictions: new Predictions(), learningFree: { pairs: 0, seconds: 0 }, ...(detector ? { detector: { pairs: 0, seconds: 0 } } : {}), notes: [] };
+  let done = 0;
+  for (const job of jobs) {
+    const step = `G${job.from + 1} -> G${job.to + 1}, task ${job.task} (${job.children.length} children, ${job.candidates.length} candidates)`;
+    options.onProgress?.({ done, total: jobs.length, step });
+    const probe = await probeFor(job.task);
+    const pairs = job.children.length * job.candidates.length;
+    let t = performance.now();
+    const results = await scoreMatrix(job.children.map(loader), job.candidates.map(loader), { probe, methods: settings.methods, ...alpha, ...(options.bnStats ? { bnStats: options.bnStats } : {}) });
+    addTime(scored.learningFree, pairs, t);
+    scored.predictions.record(job.from, results, names);
+    if (detector && scored.detector) {
+      t = performance.now();
+      try {
+        scored.predictions.record(job.from, [await detectorScores(job.children.map(loader), job.candidates.map(loader), { detector, probe })], names);
+        addTime(scored.detector, pairs, t);
+      } catch (err) {
+        scored.notes.push(`detector skipped for ${step}: ${(err as Error).message}`);
+      }
+    }
+    done++;
+  }
+  options.onProgress?.({ done, total: jobs.length, step: 'done' });
+  return scored;
+}
+
+function addTime(stage: StageTime, pairs: number, started: number): void {
+  stage.seconds += (performance.now() - started) / 1000;
+  stage.pairs += pairs;
+}
+
+/** Whether the prediction for `child` among generation `from`, by one method at one alpha, is its true ancestor there. */
+type HitTest = (child: ZooModel, from: number, at: MethodAtAlpha) => boolean;
+
+interface AlphaChoices {
+  /** Method -> alpha chosen on validation children (auto mode only). */
+  chosen: Map<string, number>;
+  report: AlphaReport;
+}
+
+/** Alpha per tangent method, chosen on validation children only. */
+function chooseAlphas(settings: RunSettings, evaluated: readonly ZooModel[], split: ChildSplit | undefined, hit: HitTest): AlphaChoices {
+  const alpha = settings.alpha;
+  if (alpha.mode === 'fixed') return { chosen: new Map(), report: { mode: 'fixed', value: alpha.value } };
+  if (!split) throw new Error('choosing alpha needs a validation split');
+  const validation = new Set(split.validation);
+  const validationChildren = evaluated.filter((m) => validation.has(m.entry.id));
+  const choices = settings.methods.filter(usesAlpha).map((method) => chooseAlpha(method, alpha.grid, (a) => validationChildren.map((m) => hit(m, m.depth - 1, { method, alpha: a }))));
+  return {
+    chosen: new Map(choices.map((c) => [c.method, c.alpha])),
+    report: { mode: 'auto', grid: alpha.grid, validationFraction: alpha.validationFraction, validation: split.validation, test: split.test, choices },
+  };
+}
+
+/** What the report tables need: the methods reported, the alpha each is read at, and the hit test. */
+interface Reporting {
+  methods: string[];
+  alphaOf: (method: string) => number | undefined;
+  hit: HitTest;
+  seed: number;
+  resamples: number;
+}
+
+function reportedAt(r: Reporting, method: string): MethodAtAlpha {
+  const alpha = r.alphaOf(method);
+  return alpha === undefined ? { method } : { method, alpha };
 }
 
 function cell(method: string, outcomes: boolean[], seed: number, resamples: number, alpha?: number): AccuracyCell {
@@ -155,141 +279,85 @@ function cell(method: string, outcomes: boolean[], seed: number, resamples: numb
   };
 }
 
-export async function benchmarkZoo(zooDir: string, options: BenchOptions = {}): Promise<BenchResult> {
-  const started = performance.now();
-  const seed = options.seed ?? 0;
-  const resamples = options.resamples ?? DEFAULT_RESAMPLES;
-  const alphaOption = options.alpha ?? DEFAULT_ALPHA;
-  const auto = alphaOption === 'auto';
-  const grid = [...(options.alphaGrid ?? ALPHA_GRID)];
-  if (auto && grid.length === 0) throw new RangeError('the alpha grid is empty');
-  const methodSpec = options.methods ?? 'all';
-  const methods = (typeof methodSpec === 'string' ? parseMethodList(methodSpec) : methodSpec.flatMap((m) => parseMethodList(m))).map((m) => m.name);
-  const zoo = await readBenchZoo(zooDir);
-  const notes: string[] = [];
+/** One accuracy cell per method over `children`, each judged against its ancestor at generation `from(child)`. */
+function accuracyRow(r: Reporting, name: string, children: readonly ZooModel[], from: (m: ZooModel) => number): AccuracyCell[] {
+  return r.methods.map((method) => cell(method, children.map((m) => r.hit(m, from(m), reportedAt(r, method))), deriveSeed(r.seed, name), r.resamples, r.alphaOf(method)));
+}
 
-  let evaluated = zoo.models.filter((m) => m.parent !== null);
-  if (options.children) {
-    const wanted = new Set(options.children);
-    const known = new Set(evaluated.map((m) => m.id));
-    for (const id of wanted) if (!known.has(id)) throw new RangeError(`${zooDir}: ${id} is not a child in the zoo`);
-    evaluated = evaluated.filter((m) => wanted.has(m.id));
-  }
-  if (evaluated.length === 0) throw new RangeError(`${zooDir}: the zoo has no child to evaluate`);
-  const split = auto ? splitChildren(evaluated.map((m) => m.id), seed, options.validationFraction ?? DEFAULT_VALIDATION_FRACTION) : undefined;
-
-  const detector: LoadedDetector | undefined = options.detector ? await loadDetector(options.detector) : undefined;
-  const probes = new Map<string, Tensor<'float32'>>();
-  const probeFor = async (task: string) => {
-    let p = probes.get(task);
-    if (!p) probes.set(task, (p = await readProbe(zoo.probes.get(task) as string, options.probeRows)));
-    return p;
-  };
-
-  const predictions: Predictions = new Map();
-  const record = (from: number, results: MethodResult[]) => {
-    let perChild = predictions.get(from);
-    if (!perChild) predictions.set(from, (perChild = new Map()));
-    for (const r of results) {
-      for (const c of r.children) {
-        let map = perChild.get(c.child);
-        if (!map) perChild.set(c.child, (map = new Map()));
-        map.set(r.method, c.parent);
-      }
-    }
-  };
-  const timing = { lf: { pairs: 0, seconds: 0 }, det: { pairs: 0, seconds: 0 } };
-  const jobs = plan(zoo, evaluated);
-  let done = 0;
-  for (const job of jobs) {
-    const step = `G${job.from + 1} -> G${job.to + 1}, task ${job.task} (${job.children.length} children, ${job.candidates.length} candidates)`;
-    options.onProgress?.({ done, total: jobs.length, step });
-    const probe = await probeFor(job.task);
-    const pairs = job.children.length * job.candidates.length;
-    let t = performance.now();
-    const results = await scoreMatrix(job.children.map(loader), job.candidates.map(loader), {
-      probe,
-      methods,
-      alpha: auto ? grid[0] : alphaOption,
-      ...(auto ? { alphas: grid } : {}),
-      ...(options.bnStats ? { bnStats: options.bnStats } : {}),
-    });
-    timing.lf.seconds += (performance.now() - t) / 1000;
-    timing.lf.pairs += pairs;
-    record(job.from, results);
-    if (detector) {
-      t = performance.now();
-      try {
-        record(job.from, [await detectorScores(job.children.map(loader), job.candidates.map(loader), { detector, probe })]);
-        timing.det.seconds += (performance.now() - t) / 1000;
-        timing.det.pairs += pairs;
-      } catch (err) {
-        notes.push(`detector skipped for ${step}: ${(err as Error).message}`);
-      }
-    }
-    done++;
-  }
-  options.onProgress?.({ done, total: jobs.length, step: 'done' });
-
-  const predicted = (from: number, child: string, method: string): string | null | undefined => predictions.get(from)?.get(child)?.get(method);
-  const hit = (m: BenchModel, from: number, method: string) => predicted(from, m.id, method) === ancestorAt(zoo, m.id, from);
-
-  // Alpha per tangent method: chosen from validation children only.
-  const chosen = new Map<string, number>();
-  let alphaReport: AlphaReport = { mode: 'fixed', value: alphaOption as number };
-  if (auto && split) {
-    const validation = new Set(split.validation);
-    const validationChildren = evaluated.filter((m) => validation.has(m.id));
-    const choices = methods.filter(usesAlpha).map((method) => chooseAlpha(method, grid, (alpha) => validationChildren.map((m) => hit(m, m.generation - 1, `${method}@${alpha}`))));
-    for (const c of choices) chosen.set(c.method, c.alpha);
-    alphaReport = { mode: 'auto', grid, validationFraction: options.validationFraction ?? DEFAULT_VALIDATION_FRACTION, validation: split.validation, test: split.test, choices };
-  }
-  const allMethods = detector && timing.det.pairs > 0 ? [...methods, DETECTOR_METHOD] : methods;
-  const source = (method: string) => (chosen.has(method) ? `${method}@${chosen.get(method)}` : method);
-  const alphaOf = (method: string) => (usesAlpha(method) ? (chosen.get(method) ?? (alphaOption as number)) : undefined);
-
-  const testSet = split ? new Set(split.test) : undefined;
-  const reported = testSet ? evaluated.filter((m) => testSet.has(m.id)) : evaluated;
-  const rowFor = (name: string, children: BenchModel[], from: (m: BenchModel) => number) =>
-    allMethods.map((method) => cell(method, children.map((m) => hit(m, from(m), source(method))), deriveSeed(seed, name), resamples, alphaOf(method)));
-
-  const groups = [...new Set(reported.map((m) => m.group))].sort();
-  const settings: SettingRow[] = [{ setting: 'all', children: reported.length, methods: rowFor('setting:all', reported, (m) => m.generation - 1) }];
+function settingRows(r: Reporting, reported: readonly ZooModel[]): SettingRow[] {
+  const parentGeneration = (m: ZooModel) => m.depth - 1;
+  const rows: SettingRow[] = [{ setting: 'all', children: reported.length, methods: accuracyRow(r, 'setting:all', reported, parentGeneration) }];
+  const groups = [...new Set(reported.map(settingOf))].sort();
   if (groups.length > 1) {
     for (const g of groups) {
-      const members = reported.filter((m) => m.group === g);
-      settings.push({ setting: g, children: members.length, methods: rowFor(`setting:${g}`, members, (m) => m.generation - 1) });
+      const members = reported.filter((m) => settingOf(m) === g);
+      rows.push({ setting: g, children: members.length, methods: accuracyRow(r, `setting:${g}`, members, parentGeneration) });
     }
   }
+  return rows;
+}
 
-  const crossGeneration: CrossGenerationCell[] = [];
-  const generations = [...new Set(reported.map((m) => m.generation))].sort((a, b) => a - b);
+function crossGenerationCells(r: Reporting, reported: readonly ZooModel[]): CrossGenerationCell[] {
+  const cells: CrossGenerationCell[] = [];
+  const generations = [...new Set(reported.map((m) => m.depth))].sort((a, b) => a - b);
   for (const to of generations) {
-    const members = reported.filter((m) => m.generation === to);
-    for (let from = 0; from < to; from++) crossGeneration.push({ candidates: from, children: to, methods: rowFor(`cross:${from}:${to}`, members, () => from) });
+    const members = reported.filter((m) => m.depth === to);
+    for (let from = 0; from < to; from++) cells.push({ candidates: from, children: to, methods: accuracyRow(r, `cross:${from}:${to}`, members, () => from) });
   }
+  return cells;
+}
 
-  const children: ChildRecord[] = evaluated.map((m) => ({
-    id: m.id,
-    parent: m.parent as string,
-    generation: m.generation,
-    setting: m.group,
-    split: split ? (testSet!.has(m.id) ? 'test' : 'validation') : 'all',
-    predictions: Object.fromEntries(allMethods.map((method) => [method, predicted(m.generation - 1, m.id, source(method)) ?? null])),
+function childRecords(r: Reporting, evaluated: readonly ZooModel[], predictions: Predictions, testSet: ReadonlySet<string> | undefined): ChildRecord[] {
+  return evaluated.map((m) => ({
+    id: m.entry.id,
+    parent: m.entry.parent as string,
+    generation: m.depth,
+    setting: settingOf(m),
+    split: testSet ? (testSet.has(m.entry.id) ? 'test' : 'validation') : 'all',
+    predictions: Object.fromEntries(r.methods.map((method) => [method, predictions.get(m.depth - 1, m.entry.id, reportedAt(r, method)) ?? null])),
   }));
+}
 
-  const timingRows: TimingRow[] = [{ stage: 'learning-free', methods, pairs: timing.lf.pairs, seconds: timing.lf.seconds, secondsPerPair: timing.lf.seconds / Math.max(1, timing.lf.pairs) }];
-  if (timing.det.pairs > 0) timingRows.push({ stage: DETECTOR_METHOD, methods: [DETECTOR_METHOD], pairs: timing.det.pairs, seconds: timing.det.seconds, secondsPerPair: timing.det.seconds / timing.det.pairs });
-  if (auto) notes.push(`alpha chosen per method on ${split!.validation.length} validation children; accuracies are on the ${split!.test.length} test children only`);
+function timingRows(methods: string[], scored: Scored): TimingRow[] {
+  const lf = scored.learningFree;
+  const rows: TimingRow[] = [{ stage: 'learning-free', methods, pairs: lf.pairs, seconds: lf.seconds, secondsPerPair: lf.seconds / Math.max(1, lf.pairs) }];
+  const det = scored.detector;
+  if (det && det.pairs > 0) rows.push({ stage: DETECTOR_METHOD, methods: [DETECTOR_METHOD], pairs: det.pairs, seconds: det.seconds, secondsPerPair: det.seconds / det.pairs });
+  return rows;
+}
+
+export async function benchmarkZoo(zooDir: string, options: BenchOptions = {}): Promise<BenchResult> {
+  const started = performance.now();
+  const settings = settingsFrom(options);
+  const zoo = await readZooManifest(zooDir, { childProbes: true });
+  const evaluated = childrenToEvaluate(zoo, zooDir, options.children);
+  const split = settings.alpha.mode === 'auto' ? splitChildren(evaluated.map((m) => m.entry.id), settings.seed, settings.alpha.validationFraction) : undefined;
+  const detector = options.detector ? await loadDetector(options.detector) : undefined;
+  const scored = await scoreJobs(zoo, plan(zoo, evaluated), settings, detector, options);
+
+  const hit: HitTest = (m, from, at) => scored.predictions.get(from, m.entry.id, at) === ancestorAt(zoo, m.entry.id, from);
+  const alpha = chooseAlphas(settings, evaluated, split, hit);
+  const fixedAlpha = settings.alpha.mode === 'fixed' ? settings.alpha.value : settings.alpha.grid[0];
+  const reporting: Reporting = {
+    methods: scored.detector && scored.detector.pairs > 0 ? [...settings.methods, DETECTOR_METHOD] : settings.methods,
+    alphaOf: (method) => (usesAlpha(method) ? (alpha.chosen.get(method) ?? fixedAlpha) : undefined),
+    hit,
+    seed: settings.seed,
+    resamples: settings.resamples,
+  };
+  const testSet = split ? new Set(split.test) : undefined;
+  const reported = testSet ? evaluated.filter((m) => testSet.has(m.entry.id)) : evaluated;
+  const notes = [...scored.notes];
+  if (split) notes.push(`alpha chosen per method on ${split.validation.length} validation children; accuracies are on the ${split.test.length} test children only`);
 
   return {
-    zoo: { dir: zooDir, name: zoo.name, models: zoo.models.length, children: evaluated.length, generations: Math.max(...zoo.models.map((m) => m.generation)) + 1 },
-    options: { methods: allMethods, alpha: alphaOption, seed, resamples, detector: options.detector ?? null },
-    alpha: alphaReport,
-    settings,
-    crossGeneration,
-    timing: timingRows,
-    children,
+    zoo: { dir: zooDir, name: zoo.name, models: zoo.models.length, children: evaluated.length, generations: Math.max(...zoo.models.map((m) => m.depth)) + 1 },
+    options: { methods: reporting.methods, alpha: settings.alpha.mode === 'auto' ? 'auto' : settings.alpha.value, seed: settings.seed, resamples: settings.resamples, detector: options.detector ?? null },
+    alpha: alpha.report,
+    settings: settingRows(reporting, reported),
+    crossGeneration: crossGenerationCells(reporting, reported),
+    timing: timingRows(settings.methods, scored),
+    children: childRecords(reporting, evaluated, scored.predictions, testSet),
     notes,
     seconds: (performance.now() - started) / 1000,
   };

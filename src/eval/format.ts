@@ -1,5 +1,5 @@
 /** Renders a benchmark result as text or markdown tables (settings, cross-generation, alpha, timing). */
-import { formatTable } from '../cli/output.js';
+import { formatTable } from '../base/format.js';
 import type { AccuracyCell, BenchResult } from './bench.js';
 
 type Table = { headers: string[]; right: boolean[]; rows: string[][] };

@@ -1,5 +1,5 @@
 /** The validation / test split of children used to choose alpha without looking at test children. */
-import { deriveSeed, permutation } from '../data/random.js';
+import { deriveSeed, permutation } from '../base/random.js';
 
 export interface ChildSplit {
   validation: string[];

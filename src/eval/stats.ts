@@ -1,5 +1,5 @@
 /** Bootstrap confidence intervals for a share of successes (top-1 accuracy over children). */
-import { Rng } from '../data/random.js';
+import { Rng } from '../base/random.js';
 
 export interface Interval {
   low: number;

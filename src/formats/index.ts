@@ -6,8 +6,8 @@ import { promises as fs } from 'node:fs';
 import { basename, extname, join } from 'node:path';
 import type { Weights } from '../tensor.js';
 import { tensorByteLength } from '../tensor.js';
-import { FormatError, readInputFile } from './errors.js';
-import { statInput, withInputFile } from './input-file.js';
+import { FormatError } from './errors.js';
+import { statInput, withInputFile, readInputFile } from './input-file.js';
 import { isNpy, parseNpy } from './npy.js';
 import { SafetensorsFile, readShardedSafetensorsHeader, readShardedSafetensors, readSafetensorsFile } from './safetensors.js';
 import { readTorchCheckpoint } from './torch.js';
@@ -128,7 +128,4 @@ export async function listWeights(path: string): Promise<WeightListing> {
   return { file: whole.file, format: whole.format, metadata: whole.metadata, tensors };
 }
 
-/** BatchNorm bookkeeping buffers: stored in state dicts but not trained parameters. */
-export function isBufferName(name: string): boolean {
-  return /(^|\.)(running_mean|running_var|num_batches_tracked)$/.test(name);
-}
+export { isBufferName } from '../base/naming.js';

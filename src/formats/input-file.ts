@@ -168,6 +168,6 @@ export async function withInputFile<T>(path: string, use: (file: InputFile) => P
 }
 
 /** Reads a whole regular file, never more than the size it had when opened. */
-export async function readRegularFile(path: string): Promise<Uint8Array> {
+export async function readInputFile(path: string): Promise<Uint8Array> {
   return withInputFile(path, (file) => file.readAll());
 }

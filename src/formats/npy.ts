@@ -3,8 +3,9 @@
  * describing dtype, order and shape, then the raw little-endian array in C order.
  */
 import { type DType, type Tensor, dtypeSize, tensorBytes, tensorFromBytes } from '../tensor.js';
-import { writeFileAtomic } from '../fsutil.js';
-import { FormatError, check, readInputFile } from './errors.js';
+import { writeFileAtomic } from '../base/fsutil.js';
+import { FormatError, check } from './errors.js';
+import { readInputFile } from './input-file.js';
 
 const MAGIC = [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59]; // \x93NUMPY
 

@@ -5,12 +5,13 @@
  * 'model_state_dict', 'model' or 'module' (other entries, such as optimizer state, are ignored).
  */
 import type { Weights } from '../tensor.js';
-import { FormatError, readInputFile } from './errors.js';
+import { FormatError } from './errors.js';
 import { unpickle, pickleTypeName } from './pickle.js';
 import type { WeightFile } from './types.js';
 import { isZip, openTorchArchive } from './torch/archive.js';
 import { TensorRef, torchGlobals, torchPersistentLoad, torchRefusal, type TorchDict, type TorchValue } from './torch/globals.js';
 import { ViewBudget, checkStorage, materializeTensor } from './torch/tensors.js';
+import { readInputFile } from './input-file.js';
 
 const NESTED_STATE_DICT_KEYS = ['state_dict', 'model_state_dict', 'model', 'module'];
 

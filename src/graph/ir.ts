@@ -113,7 +113,9 @@ export function resolveLayer(graph: Graph, layer: string): string {
   for (const n of graph.nodes) for (const o of n.outputs) defined.add(o);
   if (defined.has(layer)) return layer;
   const taps = [...graph.taps.keys()];
-  throw new Error(`unknown layer '${layer}': not a named layer (${taps.length ? taps.join(', ') : 'none'}) nor a value of the graph`);
+  // Imported graphs name `penultimate` only when a Gemm or MatMul with stored weights computes their output (graph/from-onnx.ts).
+  const why = layer === 'penultimate' ? ' (no final Gemm or MatMul with stored weights computes the first output: name a value of the graph)' : '';
+  throw new Error(`unknown layer '${layer}': not a named layer (${taps.length ? taps.join(', ') : 'none'}) nor a value of the graph${why}`);
 }
 
 /**
@@ -132,7 +134,7 @@ export function truncateGraph(graph: Graph, outputs: readonly string[]): Graph {
     const node = byOutput.get(value);
     if (node && !needed.has(node)) {
       needed.add(node);
-      stack.push(...node.inputs);
+      for (const input of node.inputs) stack.push(input);
     }
   }
   const nodes = graph.nodes.filter((n) => needed.has(n));

@@ -4,7 +4,7 @@
  * fine-tuning usually replaces it).
  */
 import type { Tensor } from '../tensor.js';
-import { isBufferName } from '../formats/index.js';
+import { isBufferName } from '../base/naming.js';
 
 export type Compatibility = { ok: true } | { ok: false; reason: string };
 
@@ -46,4 +46,39 @@ export function hasNonFinite(weights: ReadonlyMap<string, Tensor>, names: readon
     }
   }
   return undefined;
+}
+
+/**
+ * Why two models cannot be compared tensor by tensor because one of them is an ONNX export with
+ * BatchNorm folded into its convolutions (eval-mode torch.onnx.export with constant folding: new
+ * `onnx::Conv_N` weights and biases, no BatchNormalization node) while the other keeps BatchNorm
+ * tensors; undefined otherwise. Asked only once the tensors are found incompatible.
+ */
+export function foldedBatchNormReason(child: FoldableModel, candidate: FoldableModel): string | undefined {
+  let folded: 'child' | 'candidate';
+  if (looksFolded(candidate) && hasBatchNormTensors(child.weights)) folded = 'candidate';
+  else if (looksFolded(child) && hasBatchNormTensors(candidate.weights)) folded = 'child';
+  else return undefined;
+  const other = folded === 'child' ? 'candidate' : 'child';
+  return (
+    `BatchNorm folded into convolutions in the ${folded} (its ONNX graph has Conv nodes and no BatchNormalization, the ${other} has BatchNorm tensors): ` +
+    'a different parametrisation, not comparable tensor by tensor; export with training=TrainingMode.PRESERVE and do_constant_folding=False to keep BatchNorm'
+  );
+}
+
+/** What foldedBatchNormReason looks at: the weights and, for ONNX files, the operators of the graph. */
+export interface FoldableModel {
+  weights: ReadonlyMap<string, Tensor>;
+  graph?: { nodes: readonly { op: string }[] };
+}
+
+function hasBatchNormTensors(weights: ReadonlyMap<string, Tensor>): boolean {
+  for (const name of weights.keys()) if (/(^|\.)running_(mean|var)$/.test(name)) return true;
+  return false;
+}
+
+function looksFolded(model: FoldableModel): boolean {
+  if (!model.graph) return false;
+  const ops = new Set(model.graph.nodes.map((n) => n.op));
+  return ops.has('Conv') && !ops.has('BatchNormalization') && !hasBatchNormTensors(model.weights);
 }

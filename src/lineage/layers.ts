@@ -10,7 +10,7 @@
  * fine-tuning, and a block copied without change (d = 0) gets probability 1.
  */
 import { type Tensor, toFloat32 } from '../tensor.js';
-import { isBufferName } from '../formats/index.js';
+import { isBufferName } from '../base/naming.js';
 
 export interface LayerOrigin {
   layer: string;

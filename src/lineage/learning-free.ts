@@ -2,25 +2,30 @@
  * Learning-free lineage detection: scores every (candidate parent, child) pair with every requested
  * method and names the best candidate per child.
  *
- * Cost model: each child's features are computed once; candidates are streamed one at a time (so
- * memory does not grow with their number); per candidate, one forward pass gives its features, and
- * per (candidate, child) pair one forward-mode pass gives the tangent T = J_p Delta, from which every
- * metric's Taylor and linearised scores follow without another model pass. One ONNX Runtime
- * session per architecture serves every candidate: weights and tangents are fed as inputs.
+ * Cost model: each child is read once and kept (weights, graph, its features on the probe, its JVP
+ * graph); candidates are streamed, each read once, scored against every child and dropped, so
+ * memory holds the children and one candidate whatever their number. Per (candidate, child) pair,
+ * one pass over the probe gives the candidate's features and, when a method needs it, the tangent
+ * T = J_p Delta (the child's JVP graph computes both); every metric's direct, Taylor and linearised
+ * scores at every alpha follow from them without another pass. Each pass builds an ONNX Runtime
+ * session with the candidate's weights (and Delta) bound as constants and releases it after: ORT
+ * then prepacks convolutions, ~6x faster per pass than weights fed as inputs and more than the
+ * session costs to build. The probe goes through in chunks of `batchRows` rows, so activation
+ * memory follows the chunk, not the probe.
  */
 import type { Tensor } from '../tensor.js';
 import { type Graph, resolveLayer, truncateGraph } from '../graph/ir.js';
 import { jvpGraph, type JvpGraph } from '../graph/transforms/jvp.js';
 import { CompiledGraph } from '../runtime/ort.js';
-import { isBufferName } from '../formats/index.js';
+import { FormatError } from '../formats/errors.js';
 import { type LineageModel, type ModelRef, resolveModel, buildModelGraph, type ArchOptions } from './model.js';
-import { checkCompatible, comparedParameters, hasNonFinite } from './compat.js';
+import { checkCompatible, comparedParameters, foldedBatchNormReason, hasNonFinite } from './compat.js';
+import { BatchScorer, type FeatureBatch } from './feature-batch.js';
 import { assertFiniteModel } from './finite.js';
 import { type Method, parseMethodList } from './methods.js';
-import { getMetric } from './similarity/index.js';
-import { directScore, fittedScore, linearizedScore, taylorScore } from './similarity/scores.js';
-import type { MetricParams, SimilarityMetric } from './similarity/types.js';
+import type { MetricParams } from './similarity/types.js';
 import { weightsCosine, weightsL2 } from './weight-baselines.js';
+import { isBatchCounterName, isBufferName } from '../base/naming.js';
 
 export interface DetectOptions extends ArchOptions {
   /** Probe inputs, N x C x H x W float32 (already normalised). Needed by feature methods. */
@@ -51,6 +56,11 @@ export interface DetectOptions extends ArchOptions {
   batchRows?: number;
   /** Called after each candidate is scored against every child. */
   onProgress?: (done: number, total: number) => void;
+  /**
+   * Called with each candidate once it is read, before it is scored: a caller that needs more from
+   * the candidates (the learned detector's inputs) takes it from this read instead of a second one.
+   */
+  onCandidate?: (candidate: LineageModel) => Promise<void> | void;
 }
 
 export interface CandidateScore {
@@ -91,6 +101,27 @@ export const DEFAULT_LAYER = 'penultimate';
  */
 export const DEFAULT_BATCH_ROWS = 64;
 
+/** One requested result: a method at one step alpha, named `<method>` or `<method>@<alpha>`. */
+interface ScoreOutput {
+  name: string;
+  method: Method;
+  alpha: number;
+}
+
+/** scoreMatrix's options, checked, with defaults applied. */
+interface ScoringPlan {
+  outputs: ScoreOutput[];
+  layer: string;
+  batchRows: number;
+  bnStats: BnStats;
+  /** Present when some method compares features. */
+  probe?: Tensor<'float32'>;
+  /** Some method moves features along the tangent. */
+  needTangent: boolean;
+  metricParams?: MetricParams;
+}
+
+/** What a child keeps for every candidate: the child's own features, JVP graph and the scores so far. */
 interface ChildState {
   model: LineageModel;
   graph: Graph;
@@ -98,10 +129,21 @@ interface ChildState {
   checked: string[];
   /** Parameters the weight baselines compare (no head, no buffers). */
   compared: string[];
-  features?: Float32Array;
+  features?: ChildFeatures;
   /** method name -> candidate scores */
   scores: Map<string, CandidateScore[]>;
   incompatible: { parent: string; reason: string }[];
+}
+
+interface ChildFeatures {
+  /** The graph value of the feature layer. */
+  value: string;
+  /** F_c on the probe. */
+  values: Float32Array;
+  /** Present when a method needs the tangent: built once per child. */
+  jvp?: JvpGraph;
+  /** Initializers the feature sub-graph reads: what a candidate's pass binds. */
+  read: string[];
 }
 
 function delta(child: ReadonlyMap<string, Tensor>, parent: ReadonlyMap<string, Tensor>, name: string): Tensor<'float32'> {
@@ -122,8 +164,7 @@ async function passOnce(graph: Graph, outputs: string[], probe: Tensor<'float32'
   }
 }
 
-/** Scores every candidate against every child with every method. */
-export async function scoreMatrix(children: ModelRef[], parents: ModelRef[], options: DetectOptions = {}): Promise<MethodResult[]> {
+function planScoring(options: DetectOptions): ScoringPlan {
   const methods = (options.methods ?? ['taylor-l1']).flatMap((m) => (typeof m === 'string' ? parseMethodList(m) : [m]));
   const alpha = options.alpha ?? DEFAULT_ALPHA;
   const extraAlphas = options.alphas ?? [];
@@ -132,131 +173,122 @@ export async function scoreMatrix(children: ModelRef[], parents: ModelRef[], opt
     { name: m.name, method: m, alpha },
     ...(m.kind === 'feature' && (m.mode === 'taylor' || m.mode === 'linearized') ? extraAlphas.map((a) => ({ name: `${m.name}@${a}`, method: m, alpha: a })) : []),
   ]);
-  const layer = options.layer ?? DEFAULT_LAYER;
   const batchRows = options.batchRows ?? DEFAULT_BATCH_ROWS;
-  const bnStats = options.bnStats ?? DEFAULT_BN_STATS;
   if (!Number.isInteger(batchRows) || batchRows < 1) throw new RangeError(`batchRows must be a positive integer, got ${batchRows}`);
   const needFeatures = methods.some((m) => m.kind === 'feature');
-  const needTangent = methods.some((m) => m.kind === 'feature' && m.mode !== 'direct');
   if (needFeatures && !options.probe) throw new RangeError('feature methods need a probe batch (--probe X.npy)');
-  const probe = options.probe as Tensor<'float32'>;
+  return {
+    outputs,
+    layer: options.layer ?? DEFAULT_LAYER,
+    batchRows,
+    bnStats: options.bnStats ?? DEFAULT_BN_STATS,
+    probe: needFeatures ? options.probe : undefined,
+    needTangent: methods.some((m) => m.kind === 'feature' && m.mode !== 'direct'),
+    metricParams: options.metricParams,
+  };
+}
 
+/** Reads a child, builds its graph and, for feature methods, computes its features and JVP graph. */
+async function prepareChild(ref: ModelRef, plan: ScoringPlan, options: ArchOptions): Promise<ChildState> {
+  const model = await resolveModel(ref);
+  assertFiniteModel(model);
+  const built = await buildModelGraph(model, options);
+  const head = new Set(built.headParams);
+  const state: ChildState = {
+    model,
+    graph: built.graph,
+    // A candidate exported to ONNX lacks the batch counter, which no pass reads: not worth refusing it over.
+    checked: [...model.weights.keys()].filter((k) => !head.has(k) && !isBatchCounterName(k)),
+    compared: comparedParameters(model.weights, built.headParams),
+    scores: new Map(plan.outputs.map((o) => [o.name, []])),
+    incompatible: [],
+  };
+  if (plan.probe) state.features = await childFeatures(state, plan, plan.probe);
+  return state;
+}
+
+async function childFeatures(state: ChildState, plan: ScoringPlan, probe: Tensor<'float32'>): Promise<ChildFeatures> {
+  const value = resolveLayerIn(state.model, state.graph, plan.layer);
+  const read = [...truncateGraph(state.graph, [value]).initializers.keys()].filter((k) => state.model.weights.has(k));
+  const values = (await passOnce(state.graph, [value], probe, plan.batchRows))[value];
+  if (!plan.needTangent) return { value, values, read };
+  // `read` holds what the graph reads, so its buffers are BatchNorm means and variances (never the
+  // batch counter): they move with Delta in 'delta' mode only.
+  const params = read.filter((k) => (plan.bnStats === 'delta' || !isBufferName(k)) && state.model.weights.get(k)!.dtype === 'float32');
+  return { value, values, read, jvp: jvpGraph(state.graph, value, params) };
+}
+
+/** The feature layer's value, or a FormatError naming the model's file (an ONNX graph is the user's). */
+function resolveLayerIn(model: LineageModel, graph: Graph, layer: string): string {
+  try {
+    return resolveLayer(graph, layer);
+  } catch (err) {
+    if (!model.graph) throw err;
+    throw new FormatError(model.file, (err as Error).message);
+  }
+}
+
+/** Why `parent` cannot be `state`'s parent, or undefined when it can. */
+function incompatibility(state: ChildState, parent: LineageModel): string | undefined {
+  const compat = checkCompatible(state.model.weights, parent.weights, state.checked);
+  if (!compat.ok) return foldedBatchNormReason(state.model, parent) ?? compat.reason;
+  const bad = hasNonFinite(parent.weights, state.checked);
+  return bad ? `candidate has NaN or infinite values in tensor ${bad}` : undefined;
+}
+
+/** Scores one compatible (candidate, child) pair with every method and records the scores. */
+async function scorePair(state: ChildState, parent: LineageModel, plan: ScoringPlan): Promise<void> {
+  const record = (method: string, score: number) => state.scores.get(method)!.push({ parent: parent.id, score });
+  for (const { name, method } of plan.outputs) {
+    if (method.kind !== 'weights') continue;
+    const weigh = method.name === 'weights-l2' ? weightsL2 : weightsCosine;
+    record(name, weigh(state.model.weights, parent.weights, state.compared));
+  }
+  if (!state.features || !plan.probe) return;
+  const scorer = new BatchScorer(await featureBatch(state, state.features, parent, plan, plan.probe), plan.metricParams);
+  for (const { name, method, alpha } of plan.outputs) {
+    if (method.kind === 'feature') record(name, scorer.score(method.mode, method.metric, alpha));
+  }
+}
+
+/** The candidate's features on the probe (and the tangent when needed), beside the child's. */
+async function featureBatch(state: ChildState, child: ChildFeatures, parent: LineageModel, plan: ScoringPlan, probe: Tensor<'float32'>): Promise<FeatureBatch> {
+  // BatchNorm statistics are buffers, outside Delta: with bnStats 'child' the candidate runs with
+  // the child's statistics, so a changed normalisation is not mistaken for a changed network.
+  const statsFrom = (k: string) => (plan.bnStats === 'child' && isBufferName(k) ? state.model.weights : parent.weights);
+  const bound = new Map(child.read.map((k) => [k, statsFrom(k).get(k) as Tensor]));
+  const n = probe.shape[0];
+  const batch = (fp: Float32Array, tangent?: Float32Array): FeatureBatch => ({ fp, fc: child.values, tangent, n, d: n === 0 ? 0 : fp.length / n });
+  if (!child.jvp) return batch((await passOnce(state.graph, [child.value], probe, plan.batchRows, bound))[child.value]);
+  for (const [param, input] of child.jvp.tangentInputs) bound.set(input, delta(state.model.weights, parent.weights, param));
+  const out = await passOnce(child.jvp.graph, [child.jvp.output, child.jvp.tangent], probe, plan.batchRows, bound);
+  return batch(out[child.jvp.output], out[child.jvp.tangent]);
+}
+
+/** Scores every candidate against every child with every method. */
+export async function scoreMatrix(children: ModelRef[], parents: ModelRef[], options: DetectOptions = {}): Promise<MethodResult[]> {
+  const plan = planScoring(options);
   const states: ChildState[] = [];
-  for (const ref of children) {
-    const model = await resolveModel(ref);
-    assertFiniteModel(model);
-    const built = await buildModelGraph(model, options);
-    const head = new Set(built.headParams);
-    states.push({
-      model,
-      graph: built.graph,
-      checked: [...model.weights.keys()].filter((k) => !head.has(k)),
-      compared: comparedParameters(model.weights, built.headParams),
-      scores: new Map(outputs.map((o) => [o.name, []])),
-      incompatible: [],
-    });
-  }
-
-  // Sessions embed their weights as constants: ONNX Runtime then prepacks convolutions, which is
-  // ~6x faster per pass than feeding weights as inputs, and far more than the session creation
-  // costs (one pass per pair is the common case). The JVP graph is built once per child.
-  const prepared = new Map<ChildState, { featureValue?: string; jvp?: JvpGraph; fed: string[] }>();
-  for (const state of states) {
-    const featureValue = needFeatures ? resolveLayer(state.graph, layer) : undefined;
-    const sub = featureValue ? truncateGraph(state.graph, [featureValue]) : undefined;
-    const fed = sub ? [...sub.initializers.keys()].filter((k) => state.model.weights.has(k)) : [];
-    // `fed` holds what the graph reads, so its buffers are BatchNorm means and variances (never the
-    // batch counter): they move with Delta in 'delta' mode only.
-    const params = fed.filter((k) => (bnStats === 'delta' || !isBufferName(k)) && state.model.weights.get(k)!.dtype === 'float32');
-    const entry: { featureValue?: string; jvp?: JvpGraph; fed: string[] } = { featureValue, fed };
-    if (featureValue) {
-      state.features = (await passOnce(state.graph, [featureValue], probe, batchRows))[featureValue];
-      if (needTangent) entry.jvp = jvpGraph(state.graph, featureValue, params);
-    }
-    prepared.set(state, entry);
-  }
-
+  for (const ref of children) states.push(await prepareChild(ref, plan, options));
   let done = 0;
   for (const ref of parents) {
     const parent = await resolveModel(ref);
+    await options.onCandidate?.(parent);
     for (const state of states) {
-      const compat = checkCompatible(state.model.weights, parent.weights, state.checked);
-      if (!compat.ok) {
-        state.incompatible.push({ parent: parent.id, reason: compat.reason });
-        continue;
-      }
-      const bad = hasNonFinite(parent.weights, state.checked);
-      if (bad) {
-        state.incompatible.push({ parent: parent.id, reason: `candidate has NaN or infinite values in tensor ${bad}` });
-        continue;
-      }
-      const record = (method: string, score: number) => state.scores.get(method)!.push({ parent: parent.id, score });
-      for (const m of methods) {
-        if (m.kind === 'weights') {
-          record(m.name, m.name === 'weights-l2' ? weightsL2(state.model.weights, parent.weights, state.compared) : weightsCosine(state.model.weights, parent.weights, state.compared));
-        }
-      }
-      if (!needFeatures) continue;
-      const c = prepared.get(state)!;
-      // BatchNorm statistics are buffers, outside Delta: with bnStats 'child' the candidate runs with
-      // the child's statistics, so a changed normalisation is not mistaken for a changed network.
-      const statsFrom = (k: string) => (bnStats === 'child' && isBufferName(k) ? state.model.weights : parent.weights);
-      const parentWeights = new Map(c.fed.map((k) => [k, statsFrom(k).get(k) as Tensor]));
-      let fp: Float32Array;
-      let tangent: Float32Array | undefined;
-      if (c.jvp) {
-        const bound = new Map(parentWeights);
-        for (const [param, input] of c.jvp.tangentInputs) bound.set(input, delta(state.model.weights, parent.weights, param));
-        const out = await passOnce(c.jvp.graph, [c.jvp.output, c.jvp.tangent], probe, batchRows, bound);
-        fp = out[c.jvp.output];
-        tangent = out[c.jvp.tangent];
-      } else {
-        const featureValue = c.featureValue as string;
-        fp = (await passOnce(state.graph, [featureValue], probe, batchRows, parentWeights))[featureValue];
-      }
-      const n = probe.shape[0];
-      const d = n === 0 ? 0 : fp.length / n;
-      const fc = state.features as Float32Array;
-      // Within one pair, raw s and its directional derivative do not depend on alpha: computed once,
-      // they serve the direct score and the Taylor score at every alpha.
-      const pairMetrics = new Map<string, SimilarityMetric>();
-      for (const { name, method: m, alpha: step } of outputs) {
-        if (m.kind !== 'feature') continue;
-        let metric = pairMetrics.get(m.metric);
-        if (!metric) pairMetrics.set(m.metric, (metric = memoizedMetric(getMetric(m.metric))));
-        // Linearised and fitted scores evaluate raw at moved features: they must not see the memoized value.
-        if (m.mode === 'linearized' || m.mode === 'fitted') metric = getMetric(m.metric);
-        let score: number;
-        if (m.mode === 'direct') score = directScore(metric, fp, fc, n, d, options.metricParams);
-        else if (m.mode === 'taylor') score = taylorScore(metric, fp, fc, tangent as Float32Array, step, n, d, options.metricParams).score;
-        else if (m.mode === 'fitted') score = fittedScore(metric, fp, fc, tangent as Float32Array, n, d, options.metricParams).score;
-        else score = linearizedScore(metric, fp, fc, tangent as Float32Array, step, n, d, options.metricParams).score;
-        record(name, score);
-      }
+      const reason = incompatibility(state, parent);
+      if (reason) state.incompatible.push({ parent: parent.id, reason });
+      else await scorePair(state, parent, plan);
     }
     done++;
     options.onProgress?.(done, parents.length);
   }
-  return outputs.map((o) => ({
-    method: o.name,
-    alpha: o.alpha,
-    layer,
-    children: states.map((s) => {
-      const scores = [...s.scores.get(o.name)!].sort((a, b) => rankValue(b.score) - rankValue(a.score));
-      return { child: s.model.id, parent: scores.length > 0 && Number.isFinite(scores[0].score) ? scores[0].parent : null, scores, incompatible: s.incompatible };
-    }),
-  }));
+  return plan.outputs.map((o) => ({ method: o.name, alpha: o.alpha, layer: plan.layer, children: states.map((s) => rankedChild(s, o.name)) }));
 }
 
-/** The metric with `raw` and `directional` evaluated once: valid for one (parent, child, tangent) triple only. */
-function memoizedMetric(base: SimilarityMetric): SimilarityMetric {
-  let raw: number | undefined;
-  let directional: number | undefined;
-  return {
-    ...base,
-    raw: (...args) => (raw ??= base.raw(...args)),
-    directional: (...args) => (directional ??= base.directional(...args)),
-  };
+function rankedChild(state: ChildState, method: string): ChildResult {
+  const scores = [...state.scores.get(method)!].sort((a, b) => rankValue(b.score) - rankValue(a.score));
+  const parent = scores.length > 0 && Number.isFinite(scores[0].score) ? scores[0].parent : null;
+  return { child: state.model.id, parent, scores, incompatible: state.incompatible };
 }
 
 /** NaN scores rank last. */

@@ -1,21 +1,30 @@
 /**
  * A model as lineage code sees it: an id (the file path unless given), float32 weights in file
  * order, the file's metadata, and, for ONNX files, the file's own graph.
+ *
+ * An ONNX file is read and parsed once: its graph's initializers and its weights are the same
+ * tensors under the same (state-dict) names, so whatever binds weights by name into the graph
+ * replaces every tensor the graph reads.
  */
-import { promises as fs } from 'node:fs';
 import { asFloat32, type Tensor, type Weights } from '../tensor.js';
-import { readWeightFile } from '../formats/index.js';
+import { detectFormat, readWeightFile } from '../formats/index.js';
+import { parseOnnxModel } from '../formats/onnx/reader.js';
+import { onnxAliasGroups, onnxFileMetadata, weightsOfGroups } from '../formats/onnx/weights.js';
 import type { Graph } from '../graph/ir.js';
 import { buildGraph } from '../archs/registry.js';
-import { graphFromOnnxFile } from '../graph/from-onnx.js';
+import { findHead, graphFromParsedOnnx } from '../graph/from-onnx.js';
 import { splitDenseHeads } from '../archs/dense-heads.js';
+import { readInputFile } from '../formats/input-file.js';
 
 export interface LineageModel {
   id: string;
   file: string;
   weights: Weights;
   metadata: Record<string, string>;
-  /** Present for ONNX files: the model's own graph. */
+  /**
+   * Present for ONNX files: the model's own graph, whose initializers are `weights` under the same
+   * names (the same Tensor objects for float32 weights; other floats are converted in `weights`).
+   */
   graph?: Graph;
 }
 
@@ -40,10 +49,18 @@ function floatWeights(weights: Weights): Weights {
 export async function resolveModel(ref: ModelRef): Promise<LineageModel> {
   if (typeof ref === 'function') return ref();
   if (typeof ref !== 'string') return ref;
-  const file = await readWeightFile(ref);
-  const model: LineageModel = { id: ref, file: file.file, weights: floatWeights(file.weights), metadata: file.metadata };
-  if (file.format === 'onnx') model.graph = await graphFromOnnxFile(file.file, await fs.readFile(file.file));
-  return model;
+  const detected = await detectFormat(ref);
+  if (detected.format === 'onnx') return readOnnxLineageModel(ref, detected.path);
+  const file = await readWeightFile(detected.path);
+  return { id: ref, file: file.file, weights: floatWeights(file.weights), metadata: file.metadata };
+}
+
+/** An ONNX file read and parsed once: graph and weights share their tensors. */
+async function readOnnxLineageModel(id: string, path: string): Promise<LineageModel> {
+  const parsed = parseOnnxModel(await readInputFile(path), path);
+  const groups = onnxAliasGroups(parsed);
+  const graph = graphFromParsedOnnx(parsed, path, groups);
+  return { id, file: path, weights: floatWeights(weightsOfGroups(groups)), metadata: onnxFileMetadata(parsed), graph };
 }
 
 export interface ModelGraph {
@@ -53,7 +70,9 @@ export interface ModelGraph {
 }
 
 export async function buildModelGraph(model: LineageModel, options: ArchOptions): Promise<ModelGraph> {
-  if (model.graph) return { graph: model.graph, headParams: [] };
+  // An ONNX model's head is its final linear layer (Gemm or MatMul feeding the output), as the
+  // built-in architectures' is their last Linear: excluded from compatibility and weight baselines.
+  if (model.graph) return { graph: model.graph, headParams: findHead(model.graph)?.params ?? [] };
   // Segmentation and detection children carry a task head beside the backbone: it is head, not lineage evidence.
   const { core, dense } = splitDenseHeads(model.weights);
   const built = buildGraph(core, { arch: options.arch, heads: options.heads, metadata: model.metadata, source: model.file });

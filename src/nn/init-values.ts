@@ -2,7 +2,7 @@
  * The value distributions new weights start from (PyTorch's defaults), shared by the zoo trainer's
  * models and the learned detector so both draw the same numbers from the same stream.
  */
-import { Rng } from '../data/random.js';
+import { Rng } from '../base/random.js';
 import { shapeSize } from '../tensor.js';
 
 /** uniform: U(-1/sqrt(fanIn), 1/sqrt(fanIn)) (kaiming_uniform with a = sqrt(5)); normal: N(0, std^2). */

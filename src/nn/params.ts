@@ -6,7 +6,7 @@
  * Every tensor draws from its own stream, deriveSeed(seed, `<stream>:<name>`), so adding or
  * removing one tensor never changes the values of the others.
  */
-import { deriveSeed } from '../data/random.js';
+import { deriveSeed } from '../base/random.js';
 import { type Weights, makeTensor, shapeSize } from '../tensor.js';
 import { type ValueInit, initialValues } from './init-values.js';
 

@@ -25,5 +25,3 @@ const CATEGORICAL = ['#0072b2', '#e69f00', '#009e73', '#cc79a7', '#56b4e9', '#d5
 export function categoricalColor(i: number): string {
   return i < CATEGORICAL.length ? CATEGORICAL[i] : `hsl(${Math.round((i * 137.508) % 360)},60%,50%)`;
 }
-
-export const SEQUENTIAL_STOPS: readonly string[] = SEQUENTIAL;

@@ -1,6 +1,6 @@
 /** Lineage reports: render the same content as HTML, Markdown or JSON, and write them atomically. */
 import { extname } from 'node:path';
-import { writeFileAtomic } from '../fsutil.js';
+import { writeFileAtomic } from '../base/fsutil.js';
 import { usesAlpha } from '../lineage/methods.js';
 import type { TreeRecovery } from '../lineage/tree/build.js';
 import type { TreeEdgeAccuracy } from '../lineage/tree/accuracy.js';

@@ -49,5 +49,5 @@ export function layoutForest(tree: FamilyTree): TreeLayout {
   // A cycle in a malformed input leaves nodes unplaced: put them on their own.
   for (const id of ids) if (!placed.has(id)) visit(id, 0);
   const nodes = ids.map((id) => placed.get(id)!);
-  return { nodes, columns: Math.max(1, nextColumn), rows: 1 + Math.max(0, ...nodes.map((n) => n.row)) };
+  return { nodes, columns: Math.max(1, nextColumn), rows: 1 + nodes.reduce((top, n) => Math.max(top, n.row), 0) };
 }

@@ -21,8 +21,8 @@ export function heatmapSvg(grid: ScoreGrid, tree: FamilyTree): string {
   grid.children.forEach((child, i) => {
     const row = grid.values[i] ?? [];
     const finite = row.filter((v): v is number => v !== null && Number.isFinite(v));
-    const lo = Math.min(...finite);
-    const hi = Math.max(...finite);
+    const lo = finite.reduce((a, b) => Math.min(a, b), Number.POSITIVE_INFINITY);
+    const hi = finite.reduce((a, b) => Math.max(a, b), Number.NEGATIVE_INFINITY);
     grid.candidates.forEach((candidate, j) => {
       const v = row[j];
       const x = left + j * cell;

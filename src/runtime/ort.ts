@@ -1,13 +1,12 @@
 /**
  * ONNX Runtime executor: runs a graph on a batch and returns the requested values.
  *
- * Sessions are cached per (graph, outputs, mode). In shared-weights mode the graph's parameters
- * become graph inputs, so one session serves every model of an architecture (creating a session
- * costs ~250 ms for a ResNet-18, a run with fed weights is ~1.8x slower than with prepacked ones).
+ * Initializers are constants of the session (no mode feeds weights at run time), so ONNX Runtime can
+ * prepack its convolutions; `runGraph` caches one session per graph, outputs and options.
  */
 import * as ort from 'onnxruntime-node';
 import { type DType, type Tensor, makeTensor, type TensorDataMap } from '../tensor.js';
-import { type Graph, type ValueInfo, truncateGraph } from '../graph/ir.js';
+import { type Graph, truncateGraph } from '../graph/ir.js';
 import { graphToOnnxBytes } from '../graph/serialize.js';
 import { onnxSourceFile } from '../graph/from-onnx.js';
 import { FormatError } from '../formats/errors.js';
@@ -64,10 +63,16 @@ export interface OrtOptions {
   optimization?: 'basic' | 'extended' | 'all';
 }
 
+/** Every option with its default filled in: `Required` makes a new option a compile error here until it has one. */
+function withDefaults(options: OrtOptions): Required<OrtOptions> {
+  return { threads: options.threads ?? 0, optimization: options.optimization ?? 'all' };
+}
+
 function sessionOptions(options: OrtOptions): ort.InferenceSession.SessionOptions {
+  const { threads, optimization } = withDefaults(options);
   return {
-    graphOptimizationLevel: options.optimization ?? 'all',
-    intraOpNumThreads: options.threads ?? 0,
+    graphOptimizationLevel: optimization,
+    intraOpNumThreads: threads,
     interOpNumThreads: 1,
     executionMode: 'sequential',
     // Without the arena, memory freed between passes goes back to the system: measured 632 vs 722 MiB
@@ -91,33 +96,17 @@ export class CompiledGraph {
   private constructor(
     readonly session: ort.InferenceSession,
     readonly outputs: readonly string[],
-    /** Parameters that must be fed on every run (shared-weights mode), else empty. */
-    readonly fedParams: readonly string[],
     /** For errors: the user's ONNX file the graph came from, if any, and the graph's name. */
     private readonly source: { file: string | undefined; graphName: string },
   ) {}
 
   /**
-   * Compiles `graph` to compute `outputs` (value names). With `shareWeights`, every initializer
-   * listed in `params` becomes an input, fed at run time.
+   * Compiles `graph` to compute `outputs` (value names). Values in `bind` replace the initializers
+   * or graph inputs of the same name as constants of the session (the graph itself is unchanged).
    */
-  static async create(
-    graph: Graph,
-    outputs: readonly string[],
-    options: OrtOptions & { params?: readonly string[]; bind?: ReadonlyMap<string, Tensor> } = {},
-  ): Promise<CompiledGraph> {
+  static async create(graph: Graph, outputs: readonly string[], options: OrtOptions & { bind?: ReadonlyMap<string, Tensor> } = {}): Promise<CompiledGraph> {
     const sub = truncateGraph(graph, outputs);
     if (options.bind) bindConstants(sub, options.bind);
-    const fed = (options.params ?? []).filter((p) => sub.initializers.has(p));
-    if (fed.length > 0) {
-      const inputs: ValueInfo[] = [...sub.inputs];
-      for (const p of fed) {
-        const t = sub.initializers.get(p) as Tensor;
-        inputs.push({ name: p, dtype: t.dtype, shape: [...t.shape] });
-        sub.initializers.delete(p);
-      }
-      sub.inputs = inputs;
-    }
     const bytes = graphToOnnxBytes(sub);
     const source = { file: onnxSourceFile(graph), graphName: graph.name };
     let session: ort.InferenceSession;
@@ -126,7 +115,7 @@ export class CompiledGraph {
     } catch (err) {
       throw ortFailure(err, 'load', source.file, source.graphName);
     }
-    return new CompiledGraph(session, [...outputs], fed, source);
+    return new CompiledGraph(session, [...outputs], source);
   }
 
   /**
@@ -158,14 +147,9 @@ export class CompiledGraph {
     return result;
   }
 
-  async run(feeds: Record<string, Tensor>, weights?: ReadonlyMap<string, Tensor>): Promise<Record<string, Tensor>> {
+  async run(feeds: Record<string, Tensor>): Promise<Record<string, Tensor>> {
     const ortFeeds: Record<string, ort.Tensor> = {};
     for (const [k, v] of Object.entries(feeds)) ortFeeds[k] = toOrtTensor(v);
-    for (const p of this.fedParams) {
-      const t = weights?.get(p);
-      if (!t) throw new Error(`shared-weights run is missing parameter ${p}`);
-      ortFeeds[p] = toOrtTensor(t);
-    }
     let result: ort.InferenceSession.ReturnType;
     try {
       result = await this.session.run(ortFeeds, [...this.outputs]);
@@ -184,8 +168,8 @@ export class CompiledGraph {
 
 /**
  * Embeds values as initializers: those replacing an initializer or a graph input of the same name.
- * Constant weights let ONNX Runtime prepack convolutions; fed weights make a ResNet-18 forward pass
- * ~6x slower (measured with bench/tmp-style profiling, see bench/results/detect.md).
+ * Constant weights let ONNX Runtime prepack convolutions, which is why learning-free scoring binds
+ * each model's weights into its own session rather than feeding them (bench/results/detect.md).
  */
 function bindConstants(graph: Graph, values: ReadonlyMap<string, Tensor>): void {
   for (const [name, t] of values) {
@@ -199,17 +183,22 @@ function bindConstants(graph: Graph, values: ReadonlyMap<string, Tensor>): void 
 
 const cache = new WeakMap<Graph, Map<string, Promise<CompiledGraph>>>();
 
-/** Runs `graph` on `feeds` and returns the named values; the compiled session is cached. */
+/**
+ * Runs `graph` on `feeds` and returns the named values. The compiled session is cached per graph,
+ * keyed by the outputs and every option (defaults filled in), and compiled from exactly the keyed
+ * options, so a session is never reused under options it was not built with.
+ */
 export async function runGraph(graph: Graph, feeds: Record<string, Tensor>, outputs: readonly string[], options: OrtOptions = {}): Promise<Record<string, Tensor>> {
   let perGraph = cache.get(graph);
   if (!perGraph) {
     perGraph = new Map();
     cache.set(graph, perGraph);
   }
-  const key = JSON.stringify([outputs, options.threads ?? 0]);
+  const keyed = withDefaults(options);
+  const key = JSON.stringify([outputs, keyed]);
   let compiled = perGraph.get(key);
   if (!compiled) {
-    compiled = CompiledGraph.create(graph, outputs, options);
+    compiled = CompiledGraph.create(graph, outputs, keyed);
     perGraph.set(key, compiled);
     compiled.catch(() => perGraph?.delete(key));
   }

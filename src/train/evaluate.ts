@@ -12,13 +12,7 @@ import { interpretGraph } from '../runtime/tfjs/interpreter.js';
 import type { TrainPlan } from './finetune.js';
 import { splitDetection } from '../nn/losses.js';
 import { inputBatch } from './trainer.js';
-
-export interface Metrics {
-  /** The headline number the zoo manifest records (see the module comment for each task). */
-  accuracy: number;
-  meanIoU?: number;
-  examples: number;
-}
+import type { Metrics } from '../zoo/manifest.js';
 
 function argmaxRows(values: Float32Array, rows: number, k: number, out: Int32Array, offset: number): void {
   for (let r = 0; r < rows; r++) {

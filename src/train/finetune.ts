@@ -16,7 +16,6 @@
  */
 import { buildGraph } from '../archs/registry.js';
 import type { TaskKind } from '../data/types.js';
-import { isBufferName } from '../formats/index.js';
 import { type Graph, truncateGraph } from '../graph/ir.js';
 import { type Tensor, type Weights } from '../tensor.js';
 import { type BatchStatistics, trainModeBatchNorm } from './batchnorm.js';
@@ -25,6 +24,7 @@ import { DET_HEAD, SEG_HEAD, buildHeadedModel, denseHeadShapes, splitDenseHeads 
 import { initParams } from './init.js';
 import { type LoraConfig, type LoraTarget, addLora, initLora, loraTargets } from './lora.js';
 import { INPUT_NAME } from '../archs/types.js';
+import { isBufferName } from '../base/naming.js';
 
 export type FinetuneMode =
   | { kind: 'full' }

@@ -10,7 +10,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { epochOrder } from '../data/batches.js';
-import { deriveSeed } from '../data/random.js';
+import { deriveSeed } from '../base/random.js';
 import { selectExamples } from '../data/select.js';
 import { type AnyDataset, datasetSize } from '../data/types.js';
 import { TfjsGraph, interpretGraph } from '../runtime/tfjs/interpreter.js';

@@ -17,14 +17,15 @@
 import { promises as fs, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseTaskSpec } from '../data/task-spec.js';
-import { FormatError } from '../formats/errors.js';
-import { writeFileAtomic } from '../fsutil.js';
+import { writeFileAtomic } from '../base/fsutil.js';
 import { ForkRunner, InProcessRunner, type JobRunner } from './runners.js';
 import { DataCache, type JobRequest, type JobResult, rootArchSpec } from './zoo-job.js';
 import { acquireZooLock, isLockTempInUse } from './zoo-lock.js';
 import { incompleteModelFile } from './zoo-resume.js';
-import { type ZooJob, type ZooSpec, ZooSpecError, jobHyper, planZoo } from './zoo-spec.js';
-import { type CheckedZoo, type ManifestEntry, type ManifestModel, type ZooManifest, MANIFEST, readZooManifest } from '../zoo/manifest.js';
+import { type ZooJob, type ZooSpec, jobHyper, planZoo } from './zoo-spec.js';
+import { ZooSpecError } from './zoo-spec-check.js';
+import { type ManifestEntry, type Zoo, type ManifestModel, type ZooManifest, MANIFEST, readZooManifest } from '../zoo/manifest.js';
+import { InputError } from '../base/errors.js';
 
 export type { ManifestModel, ZooManifest } from '../zoo/manifest.js';
 
@@ -75,12 +76,12 @@ export function probeFile(task: string): string {
 }
 
 /** The manifest an earlier run left in `out`, if any; it may list no models yet. */
-async function previousBuild(out: string): Promise<CheckedZoo | undefined> {
+async function previousBuild(out: string): Promise<Zoo | undefined> {
   if (!existsSync(join(out, MANIFEST))) return undefined;
   try {
     return await readZooManifest(out, { allowEmpty: true });
   } catch (err) {
-    if (err instanceof FormatError) throw new FormatError(err.file, `${err.problem}; remove it to rebuild the zoo`);
+    if (err instanceof InputError) throw new InputError(err.file, `${err.problem}; remove it to rebuild the zoo`);
     throw err;
   }
 }
@@ -166,24 +167,27 @@ export async function buildZoo(spec: ZooSpec, options: BuildZooOptions): Promise
   }
 }
 
-async function buildLocked(spec: ZooSpec, jobs: ZooJob[], options: BuildZooOptions): Promise<BuildZooResult> {
-  const started = performance.now();
+/** What a rerun keeps of an earlier build: its complete models (by id) and its probe files (by task). */
+interface Resumed {
+  finished: Map<string, ManifestModel>;
+  probes: Record<string, string>;
+}
+
+/**
+ * The models of an earlier build that this one keeps: each must belong to the spec and have the
+ * same definition (else the folder is refused), and its files must be complete (else it is rebuilt).
+ */
+async function resumeFrom(previous: Zoo | undefined, jobs: readonly ZooJob[], options: BuildZooOptions): Promise<Resumed> {
   const scale = options.scale ?? 1;
   const out = options.out;
   const manifestPath = join(out, MANIFEST);
-  await removeStaleTemps(out);
-  await removeStaleTemps(join(out, 'models'));
-  await removeStaleTemps(join(out, 'probes'));
-
-  const order = new Map(jobs.map((j, i) => [j.id, i]));
   const jobById = new Map(jobs.map((j) => [j.id, j]));
-  const previous = await previousBuild(out);
   const finished = new Map<string, ManifestModel>();
   for (const { entry } of previous?.models ?? []) {
     const job = jobById.get(entry.id);
-    if (!job) throw new FormatError(manifestPath, `model ${entry.id} is not part of this spec (at scale ${scale}): build into a new folder`);
+    if (!job) throw new InputError(manifestPath, `model ${entry.id} is not part of this spec (at scale ${scale}): build into a new folder`);
     const diff = sameDefinition(entry, job);
-    if (diff) throw new FormatError(manifestPath, `model ${entry.id} was built differently (${diff}): build into a new folder`);
+    if (diff) throw new InputError(manifestPath, `model ${entry.id} was built differently (${diff}): build into a new folder`);
   }
   for (const { entry, path } of previous?.models ?? []) {
     const files = [path, ...(entry.adapter ? [join(out, entry.adapter)] : [])];
@@ -201,114 +205,185 @@ async function buildLocked(spec: ZooSpec, jobs: ZooJob[], options: BuildZooOptio
   for (const job of jobs) if (job.parent !== null && finished.has(job.id) && !finished.has(job.parent)) finished.delete(job.id);
   const probes: Record<string, string> = {};
   for (const [task, file] of Object.entries(previous?.probeFiles ?? {})) if (existsSync(join(out, file))) probes[task] = file;
-  const manifest: ZooManifest = { zoo: { name: spec.name ?? 'zoo', scale }, models: [], probes };
-  const skipped = jobs.filter((j) => finished.has(j.id)).map((j) => j.id);
+  return { finished, probes };
+}
 
-  let writing = Promise.resolve();
-  const saveManifest = (): Promise<void> => {
-    manifest.models = [...finished.values()].sort((a, b) => (order.get(a.id) ?? 0) - (order.get(b.id) ?? 0));
+/** Rewrites manifest.json (atomically, one write at a time) with the finished models in job order. */
+class ManifestWriter {
+  private writing = Promise.resolve();
+  private readonly order: Map<string, number>;
+
+  constructor(
+    private readonly path: string,
+    readonly manifest: ZooManifest,
+    private readonly finished: ReadonlyMap<string, ManifestModel>,
+    jobs: readonly ZooJob[],
+  ) {
+    this.order = new Map(jobs.map((j, i) => [j.id, i]));
+  }
+
+  save(): Promise<void> {
+    const { manifest, order } = this;
+    manifest.models = [...this.finished.values()].sort((a, b) => (order.get(a.id) ?? 0) - (order.get(b.id) ?? 0));
     manifest.probes = Object.fromEntries(Object.entries(manifest.probes).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
     const text = `${JSON.stringify(manifest, null, 2)}\n`;
-    writing = writing.then(() => writeFileAtomic(manifestPath, text));
-    return writing;
-  };
-  await saveManifest();
+    this.writing = this.writing.then(() => writeFileAtomic(this.path, text));
+    return this.writing;
+  }
 
-  const probeRows = spec.probes ?? 1024;
-  const probeClaimed = new Set(Object.keys(probes));
-  const pending = jobs.filter((j) => !finished.has(j.id));
-  const running = new Map<string, { step: number; steps: number }>();
-  const built: string[] = [];
-  const report = () =>
-    options.onProgress?.({
-      done: finished.size,
-      total: jobs.length,
-      skipped: skipped.length,
-      running: [...running].map(([id, r]) => ({ id, ...r })),
+  /** Resolves once every write asked for so far is done. */
+  flushed(): Promise<void> {
+    return this.writing;
+  }
+}
+
+/**
+ * The training phase: one loop per runner takes the next job whose parent is finished; a waiting
+ * loop wakes when any job finishes (its children may be ready). The first failure stops the loops.
+ */
+class JobScheduler {
+  readonly built: string[] = [];
+  private readonly pending: ZooJob[];
+  private readonly running = new Map<string, { step: number; steps: number }>();
+  private readonly jobById: Map<string, ZooJob>;
+  private readonly probeClaimed: Set<string>;
+  private readonly probeRows: number;
+  private failure: Error | undefined;
+  private wake: (() => void) | undefined;
+  private wakeUp: Promise<void>;
+
+  constructor(
+    private readonly spec: ZooSpec,
+    private readonly jobs: readonly ZooJob[],
+    private readonly options: BuildZooOptions,
+    private readonly finished: Map<string, ManifestModel>,
+    private readonly writer: ManifestWriter,
+    private readonly skipped: number,
+  ) {
+    this.jobById = new Map(jobs.map((j) => [j.id, j]));
+    this.probeRows = spec.probes ?? 1024;
+    this.probeClaimed = new Set(Object.keys(writer.manifest.probes));
+    this.pending = jobs.filter((j) => !finished.has(j.id));
+    this.wakeUp = new Promise<void>((resolve) => (this.wake = resolve));
+  }
+
+  /** Trains every pending job, then writes the probes an earlier run left missing; returns the ids built. */
+  async run(): Promise<string[]> {
+    this.report();
+    const workers = this.options.workers ?? 2;
+    const makeRunner = this.options.makeRunner ?? (() => (workers === 0 ? new InProcessRunner() : new ForkRunner()));
+    const runners = Array.from({ length: Math.min(Math.max(1, workers), this.pending.length) }, () => makeRunner());
+    try {
+      await Promise.all(runners.map((r) => this.loop(r)));
+      if (this.failure) throw this.failure;
+      await this.missingProbes(runners, makeRunner);
+    } finally {
+      for (const r of runners) r.close();
+    }
+    return this.built;
+  }
+
+  /** Tasks whose models were all built by an earlier run but whose probe file is missing. */
+  private async missingProbes(runners: JobRunner[], makeRunner: () => JobRunner): Promise<void> {
+    const { manifest } = this.writer;
+    const tasks = [...new Set(this.jobs.map((j) => j.task))].filter((t) => !(t in manifest.probes));
+    if (tasks.length > 0 && runners.length === 0) runners.push(makeRunner());
+    for (const task of tasks) {
+      const probe = await runners[0].probe(this.options.out, task, probeFile(task), this.probeRows, this.options.dataDir);
+      manifest.probes[probe.task] = probe.file;
+      await this.writer.save();
+    }
+  }
+
+  private report(): void {
+    this.options.onProgress?.({
+      done: this.finished.size,
+      total: this.jobs.length,
+      skipped: this.skipped,
+      running: [...this.running].map(([id, r]) => ({ id, ...r })),
     });
-  report();
+  }
 
-  const workers = options.workers ?? 2;
-  const makeRunner = options.makeRunner ?? (() => (workers === 0 ? new InProcessRunner() : new ForkRunner()));
-  const runners = Array.from({ length: Math.min(Math.max(1, workers), pending.length) }, () => makeRunner());
-  let failure: Error | undefined;
+  private signal(): void {
+    this.wake?.();
+    this.wakeUp = new Promise<void>((resolve) => (this.wake = resolve));
+  }
 
-  const nextJob = (): ZooJob | undefined => {
-    const i = pending.findIndex((j) => j.parent === null || finished.has(j.parent));
-    return i < 0 ? undefined : pending.splice(i, 1)[0];
-  };
+  private nextJob(): ZooJob | undefined {
+    const i = this.pending.findIndex((j) => j.parent === null || this.finished.has(j.parent));
+    return i < 0 ? undefined : this.pending.splice(i, 1)[0];
+  }
 
-  const request = (job: ZooJob): JobRequest => {
-    const wantsProbe = !probeClaimed.has(job.task);
-    if (wantsProbe) probeClaimed.add(job.task);
-    const parent = job.parent ? finished.get(job.parent) : undefined;
+  private request(job: ZooJob): JobRequest {
+    const wantsProbe = !this.probeClaimed.has(job.task);
+    if (wantsProbe) this.probeClaimed.add(job.task);
+    const parent = job.parent ? this.finished.get(job.parent) : undefined;
     return {
       job,
-      outDir: out,
+      outDir: this.options.out,
       file: modelFile(job.id),
       adapterFile: adapterFile(job.id),
       parentFile: parent ? parent.file : null,
-      parentTask: job.parent ? (jobById.get(job.parent)?.task ?? null) : null,
-      evalLimit: spec.evalLimit ?? 2000,
-      ...(wantsProbe ? { probe: { file: probeFile(job.task), rows: probeRows } } : {}),
-      ...(options.dataDir ? { dataDir: options.dataDir } : {}),
+      parentTask: job.parent ? (this.jobById.get(job.parent)?.task ?? null) : null,
+      evalLimit: this.spec.evalLimit ?? 2000,
+      ...(wantsProbe ? { probe: { file: probeFile(job.task), rows: this.probeRows } } : {}),
+      ...(this.options.dataDir ? { dataDir: this.options.dataDir } : {}),
     };
-  };
+  }
 
-  // Each loop owns one runner; a waiting loop wakes when any job finishes (its children may be ready).
-  let wake: (() => void) | undefined;
-  let wakeUp = new Promise<void>((resolve) => (wake = resolve));
-  const signal = () => {
-    wake?.();
-    wakeUp = new Promise<void>((resolve) => (wake = resolve));
-  };
-  const loop = async (runner: JobRunner): Promise<void> => {
-    while (!failure) {
-      const job = nextJob();
+  private async loop(runner: JobRunner): Promise<void> {
+    while (!this.failure) {
+      const job = this.nextJob();
       if (!job) {
-        if (pending.length === 0) return;
-        if (running.size === 0) throw new Error(`zoo: jobs ${pending.map((j) => j.id).join(', ')} wait for parents that were never built`);
-        await wakeUp;
+        if (this.pending.length === 0) return;
+        if (this.running.size === 0) throw new Error(`zoo: jobs ${this.pending.map((j) => j.id).join(', ')} wait for parents that were never built`);
+        await this.wakeUp;
         continue;
       }
-      running.set(job.id, { step: 0, steps: 0 });
-      report();
-      try {
-        const req = request(job);
-        const result = await runner.run(req, (step, steps) => {
-          running.set(job.id, { step, steps });
-          report();
-        });
-        const entry = entryFor(job, result);
-        finished.set(job.id, entry);
-        if (result.probe) manifest.probes[result.probe.task] = result.probe.file;
-        built.push(job.id);
-        await saveManifest();
-        options.onModel?.(entry, result.seconds);
-      } catch (err) {
-        failure ??= new Error(`zoo: model ${job.id} (task ${job.task}, setting ${job.setting}) failed: ${(err as Error).message}`);
-      } finally {
-        running.delete(job.id);
-        report();
-        signal();
-      }
+      await this.train(runner, job);
     }
-  };
-
-  try {
-    await Promise.all(runners.map((r) => loop(r)));
-    if (failure) throw failure;
-    // tasks whose models were all built by an earlier run but whose probe file is missing
-    const tasks = [...new Set(jobs.map((j) => j.task))].filter((t) => !(t in manifest.probes));
-    if (tasks.length > 0 && runners.length === 0) runners.push(makeRunner());
-    for (const task of tasks) {
-      const probe = await runners[0].probe(out, task, probeFile(task), probeRows, options.dataDir);
-      manifest.probes[probe.task] = probe.file;
-      await saveManifest();
-    }
-  } finally {
-    for (const r of runners) r.close();
   }
-  await writing;
+
+  /** Trains one job and records it; a failure is kept for run() to throw once every loop stopped. */
+  private async train(runner: JobRunner, job: ZooJob): Promise<void> {
+    this.running.set(job.id, { step: 0, steps: 0 });
+    this.report();
+    try {
+      const req = this.request(job);
+      const result = await runner.run(req, (step, steps) => {
+        this.running.set(job.id, { step, steps });
+        this.report();
+      });
+      const entry = entryFor(job, result);
+      this.finished.set(job.id, entry);
+      if (result.probe) this.writer.manifest.probes[result.probe.task] = result.probe.file;
+      this.built.push(job.id);
+      await this.writer.save();
+      this.options.onModel?.(entry, result.seconds);
+    } catch (err) {
+      this.failure ??= new Error(`zoo: model ${job.id} (task ${job.task}, setting ${job.setting}) failed: ${(err as Error).message}`);
+    } finally {
+      this.running.delete(job.id);
+      this.report();
+      this.signal();
+    }
+  }
+}
+
+async function buildLocked(spec: ZooSpec, jobs: ZooJob[], options: BuildZooOptions): Promise<BuildZooResult> {
+  const started = performance.now();
+  const out = options.out;
+  await removeStaleTemps(out);
+  await removeStaleTemps(join(out, 'models'));
+  await removeStaleTemps(join(out, 'probes'));
+
+  const { finished, probes } = await resumeFrom(await previousBuild(out), jobs, options);
+  const manifest: ZooManifest = { zoo: { name: spec.name ?? 'zoo', scale: options.scale ?? 1 }, models: [], probes };
+  const skipped = jobs.filter((j) => finished.has(j.id)).map((j) => j.id);
+  const writer = new ManifestWriter(join(out, MANIFEST), manifest, finished, jobs);
+  await writer.save();
+
+  const built = await new JobScheduler(spec, jobs, options, finished, writer, skipped.length).run();
+  await writer.flushed();
   return { manifest, built, skipped, seconds: (performance.now() - started) / 1000 };
 }

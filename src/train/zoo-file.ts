@@ -1,20 +1,16 @@
 /** Reading a zoo spec file. */
-import { promises as fs } from 'node:fs';
-import { FormatError } from '../formats/errors.js';
-import { type ZooSpec, checkZooSpec } from './zoo-spec.js';
+import type { ZooSpec } from './zoo-spec.js';
+import { checkZooSpec } from './zoo-spec-check.js';
+import { readInputFile } from '../formats/input-file.js';
+import { InputError } from '../base/errors.js';
 
 export async function readZooSpec(path: string): Promise<ZooSpec> {
-  let text: string;
-  try {
-    text = await fs.readFile(path, 'utf8');
-  } catch (err) {
-    throw new FormatError(path, `cannot read zoo spec (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
-  }
+  const text = new TextDecoder().decode(await readInputFile(path));
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
   } catch (err) {
-    throw new FormatError(path, `invalid JSON (${(err as Error).message})`);
+    throw new InputError(path, `invalid JSON (${(err as Error).message})`);
   }
   return checkZooSpec(parsed, path);
 }

@@ -12,7 +12,8 @@ import { createHash, randomBytes } from 'node:crypto';
 import { promises as fs, readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { dirname, join } from 'node:path';
-import { FormatError } from '../formats/errors.js';
+import { isIntegerAtLeast, isJsonObject } from '../base/validate.js';
+import { InputError } from '../base/errors.js';
 
 export const LOCK_FILE = '.lock';
 
@@ -61,16 +62,10 @@ function parseOwner(text: string): LockOwner | string {
   } catch {
     return `holds ${text.length === 0 ? 'nothing' : 'no owner'}`;
   }
-  const o = v as Partial<LockOwner> | null;
-  if (
-    typeof o !== 'object' || o === null ||
-    typeof o.pid !== 'number' || !Number.isSafeInteger(o.pid) || o.pid <= 0 ||
-    typeof o.hostname !== 'string' ||
-    (o.startTime !== null && typeof o.startTime !== 'string')
-  ) {
+  if (!isJsonObject(v) || !isIntegerAtLeast(v.pid, 1) || typeof v.hostname !== 'string' || (v.startTime !== null && typeof v.startTime !== 'string')) {
     return 'holds no owner';
   }
-  return { pid: o.pid, hostname: o.hostname, startTime: o.startTime ?? null, nonce: typeof o.nonce === 'string' ? o.nonce : '' };
+  return { pid: v.pid, hostname: v.hostname, startTime: v.startTime ?? null, nonce: typeof v.nonce === 'string' ? v.nonce : '' };
 }
 
 /** Why `owner` no longer holds its lock, or undefined while it does (or we cannot tell). */
@@ -152,14 +147,14 @@ async function breakStaleLock(lock: string, staleText: string, mine: string): Pr
 }
 
 /** Thrown when a live build holds the folder; names the lock file and its owner. */
-export function lockHeldError(lock: string, owner: LockOwner): FormatError {
+export function lockHeldError(lock: string, owner: LockOwner): InputError {
   const where = owner.hostname === hostname() ? `pid ${owner.pid}` : `pid ${owner.pid} on host ${owner.hostname}`;
-  return new FormatError(lock, `another zoo build (${where}) is writing this folder; wait for it or stop it (remove this file only if no such build runs)`);
+  return new InputError(lock, `another zoo build (${where}) is writing this folder; wait for it or stop it (remove this file only if no such build runs)`);
 }
 
 /**
  * Takes DIR/.lock for this process; returns the function that releases it. A lock held by a live
- * process (or one on another host, whose liveness cannot be checked here) is a FormatError naming
+ * process (or one on another host, whose liveness cannot be checked here) is an InputError naming
  * the lock file and the owner's pid; a stale lock is taken over, after telling `onStale` why.
  */
 export async function acquireZooLock(dir: string, onStale?: (message: string) => void): Promise<() => Promise<void>> {
@@ -173,14 +168,14 @@ export async function acquireZooLock(dir: string, onStale?: (message: string) =>
     const held = await readIfPresent(lock);
     if (held === undefined) continue;
     const owner = parseOwner(held);
-    if (typeof owner === 'string') throw new FormatError(lock, `${owner}, so its build cannot be checked; remove it if no zoo build is writing this folder`);
+    if (typeof owner === 'string') throw new InputError(lock, `${owner}, so its build cannot be checked; remove it if no zoo build is writing this folder`);
     const stale = staleness(owner);
     if (stale === undefined) throw lockHeldError(lock, owner);
     if (!told.has(held)) onStale?.(`${lock}: taking over the lock of an earlier build (${stale})`);
     told.add(held);
     await breakStaleLock(lock, held, text);
   }
-  throw new FormatError(lock, 'cannot take the lock: it keeps changing (many builds starting at once?)');
+  throw new InputError(lock, 'cannot take the lock: it keeps changing (many builds starting at once?)');
 }
 
 /** Removes a lock (or guard) file only while it is still the one this build wrote. */

@@ -3,8 +3,8 @@
  * a full disk or a crashed file system can still leave a truncated one, and a resumed build must
  * not skip it (its children would then fail to load their parent, or worse, train from garbage).
  */
-import { FormatError } from '../formats/errors.js';
 import { SafetensorsFile } from '../formats/safetensors.js';
+import { InputError } from '../base/errors.js';
 
 /**
  * Undefined when `path` is a complete safetensors file: its header parses and its tensors tile the
@@ -15,7 +15,7 @@ export async function incompleteModelFile(path: string): Promise<string | undefi
   try {
     file = await SafetensorsFile.open(path);
   } catch (err) {
-    if (err instanceof FormatError) return err.message;
+    if (err instanceof InputError) return err.message;
     throw err;
   }
   await file.close();

@@ -3,14 +3,15 @@
  * problem collected before anything is reported, so a user fixes a spec in one round instead of
  * one error per run, and nothing is trained or written for a spec with any problem.
  */
-import { FormatError } from '../formats/errors.js';
+import { type JsonObject, isIntegerAtLeast, isJsonObject } from '../base/validate.js';
 import { KNOWN_BASE_DATASETS, isKnownBaseDataset } from '../data/base-datasets.js';
 import { parseTaskSpec } from '../data/task-spec.js';
 import { parseSetting } from './settings.js';
 import type { ZooSpec } from './zoo-spec.js';
+import { InputError } from '../base/errors.js';
 
 /** All problems of one spec; each line of the message reads `<file>: <field path>: <problem>`. */
-export class ZooSpecError extends FormatError {
+export class ZooSpecError extends InputError {
   /** `<field path>: <problem>`, in the order of the spec. */
   readonly problems: readonly string[];
 
@@ -30,12 +31,6 @@ const TRAIN_KEYS = ['optimizer', 'lr', 'momentum', 'nesterov', 'betas', 'eps', '
 /** Which architectures read each hyper field; a field another arch would silently ignore is an error. */
 const HYPER_ARCHES: Record<string, readonly string[]> = { sizes: ['mlp'], hidden: ['mlp'], widths: ['convnet'], stem: RESNETS, baseWidth: RESNETS };
 
-type Json = Record<string, unknown>;
-
-function isObject(v: unknown): v is Json {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
 /** Collects `path: problem` lines; every check returns whether its value was acceptable. */
 class Problems {
   readonly list: string[] = [];
@@ -45,12 +40,12 @@ class Problems {
     return false;
   }
 
-  unknownKeys(v: Json, allowed: readonly string[], path: string): void {
+  unknownKeys(v: JsonObject, allowed: readonly string[], path: string): void {
     for (const k of Object.keys(v)) if (!allowed.includes(k)) this.add(path, `unknown field '${k}' (expected ${allowed.join(', ')})`);
   }
 
   integer(v: unknown, path: string, min = 1): boolean {
-    if (typeof v === 'number' && Number.isSafeInteger(v) && v >= min) return true;
+    if (isIntegerAtLeast(v, min)) return true;
     return this.add(path, `must be an integer >= ${min}, got ${JSON.stringify(v)}`);
   }
 
@@ -93,7 +88,7 @@ class Problems {
   }
 
   train(v: unknown, path: string): void {
-    if (!isObject(v)) {
+    if (!isJsonObject(v)) {
       this.add(path, 'must be an object such as {"optimizer": "sgd", "lr": 0.05, "steps": 300, "batch": 64}');
       return;
     }
@@ -125,7 +120,7 @@ class Problems {
 
   hyper(v: unknown, arch: unknown, path: string): void {
     if (v === undefined) return;
-    if (!isObject(v)) {
+    if (!isJsonObject(v)) {
       this.add(path, 'must be an object');
       return;
     }
@@ -152,7 +147,7 @@ function checkRoots(roots: unknown, p: Problems): void {
   const names = new Map<string, number>();
   roots.forEach((r, i) => {
     const path = `roots[${i}]`;
-    if (!isObject(r)) {
+    if (!isJsonObject(r)) {
       p.add(path, 'must be an object');
       return;
     }
@@ -175,7 +170,7 @@ function checkRoots(roots: unknown, p: Problems): void {
 }
 
 function checkGeneration(g: unknown, path: string, p: Problems): void {
-  if (!isObject(g)) {
+  if (!isJsonObject(g)) {
     p.add(path, 'must be an object');
     return;
   }
@@ -189,7 +184,7 @@ function checkGeneration(g: unknown, path: string, p: Problems): void {
     } else {
       g.pairs.forEach((pair: unknown, j) => {
         const at = `${path}.pairs[${j}]`;
-        if (!isObject(pair)) {
+        if (!isJsonObject(pair)) {
           p.add(at, 'must be an object {"task": ..., "setting": ...}');
           return;
         }
@@ -214,7 +209,7 @@ function checkGeneration(g: unknown, path: string, p: Problems): void {
 /** Validates parsed JSON as a zoo spec; `file` names it in errors. Throws a ZooSpecError listing every problem. */
 export function checkZooSpec(value: unknown, file: string): ZooSpec {
   const p = new Problems();
-  if (!isObject(value)) {
+  if (!isJsonObject(value)) {
     p.add('spec', 'must be a JSON object with "roots" (and usually "generations")');
   } else {
     p.unknownKeys(value, TOP_KEYS, 'spec');

@@ -5,15 +5,14 @@
  * on every error. The plan's size is computed from the counts before any job is made, and a plan
  * over MAX_ZOO_MODELS models or MAX_ZOO_TRAINING_STEPS training steps is refused.
  */
-import { FormatError } from '../formats/errors.js';
-import { deriveSeed } from '../data/random.js';
+import { deriveSeed } from '../base/random.js';
 import { parseTaskSpec } from '../data/task-spec.js';
 import { formatMode, type FinetuneMode } from './finetune.js';
 import type { OptimizerName } from '../nn/optimizers.js';
 import { parseSetting, withSettingSteps } from './settings.js';
 import { type TrainConfig, totalSteps } from './trainer.js';
+import { InputError } from '../base/errors.js';
 
-export { checkZooSpec, ZooSpecError } from './zoo-spec-check.js';
 
 export interface TrainSpec {
   optimizer?: OptimizerName;
@@ -168,17 +167,17 @@ export function planSize(spec: ZooSpec, scale = 1): PlanSize {
   return { models, steps };
 }
 
-/** planSize, or a FormatError naming `file` when the plan is over a limit. */
+/** planSize, or an InputError naming `file` when the plan is over a limit. */
 export function checkPlanSize(spec: ZooSpec, scale: number, file: string): PlanSize {
   if (!(scale > 0 && Number.isFinite(scale))) throw new Error(`--scale must be a positive number, got ${scale}`);
   const size = planSize(spec, scale);
   const count = (n: number) => (Number.isFinite(n) && n < 1e15 ? n.toLocaleString('en-US') : n.toExponential(2));
   const at = scale === 1 ? '' : ` at --scale ${scale}`;
   if (size.models > MAX_ZOO_MODELS) {
-    throw new FormatError(file, `the zoo has ${count(size.models)} models${at}, over the limit of ${count(MAX_ZOO_MODELS)}: use fewer roots or children, or split it into several zoos`);
+    throw new InputError(file, `the zoo has ${count(size.models)} models${at}, over the limit of ${count(MAX_ZOO_MODELS)}: use fewer roots or children, or split it into several zoos`);
   }
   if (size.steps > MAX_ZOO_TRAINING_STEPS) {
-    throw new FormatError(
+    throw new InputError(
       file,
       `the zoo trains ${count(size.steps)} steps in all${at} (an epoch counted as ${count(EPOCH_EXAMPLES_BOUND)} examples / batch), over the limit of ${count(MAX_ZOO_TRAINING_STEPS)}: train shorter, or split it into several zoos`,
     );
@@ -190,7 +189,7 @@ export function checkPlanSize(spec: ZooSpec, scale: number, file: string): PlanS
  * Every model of the zoo as a job, parents before children. `scale` multiplies the children per
  * parent of every generation and the training length (steps or epochs, and lrStep) of every model,
  * rounding counts and steps to at least 1; root counts, tasks, settings and probes are unchanged.
- * A plan over the limits (checkPlanSize) is a FormatError naming `file`, raised before any job is made.
+ * A plan over the limits (checkPlanSize) is an InputError naming `file`, raised before any job is made.
  */
 export function planZoo(spec: ZooSpec, scale = 1, file = 'zoo spec'): ZooJob[] {
   checkPlanSize(spec, scale, file);

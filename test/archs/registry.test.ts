@@ -3,7 +3,7 @@ import { convnetTemplate } from '../../src/archs/convnet.js';
 import { mlpSpec, mlpTemplate } from '../../src/archs/mlp.js';
 import { ARCH_NAMES, archTemplate, buildGraph, inferArchitecture } from '../../src/archs/registry.js';
 import { resnetSpec } from '../../src/archs/resnet.js';
-import { INPUT_NAME, type ParamSpec } from '../../src/archs/types.js';
+import { INPUT_NAME, type StateTensorSpec } from '../../src/archs/types.js';
 import { FormatError } from '../../src/formats/errors.js';
 import { runGraph } from '../../src/runtime/ort.js';
 import { type Weights, fromFloat32 } from '../../src/tensor.js';
@@ -17,7 +17,7 @@ function linearKeys(layers: [string, number, number][]): KeySpec[] {
   ]);
 }
 
-function withoutOptional(template: ParamSpec[]): KeySpec[] {
+function withoutOptional(template: StateTensorSpec[]): KeySpec[] {
   return template.map((p) => ({ name: p.name, shape: p.shape, dtype: p.dtype }));
 }
 

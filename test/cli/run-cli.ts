@@ -21,3 +21,8 @@ export async function lineage(...args: string[]): Promise<CliResult> {
     return { code: e.code, stdout: e.stdout, stderr: e.stderr };
   }
 }
+
+/** `text` as a literal inside a RegExp (file paths and option values hold `.`, `+`, `(`...). */
+export function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { writeSafetensors } from '../../src/formats/safetensors.js';
 import { syntheticStateDict } from '../../src/testing/synthetic-weights.js';
-import { lineage } from './run-cli.js';
+import { escapeRegExp, lineage } from './run-cli.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'lineage-usage-'));
 const f = (name: string) => join(dir, name);
@@ -27,9 +27,6 @@ beforeAll(async () => {
   await writeSafetensors(f('b.safetensors'), syntheticStateDict(MLP_KEYS, 2));
 });
 
-function escape(text: string): string {
-  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-}
 
 /** Exit 2, and stderr starts with `lineage: ` and holds `message`; no stack trace. */
 function expectUsageError(r: { code: number; stderr: string }, message: RegExp): void {
@@ -79,11 +76,11 @@ describe('bad numbers exit 2 naming the option and the value', () => {
   const detect = (...extra: string[]) => lineage('detect', '--child', MISSING, '--parents', MISSING, '--method', 'weights-l2', ...extra);
 
   it.each(['0', '-1', '1.5', 'abc', '', '1e400', '0x10'])("--probe-rows '%s'", async (value) => {
-    expectUsageError(await detect('--probe-rows', value), new RegExp(`^lineage: --probe-rows must be a positive integer, got '${escape(value)}'\\n`));
+    expectUsageError(await detect('--probe-rows', value), new RegExp(`^lineage: --probe-rows must be a positive integer, got '${escapeRegExp(value)}'\\n`));
   });
 
   it.each(['-1', '0', '', 'inf', 'nan', 'Infinity', '1/2'])("--alpha '%s'", async (value) => {
-    expectUsageError(await detect('--alpha', value), new RegExp(`^lineage: --alpha must be a finite number > 0, got '${escape(value)}'\\n`));
+    expectUsageError(await detect('--alpha', value), new RegExp(`^lineage: --alpha must be a finite number > 0, got '${escapeRegExp(value)}'\\n`));
   });
 
   // One bad value per numeric option of every other command (tree and ancestors share theirs).
@@ -118,7 +115,7 @@ describe('bad numbers exit 2 naming the option and the value', () => {
   ];
   const named = cases.map((c) => ({ ...c, command: c.args[0] === 'detector' ? `detector ${c.args[1]}` : c.args[0] }));
   it.each(named)("$command $option '$value'", async ({ args, option, value, expected }) => {
-    expectUsageError(await lineage(...args, option, value), new RegExp(`^lineage: ${escape(`${option} must be ${expected}, got '${value}'`)}\\n`));
+    expectUsageError(await lineage(...args, option, value), new RegExp(`^lineage: ${escapeRegExp(`${option} must be ${expected}, got '${value}'`)}\\n`));
   });
 });
 

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { parseIdx, readIdx } from '../../src/data/idx.js';
 import { datasetFromIdx } from '../../src/data/idx-dataset.js';
 import { loadFashionMnist } from '../../src/data/fashion-mnist.js';
-import { FormatError } from '../../src/formats/errors.js';
+import { InputError } from '../../src/base/errors.js';
 
 /** IDX bytes written by hand: 0, 0, type, rank, big-endian dims, data. */
 function idx(type: number, dims: number[], data: number[]): Uint8Array {
@@ -41,7 +41,7 @@ describe('parseIdx', () => {
     expect([...ds.inputs.subarray(0, 6)]).toEqual([0, 0.2, 0.4, 0.6, 0.8, 1].map(Math.fround));
   });
 
-  it('rejects hostile files with a FormatError naming the file', () => {
+  it('rejects hostile files with an InputError naming the file', () => {
     const bad: [Uint8Array, RegExp][] = [
       [new Uint8Array([0, 0, 8]), /too short/],
       [Uint8Array.from([1, 2, 8, 3, ...images.subarray(4)]), /not an IDX file.*0x01020803/],
@@ -60,9 +60,9 @@ describe('parseIdx', () => {
       } catch (err) {
         caught = err;
       }
-      expect(caught).toBeInstanceOf(FormatError);
-      expect((caught as FormatError).message).toMatch(/^evil\.idx: /);
-      expect((caught as FormatError).message).toMatch(message);
+      expect(caught).toBeInstanceOf(InputError);
+      expect((caught as InputError).message).toMatch(/^evil\.idx: /);
+      expect((caught as InputError).message).toMatch(message);
     }
   });
 
@@ -81,7 +81,7 @@ describe('parseIdx', () => {
       const broken = gzipSync(images).subarray(0, 15);
       writeFileSync(join(dir, 'b.gz'), broken);
       await expect(readIdx(join(dir, 'b.gz'))).rejects.toThrow(/b\.gz: corrupt gzip data/);
-      await expect(readIdx(join(dir, 'missing'))).rejects.toThrow(/missing: file not found/);
+      await expect(readIdx(join(dir, 'missing'))).rejects.toThrow(/missing: cannot read file \(ENOENT\)/);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

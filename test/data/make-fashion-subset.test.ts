@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { gunzipSync, gzipSync } from 'node:zlib';
-import { Rng } from '../../src/data/random.js';
+import { Rng } from '../../src/base/random.js';
 
 const SCRIPT = join(import.meta.dirname, '..', '..', 'scripts', 'make_fashion_subset.mjs');
 const SIDE = 28;

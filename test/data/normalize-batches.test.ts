@@ -2,7 +2,7 @@ import { describe, it, expect } from 'vitest';
 import { computeNormalization, normalize } from '../../src/data/normalize.js';
 import { batches, batchIndices } from '../../src/data/batches.js';
 import { probeInputs } from '../../src/data/probe.js';
-import { Rng, permutation, deriveSeed } from '../../src/data/random.js';
+import { Rng, permutation, deriveSeed } from '../../src/base/random.js';
 import { segmentation } from '../../src/data/transforms/segmentation.js';
 import { bytesOf, syntheticDataset } from './synthetic.js';
 

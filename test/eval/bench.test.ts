@@ -1,6 +1,6 @@
 /**
  * The benchmark on a tiny zoo trained inside the test (3 MLP roots, two generations of two
- * children each), plus the statistics helpers against hand-worked values.
+ * children each), plus the statistics helpers and the predictions table against hand-worked values.
  */
 import { describe, it, expect, beforeAll } from 'vitest';
 import { mkdtempSync } from 'node:fs';
@@ -11,9 +11,11 @@ import type { ZooSpec } from '../../src/train/zoo-spec.js';
 import { ALPHA_GRID, benchmarkZoo, chooseAlpha, type BenchResult } from '../../src/eval/bench.js';
 import { bootstrapInterval } from '../../src/eval/stats.js';
 import { splitChildren } from '../../src/eval/split.js';
-import { settingGroup } from '../../src/eval/zoo.js';
+import { ancestorAt, settingGroup } from '../../src/eval/zoo.js';
+import { readZooManifest } from '../../src/zoo/manifest.js';
 import { benchTables } from '../../src/eval/format.js';
-import { scoreMatrix } from '../../src/lineage/learning-free.js';
+import { Predictions } from '../../src/eval/predictions.js';
+import { type MethodResult, scoreMatrix } from '../../src/lineage/learning-free.js';
 import { readProbe } from '../../src/lineage/probe.js';
 
 const spec: ZooSpec = {
@@ -82,21 +84,20 @@ describe('settingGroup and chooseAlpha', () => {
   });
 });
 
-describe('benchmarkZoo on a trained zoo', () => {
-  let dir = '';
-  let models: ManifestModel[] = [];
-  let fixed: BenchResult;
-  const ancestor = (id: string, generation: number): string => {
-    let m = models.find((x) => x.id === id)!;
-    while (m.generation > generation) m = models.find((x) => x.id === m.parent)!;
-    return m.id;
-  };
-
-  beforeAll(async () => {
+// The zoo and its fixed-alpha benchmark, made once for the two describes below.
+let dir = '';
+let models: ManifestModel[] = [];
+let fixed: BenchResult;
+let trained: Promise<void> | undefined;
+const trainZoo = (): Promise<void> =>
+  (trained ??= (async () => {
     dir = mkdtempSync(join(tmpdir(), 'zoo-bench-'));
     models = (await buildZoo(spec, { out: dir, workers: 0 })).manifest.models;
     fixed = await benchmarkZoo(dir, { methods: METHODS, alpha: 0.01, seed: 1, resamples: 200 });
-  }, 120_000);
+  })());
+
+describe('benchmarkZoo on a trained zoo', () => {
+  beforeAll(trainZoo, 120_000);
 
   it('reports every setting, method and generation pair with accuracies in [0, 1] inside their intervals', () => {
     expect(models.filter((m) => m.generation === 0)).toHaveLength(3);
@@ -134,7 +135,19 @@ describe('benchmarkZoo on a trained zoo', () => {
     // Weight distance separates independently trained roots by far: the grandparent is always found.
     const g1g3 = fixed.crossGeneration.find((c) => c.candidates === 0 && c.children === 2)!;
     expect(g1g3.methods.find((c) => c.method === 'weights-l2')!.accuracy).toBe(1);
-    expect(ancestor(models.find((m) => m.generation === 2)!.id, 0)).toMatch(/./);
+  });
+
+  it('judges a cross-generation prediction against the ancestor the manifest names', async () => {
+    const zoo = await readZooManifest(dir);
+    const grandchildren = models.filter((m) => m.generation === 2);
+    expect(grandchildren).toHaveLength(12);
+    for (const m of grandchildren) {
+      const grandparent = models.find((x) => x.id === models.find((p) => p.id === m.parent)!.parent)!;
+      expect(grandparent.generation).toBe(0);
+      expect(ancestorAt(zoo, m.id, 0)).toBe(grandparent.id);
+      expect(ancestorAt(zoo, m.id, 1)).toBe(m.parent);
+    }
+    expect(() => ancestorAt(zoo, grandchildren[0].id, 3)).toThrow(`${grandchildren[0].id} has no ancestor at generation 3`);
   });
 
   it('chooses alpha from the grid on validation children only and reports test children only', async () => {
@@ -166,7 +179,12 @@ describe('benchmarkZoo on a trained zoo', () => {
     expect(strip(again)).toEqual(strip(fixed));
   }, 60_000);
 
-  it('scoreMatrix alphas: the extra results equal separate runs at those alphas', async () => {
+});
+
+describe('scoreMatrix on the trained zoo', () => {
+  beforeAll(trainZoo, 120_000);
+
+  it('alphas: the extra results equal separate runs at those alphas', async () => {
     const child = models.find((m) => m.generation === 1)!;
     const roots = models.filter((m) => m.generation === 0).map((m) => join(dir, m.file));
     const probe = await readProbe(join(dir, `probes/${child.task}.npy`));
@@ -195,4 +213,23 @@ describe('benchmarkZoo on a trained zoo', () => {
       for (const i of [1, 2, 3, 4]) expect(score, `${parent} vs ${r[i].method}`).toBeGreaterThanOrEqual(scoreOf(i, parent) - 1e-6);
     }
   }, 60_000);
+});
+
+describe('Predictions', () => {
+  const result = (method: string, alpha: number, parent: string | null): MethodResult => ({ method, alpha, layer: 'penultimate', children: [{ child: 'c', parent, scores: [], incompatible: [] }] });
+
+  it('keeps each alpha of a tangent method apart, and reads other methods without one', () => {
+    const p = new Predictions();
+    p.record(0, [result('taylor-l1', 0.01, 'a'), result('taylor-l1@0.3', 0.3, 'b'), result('weights-l2', 0.01, 'c'), result('detector', 0, null)], ['taylor-l1', 'weights-l2', 'detector']);
+    expect(p.get(0, 'c', { method: 'taylor-l1', alpha: 0.01 })).toBe('a');
+    expect(p.get(0, 'c', { method: 'taylor-l1', alpha: 0.3 })).toBe('b');
+    expect(p.get(0, 'c', { method: 'taylor-l1', alpha: 1 })).toBeUndefined();
+    expect(p.get(0, 'c', { method: 'weights-l2' })).toBe('c');
+    expect(p.get(0, 'c', { method: 'detector' })).toBeNull();
+    expect(p.get(1, 'c', { method: 'weights-l2' })).toBeUndefined();
+  });
+
+  it('refuses a result of a method it was not told of', () => {
+    expect(() => new Predictions().record(0, [result('taylor-l2@0.3', 0.3, 'a')], ['taylor-l1'])).toThrow('a result of method taylor-l2@0.3, which was not asked for');
+  });
 });

@@ -3,9 +3,9 @@
  * and for file access itself, each run through the built CLI as a user would: hostile ones must be
  * refused quickly with the file named, large legal ones must load.
  */
-import { describe, it, expect } from 'vitest';
+import { afterAll, describe, it, expect } from 'vitest';
 import { execFile } from 'node:child_process';
-import { mkdtempSync, mkdirSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FILES_HOSTILE_CASES, LARGE_LEGAL_FILES, buildFifoProbe, buildOnnxRuntimeRefusal, buildProbe } from '../../src/testing/hostile/files.js';
@@ -49,6 +49,8 @@ function expectRefusal(r: Run, path: string, problem: RegExp): void {
 }
 
 const root = mkdtempSync(join(tmpdir(), 'lineage-hostile-files-'));
+// The large legal files take ~100 MB; symlinks are removed, never followed.
+afterAll(() => rmSync(root, { recursive: true, force: true }));
 
 function caseDir(name: string): string {
   const dir = join(root, name);

@@ -1,3 +1,8 @@
+/**
+ * The PyTorch reader against hostile files: each case of src/testing/hostile/torch.ts through the
+ * built CLI as a user would run it, under caps on wall time and memory, and direct checks that
+ * the defences leave legal files alone (strided and expanded views, tied weights, zip64 sizes).
+ */
 import { describe, it, expect, beforeAll } from 'vitest';
 import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
@@ -6,8 +11,27 @@ import { join } from 'node:path';
 import { readTorchCheckpoint } from '../../src/formats/torch.js';
 import { FormatError } from '../../src/formats/errors.js';
 import { TORCH_HOSTILE_CASES } from '../../src/testing/hostile/torch.js';
-import { PROTOCOL_2, crc32Of, deflateRaw, intTuple, latin1, rebuildTensor, storagePid, unicode, zipArchive, type ZipRecord } from '../../src/testing/hostile/torch-bytes.js';
+import {
+  PROTOCOL_2,
+  centralHeader,
+  concat,
+  crc32Of,
+  deflateRaw,
+  endOfCentralDirectory,
+  intTuple,
+  latin1,
+  localHeader,
+  rebuildTensor,
+  storagePid,
+  u16,
+  u64,
+  unicode,
+  zipArchive,
+  type ZipFields,
+  type ZipRecord,
+} from '../../src/testing/hostile/torch-bytes.js';
 
+const CLI = join(import.meta.dirname, '..', '..', 'bin', 'lineage.js');
 // Generous caps, so a loaded machine cannot make these flaky; bench measures the real costs.
 const WALL_CAP_MS = 30_000;
 const HEAP_CAP_MB = 1024;
@@ -30,7 +54,7 @@ interface CliRun {
 
 function inspect(path: string, rssReport: string): Promise<CliRun> {
   const started = performance.now();
-  const args = [`--max-old-space-size=${HEAP_CAP_MB}`, '--require', rssReporter, 'bin/lineage.js', 'inspect', path];
+  const args = [`--max-old-space-size=${HEAP_CAP_MB}`, '--require', rssReporter, CLI, 'inspect', path];
   return new Promise((resolve) => {
     const child = execFile(process.execPath, args, { env: { ...process.env, RSS_REPORT: rssReport }, timeout: 2 * WALL_CAP_MS, maxBuffer: 1 << 20 }, (_error, _stdout, stderr) => {
       let maxRssKb = Number.POSITIVE_INFINITY;
@@ -53,6 +77,7 @@ describe('hostile PyTorch checkpoints through `lineage inspect`', () => {
       expect(run.stderr.startsWith(`lineage: ${path}: `), run.stderr).toBe(true);
       expect(run.stderr.trim().split('\n'), 'one line, no stack trace').toHaveLength(1);
       expect(run.stderr).toMatch(hostile.expect);
+      expect(run.stderr).not.toMatch(/Maximum call stack|Invalid typed array length|RangeError|heap out of memory/);
       expect(run.wallMs).toBeLessThan(WALL_CAP_MS);
       expect(run.maxRssKb).toBeLessThan(RSS_CAP_KB);
     });
@@ -147,6 +172,28 @@ describe('zip records are checked before they are trusted', () => {
   it('refuses a deflated record that declares more than deflate can expand to', () => {
     const record = { data: deflateRaw(storage), lie: { method: 8, size: 1 << 30, crc: crc32Of(storage) } };
     expect(failure(withStorage(record), 'bomb.pt')).toContain('bomb.pt: corrupt or truncated zip archive: record archive/data/0 declares 1073741824 bytes inflated from');
+  });
+
+  it('reads sizes and offsets from zip64 extra fields', () => {
+    const records = [
+      { name: 'archive/data.pkl', data: pickle },
+      { name: 'archive/data/0', data: storage },
+    ];
+    const body: Uint8Array[] = [];
+    const central: Uint8Array[] = [];
+    let offset = 0;
+    for (const { name, data } of records) {
+      const fields: ZipFields = { name, method: 0, crc: crc32Of(data), compressedSize: data.length, size: data.length };
+      const header = localHeader(fields);
+      // All three 32-bit fields say "see the zip64 extra field", which holds them in this order.
+      const zip64 = `\x01\x00${u16(24)}${u64(data.length)}${u64(data.length)}${u64(offset)}`;
+      central.push(centralHeader({ ...fields, compressedSize: 0xffffffff, size: 0xffffffff }, 0xffffffff, zip64));
+      body.push(header, data);
+      offset += header.length + data.length;
+    }
+    const directory = concat(central);
+    const bytes = concat([...body, directory, endOfCentralDirectory(central.length, directory.length, offset)]);
+    expect(Array.from(readTorchCheckpoint(bytes, 'zip64.pt').weights.get('w')?.data as Float32Array)).toEqual([1, 2, 3, 4]);
   });
 
   it('refuses a stored record whose two sizes disagree', () => {

@@ -85,7 +85,12 @@ describe('safe unpickler on hand-built pickles', () => {
 
   it('calls only the functions an allowed global carries', () => {
     const calls: PickleValue[][] = [];
-    const pair = new PickleGlobal<never>('m', 'pair', { call: (args) => (calls.push(args), [args[1], args[0]]) });
+    const pair = new PickleGlobal<never>('m', 'pair', {
+      call: (args) => {
+        calls.push(args);
+        return [args[1], args[0]];
+      },
+    });
     const options: UnpickleOptions<never> = { file: 'test.pkl', findGlobal: (module, name) => (module === 'm' && name === 'pair' ? pair : undefined) };
     expect(load(bytes('\x80\x02cm\npair\nK\x01K\x02\x86R.'), options)).toEqual([2, 1]);
     expect(calls).toEqual([[1, 2]]);

@@ -318,7 +318,6 @@ describe('SafetensorsFile', () => {
     expect((await fs.stat(path)).size).toBe(size);
 
     const before = process.memoryUsage();
-    const started = performance.now();
     const st = await SafetensorsFile.open(path);
     try {
       expect(st.tensors).toEqual([
@@ -330,9 +329,8 @@ describe('SafetensorsFile', () => {
     } finally {
       await st.close();
     }
-    const elapsed = performance.now() - started;
+    // How long this takes is measured by bench/formats.mjs, not asserted here.
     const after = process.memoryUsage();
-    expect(elapsed).toBeLessThan(2000);
     expect(after.arrayBuffers - before.arrayBuffers).toBeLessThan(16 * 2 ** 20);
     expect(after.rss - before.rss).toBeLessThan(200 * 2 ** 20);
     await fs.rm(path);

@@ -10,7 +10,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { initTfjs } from '../../src/runtime/tfjs/backend.js';
 import { crossEntropy } from '../../src/nn/losses.js';
 import { makeTensor, type Tensor, type Weights } from '../../src/tensor.js';
-import { FormatError } from '../../src/formats/errors.js';
+import { InputError } from '../../src/base/errors.js';
 import { readNpy, writeNpy } from '../../src/formats/npy.js';
 import { readSafetensorsFile, writeSafetensors } from '../../src/formats/safetensors.js';
 import { syntheticStateDict } from '../../src/testing/synthetic-weights.js';
@@ -23,7 +23,7 @@ import { evaluateDetector } from '../../src/lineage/detector/evaluate.js';
 import { type TrainDetectorResult, splitKeys, trainDetector } from '../../src/lineage/detector/train.js';
 import { registerDetector } from '../../src/cli/commands/detector.js';
 import { buildZoo } from '../../src/train/zoo-build.js';
-import { checkZooSpec } from '../../src/train/zoo-spec.js';
+import { checkZooSpec } from '../../src/train/zoo-spec-check.js';
 
 const FIXTURES = join(import.meta.dirname, '..', '..', 'fixtures', 'detector');
 
@@ -339,7 +339,7 @@ process.stdout.write(JSON.stringify(result));
   it('refuses bad detector files with the file name and the problem', async () => {
     const garbage = join(tmp, 'garbage.safetensors');
     writeFileSync(garbage, 'not a detector at all');
-    await expect(loadDetector(garbage)).rejects.toThrow(FormatError);
+    await expect(loadDetector(garbage)).rejects.toThrow(InputError);
     await expect(loadDetector(garbage)).rejects.toThrow(new RegExp(`^${garbage.replace(/[.]/g, '\\.')}: `));
     await expect(loadDetector(modelFile('p0'))).rejects.toThrow(/p0\.safetensors: not a lineage detector \(metadata format is missing/);
 
@@ -365,7 +365,7 @@ process.stdout.write(JSON.stringify(result));
     const nan = new Map(good.weights);
     nan.set('tokens.cls', makeTensor('float32', [32], new Float32Array(32).fill(Number.NaN)));
     await expect(loadDetector(await variant('nan.safetensors', nan, good.metadata))).rejects.toThrow(/tokens\.cls holds NaN/);
-    await expect(detectorScores([modelFile('p0.1')], [modelFile('p0')], { detector: garbage })).rejects.toThrow(FormatError);
+    await expect(detectorScores([modelFile('p0.1')], [modelFile('p0')], { detector: garbage })).rejects.toThrow(InputError);
   });
 });
 

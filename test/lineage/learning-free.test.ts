@@ -37,6 +37,24 @@ describe('scoreMatrix', () => {
     expect(Math.abs(r.children[0].scores[0].score)).toBe(0);
   });
 
+  it('scores each method together with others exactly as it scores it alone', async () => {
+    // One pass serves every method of a pair, and the raw similarity is computed once per metric:
+    // a linearised or fitted score given the direct score's raw value would differ from its own.
+    const children = [model('c', 1)];
+    const parents = [model('p1', 2), model('p2', 3)];
+    const methods = ['direct-l2', 'taylor-l2', 'linearized-l2', 'fitted-l2', 'taylor-cka', 'fitted-cka', 'weights-cos'];
+    const together = await scoreMatrix(children, parents, { probe, methods, alpha: 0.3, alphas: [0.05] });
+    expect(together.map((r) => r.method)).toEqual(['direct-l2', 'taylor-l2', 'taylor-l2@0.05', 'linearized-l2', 'linearized-l2@0.05', 'fitted-l2', 'taylor-cka', 'taylor-cka@0.05', 'fitted-cka', 'weights-cos']);
+    for (const r of together) {
+      const [name, at] = r.method.split('@');
+      const [alone] = await scoreMatrix(children, parents, { probe, methods: [name], alpha: at === undefined ? 0.3 : Number(at) });
+      expect(r.children[0].scores, r.method).toEqual(alone.children[0].scores);
+    }
+    const score = (method: string) => together.find((r) => r.method === method)!.children[0].scores[0].score;
+    expect(score('linearized-l2')).not.toBe(score('direct-l2'));
+    expect(score('fitted-l2')).not.toBe(score('direct-l2'));
+  });
+
   it('rejects a bad batch size and a missing probe', async () => {
     await expect(scoreMatrix([model('c', 1)], [model('p', 2)], { probe, batchRows: 0 })).rejects.toThrow(/batchRows must be a positive integer/);
     await expect(scoreMatrix([model('c', 1)], [model('p', 2)], { methods: ['direct-l1'] })).rejects.toThrow(/need a probe/);

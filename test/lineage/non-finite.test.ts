@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { writeSafetensors } from '../../src/formats/safetensors.js';
 import { writeNpy } from '../../src/formats/npy.js';
 import { makeTensor, type Weights } from '../../src/tensor.js';
-import { lineage } from '../cli/run-cli.js';
+import { escapeRegExp, lineage } from '../cli/run-cli.js';
 import { buildFamily, probe, SMALL_FAMILY } from './tree/synthetic-family.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'lineage-non-finite-'));
@@ -26,16 +26,13 @@ function spoiled(weights: Weights, tensor: string, index: number, value: number)
   return new Map([...weights, [tensor, makeTensor('float32', weights.get(tensor)!.shape, data)]]);
 }
 
-function escape(text: string): string {
-  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-}
 
 /** Exit 1 with exactly one line: `lineage: <file>: <problem>`. */
 function expectRefused(r: { code: number; stdout: string; stderr: string }, file: string, problem: RegExp): void {
   expect(r.code, r.stderr).toBe(1);
   expect(r.stdout).toBe('');
   expect(r.stderr.trim().split('\n')).toHaveLength(1);
-  expect(r.stderr).toMatch(new RegExp(`^lineage: ${escape(file)}: `));
+  expect(r.stderr).toMatch(new RegExp(`^lineage: ${escapeRegExp(file)}: `));
   expect(r.stderr).toMatch(problem);
 }
 

@@ -105,17 +105,18 @@ function tfjsGradients({ graph, x, projection }: GradCase): Map<string, Float32A
 async function checkAgainstFiniteDifferences(c: GradCase, eps: number, tol: number, differentiated = c.graph): Promise<void> {
   const grads = tfjsGradients({ ...c, graph: differentiated });
   const output = c.graph.outputs[0].name;
-  const params = [...grads.keys()].filter((n) => n !== 'x');
-  const compiled = await CompiledGraph.create(c.graph, [output], { params });
+  // Each moved weight is bound into a session of its own, as learning-free scoring binds a model's.
   const loss = async (name: string, delta: Float32Array, step: number): Promise<number> => {
-    const weights = new Map(params.map((n) => [n, c.graph.initializers.get(n) as Tensor]));
-    let x = c.x;
-    const base = name === 'x' ? c.x : (weights.get(name) as Tensor<'float32'>);
+    const base = name === 'x' ? c.x : (c.graph.initializers.get(name) as Tensor<'float32'>);
     const moved = makeTensor('float32', base.shape, Float32Array.from(base.data as Float32Array, (v, i) => v + step * eps * delta[i]));
-    if (name === 'x') x = moved;
-    else weights.set(name, moved);
-    const y = (await compiled.run({ x }, weights))[output].data as Float32Array;
-    return y.reduce((s, v, i) => s + v * c.projection[i], 0);
+    const x = name === 'x' ? moved : c.x;
+    const compiled = await CompiledGraph.create(c.graph, [output], name === 'x' ? {} : { bind: new Map([[name, moved]]) });
+    try {
+      const y = (await compiled.run({ x }))[output].data as Float32Array;
+      return y.reduce((s, v, i) => s + v * c.projection[i], 0);
+    } finally {
+      await compiled.release();
+    }
   };
   const central = async (name: string, delta: Float32Array, h: number) => ((await loss(name, delta, h)) - (await loss(name, delta, -h))) / (2 * h * eps);
   const next = rng(99);
@@ -131,7 +132,6 @@ async function checkAgainstFiniteDifferences(c: GradCase, eps: number, tol: numb
       checked++;
     }
   }
-  await compiled.release();
   expect(checked).toBe(2 * grads.size);
 }
 

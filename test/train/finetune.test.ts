@@ -5,7 +5,7 @@ import { initTfjs } from '../../src/runtime/tfjs/backend.js';
 import { mlpSpec } from '../../src/archs/mlp.js';
 import { buildGraph, inferArchitecture } from '../../src/archs/registry.js';
 import { interpretGraph } from '../../src/runtime/tfjs/interpreter.js';
-import { Rng } from '../../src/data/random.js';
+import { Rng } from '../../src/base/random.js';
 import type { Dataset, DetectionDataset, SegmentationDataset } from '../../src/data/types.js';
 import { initWeights } from '../../src/train/init.js';
 import { type FinetuneMode, prepareFinetune } from '../../src/train/finetune.js';

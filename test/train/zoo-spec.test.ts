@@ -2,7 +2,8 @@
 import { describe, expect, it } from 'vitest';
 import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { MAX_ZOO_MODELS, MAX_ZOO_TRAINING_STEPS, checkZooSpec, planSize, planZoo, type ZooSpec } from '../../src/train/zoo-spec.js';
+import { MAX_ZOO_MODELS, MAX_ZOO_TRAINING_STEPS, planSize, planZoo, type ZooSpec } from '../../src/train/zoo-spec.js';
+import { checkZooSpec } from '../../src/train/zoo-spec-check.js';
 import { parseSetting, withSettingSteps } from '../../src/train/settings.js';
 import { parseTaskSpec } from '../../src/data/task-spec.js';
 import { lineage, missingDist, tempDir } from './zoo-cli.js';

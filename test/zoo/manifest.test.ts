@@ -1,17 +1,16 @@
 /**
  * The zoo manifest reader on hand-written manifests: a happy path (with the depths worked out by
- * hand from the parent links, and the tree / bench / detector views on top), and hostile files,
- * each of which must give a FormatError naming manifest.json and the problem.
+ * hand from the parent links, and what the tree, the benchmark and the detector read off it), and
+ * hostile files, each of which must give an InputError naming manifest.json and the problem.
  */
 import { describe, it, expect, afterAll } from 'vitest';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { FormatError } from '../../src/formats/errors.js';
-import { type CheckedField, readZooManifest } from '../../src/zoo/manifest.js';
-import { readZooInfo } from '../../src/cli/zoo-manifest.js';
-import { readBenchZoo } from '../../src/eval/zoo.js';
-import { readZoo } from '../../src/lineage/detector/zoo.js';
+import { basename, join } from 'node:path';
+import { InputError } from '../../src/base/errors.js';
+import { type CheckedField, defaultProbe, readZooManifest } from '../../src/zoo/manifest.js';
+import { ancestorAt, settingOf } from '../../src/eval/zoo.js';
+import { lineageQuestions, readZoo } from '../../src/lineage/detector/zoo.js';
 import { buildZoo } from '../../src/train/zoo-build.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'lineage-manifest-'));
@@ -31,11 +30,11 @@ async function problemOf(read: Promise<unknown>, dir: string): Promise<string> {
     () => undefined,
     (e: unknown) => e,
   );
-  expect(err).toBeInstanceOf(FormatError);
+  expect(err).toBeInstanceOf(InputError);
   const file = join(dir, 'manifest.json');
-  expect((err as FormatError).file).toBe(file);
-  expect((err as FormatError).message).toBe(`${file}: ${(err as FormatError).problem}`);
-  return (err as FormatError).problem;
+  expect((err as InputError).file).toBe(file);
+  expect((err as InputError).message).toBe(`${file}: ${(err as InputError).problem}`);
+  return (err as InputError).problem;
 }
 
 const model = (id: string, parent: string | null, extra: Record<string, unknown> = {}) => ({ id, file: `models/${id}.safetensors`, parent, ...extra });
@@ -75,10 +74,11 @@ describe('readZooManifest: a good manifest', () => {
     ]);
   });
 
-  it('takes optional parts as absent: no zoo name, no probes, entries with only id, file and parent', async () => {
+  it('takes optional parts as absent: no zoo name (the folder name stands in), no probes, entries with only id, file and parent', async () => {
     const dir = zooWith({ models: [model('x', null), model('y', 'x')] });
     const zoo = await readZooManifest(dir);
-    expect(zoo.name).toBeUndefined();
+    expect(zoo.name).toBe(basename(dir));
+    expect(zoo.name).toMatch(/^zoo-\d+$/);
     expect(zoo.probes.size).toBe(0);
     expect(zoo.probeFiles).toEqual({});
     expect(zoo.models.map((m) => m.depth)).toEqual([0, 1]);
@@ -98,33 +98,32 @@ describe('readZooManifest: a good manifest', () => {
     expect((await readZooManifest(dir, { allowEmpty: true })).models).toEqual([]);
   });
 
-  it('the tree, bench and detector views agree with it', async () => {
+  it('what the tree, the benchmark and the detector read off it', async () => {
     const dir = zooWith(FAMILY);
-    const info = await readZooInfo(dir);
-    expect(info.models.map((m) => [m.id, m.path, m.parent, m.task])).toEqual([
-      ['a1', join(dir, 'models', 'a1.safetensors'), 'a', 'fashion'],
-      ['a', join(dir, 'models', 'a.safetensors'), 'root', 'fashion'],
-      ['b', join(dir, 'models', 'b.safetensors'), 'root', 'fashion'],
-      ['root', join(dir, 'models', 'root.safetensors'), null, 'mnist'],
+    const zoo = await readZooManifest(dir);
+    // tree: the first root's task probe
+    expect(defaultProbe(zoo)).toBe(join(dir, 'probes', 'mnist.npy'));
+    // bench: an empty setting counts as full, as the bench always did; ancestors by parent links
+    expect(zoo.models.map((m) => [m.entry.id, settingOf(m)])).toEqual([
+      ['a1', 'fewshot:10'],
+      ['a', 'full'],
+      ['b', 'full'],
+      ['root', 'full'],
     ]);
-    const bench = await readBenchZoo(dir);
-    expect(bench.name).toBe('family');
-    // an empty setting counts as full, as the bench always did
-    expect(bench.models.map((m) => [m.id, m.generation, m.group])).toEqual([
-      ['a1', 2, 'fewshot:10'],
-      ['a', 1, 'full'],
-      ['b', 1, 'full'],
-      ['root', 0, 'full'],
+    expect([ancestorAt(zoo, 'a1', 0), ancestorAt(zoo, 'a1', 1), ancestorAt(zoo, 'a1', 2), ancestorAt(zoo, 'b', 0)]).toEqual(['root', 'a', 'a1', 'root']);
+    expect(() => ancestorAt(zoo, 'a', 2)).toThrow('a has no ancestor at generation 2');
+    // detector: one question per child, candidates the other models of its parent's generation
+    const questions = lineageQuestions(await readZoo(dir));
+    expect(questions.map((q) => [q.key, q.candidates.map((c) => c.entry.id), q.parentIndex])).toEqual([
+      ['family/a1', ['a', 'b'], 0],
+      ['family/a', ['root'], 0],
+      ['family/b', ['root'], 0],
     ]);
-    const detector = await readZoo(dir);
-    expect(detector.name).toBe('family');
-    expect(detector.models.map((m) => [m.id, m.file, m.arch, m.generation, m.task])).toEqual([
-      ['a1', resolve(dir, 'models', 'a1.safetensors'), 'mlp', 2, 'fashion'],
-      ['a', resolve(dir, 'models', 'a.safetensors'), 'mlp', 1, 'fashion'],
-      ['b', resolve(dir, 'models', 'b.safetensors'), 'mlp', 1, 'fashion'],
-      ['root', resolve(dir, 'models', 'root.safetensors'), 'mlp', 0, 'mnist'],
-    ]);
-    expect(detector.probes.get('mnist')).toBe(resolve(dir, 'probes', 'mnist.npy'));
+  });
+
+  it('without a root task probe, the tree takes the first probe listed', async () => {
+    const dir = zooWith({ models: [model('r', null), model('c', 'r', { task: 'fashion' })], probes: { fashion: 'probes/f.npy', mnist: 'probes/m.npy' } });
+    expect(defaultProbe(await readZooManifest(dir))).toBe(join(dir, 'probes', 'f.npy'));
   });
 });
 
@@ -194,9 +193,13 @@ describe('readZooManifest: hostile manifests', () => {
     expect(await problemOf(readZoo(dir), dir)).toBe('models[1].task is missing');
   });
 
-  it('the bench view: a child whose task has no probe', async () => {
-    const dir = zooWith({ models: [model('r', null, { task: 'mnist' }), model('c', 'r', { task: 'fashion' })], probes: { mnist: 'probes/mnist.npy' } });
-    expect(await problemOf(readBenchZoo(dir), dir)).toBe('model c: no probe for its task fashion');
+  it('children whose features need a probe: a child whose task has none, a child with no task', async () => {
+    const noProbe = zooWith({ models: [model('r', null, { task: 'mnist' }), model('c', 'r', { task: 'fashion' })], probes: { mnist: 'probes/mnist.npy' } });
+    expect(await problemOf(readZooManifest(noProbe, { childProbes: true }), noProbe)).toBe('model c: no probe for its task fashion');
+    // a root needs none, and without childProbes the same manifest reads
+    expect((await readZooManifest(noProbe)).models).toHaveLength(2);
+    const noTask = zooWith({ models: [model('r', null), model('c', 'r')], probes: { mnist: 'probes/mnist.npy' } });
+    expect(await problemOf(readZooManifest(noTask, { childProbes: true }), noTask)).toBe('model c: no probe for its task (none)');
   });
 
   it('the builder reads an earlier manifest with the same checks, and says how to start over', async () => {

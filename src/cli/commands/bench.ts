@@ -1,6 +1,6 @@
 /** `lineage bench --zoo DIR`: the paper's accuracy tables for a built zoo, printed and written as JSON. */
 import type { Command } from 'commander';
-import { writeFileAtomic } from '../../fsutil.js';
+import { writeFileAtomic } from '../../base/fsutil.js';
 import { alphaOption, keywordOr, nonNegativeInt, positiveInt } from '../options.js';
 import { BN_STATS_HELP, bnStatsFlag } from './bn-stats-option.js';
 import { type BnStats, DEFAULT_ALPHA, DEFAULT_BN_STATS } from '../../lineage/learning-free.js';

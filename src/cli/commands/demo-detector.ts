@@ -1,6 +1,6 @@
 /** The learned detector's row of the demo table: trained on the demo zoo, scored on held-out children. */
 import { trainDetector } from '../../lineage/detector/train.js';
-import type { DemoRow } from './demo.js';
+import type { DemoRow } from './demo-row.js';
 
 export async function runDemoDetector(zoo: string, quiet: boolean): Promise<DemoRow> {
   const started = performance.now();

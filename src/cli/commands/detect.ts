@@ -1,8 +1,8 @@
 import type { Command } from 'commander';
 import cliProgress from 'cli-progress';
 import { allMethodNames, parseMethodList, usesAlpha } from '../../lineage/methods.js';
-import { type BnStats, DEFAULT_ALPHA, DEFAULT_BN_STATS, DEFAULT_LAYER, scoreMatrix, type MethodResult } from '../../lineage/learning-free.js';
-import { detectorScores } from '../../lineage/detector/predict.js';
+import { type BnStats, DEFAULT_ALPHA, DEFAULT_BN_STATS, DEFAULT_LAYER, type MethodResult } from '../../lineage/learning-free.js';
+import { detectWithMethods } from '../../lineage/detect-methods.js';
 import { readProbe, DEFAULT_PROBE_ROWS } from '../../lineage/probe.js';
 import { UsageError } from '../errors.js';
 import { BN_STATS_HELP, bnStatsFlag } from './bn-stats-option.js';
@@ -82,9 +82,10 @@ export function registerDetect(program: Command): void {
       const probe = options.probe ? await readProbe(options.probe, options.probeRows) : undefined;
       const bar = options.progress && process.stderr.isTTY ? new cliProgress.SingleBar({ format: 'candidates {bar} {value}/{total} | ETA {eta_formatted}', stream: process.stderr }, cliProgress.Presets.shades_classic) : undefined;
       bar?.start(options.parents.length, 0);
-      const results = methods.length === 0 ? [] : await scoreMatrix(options.child, options.parents, {
+      const { learningFree, detector } = await detectWithMethods(options.child, options.parents, {
         probe,
         methods,
+        detector: useDetector ? options.detector : undefined,
         alpha: options.alpha,
         layer: options.layer,
         arch: options.arch,
@@ -92,10 +93,8 @@ export function registerDetect(program: Command): void {
         bnStats: options.bnStats,
         onProgress: (done) => bar?.update(done),
       });
-      if (useDetector) {
-        const learned = await detectorScores(options.child, options.parents, { detector: options.detector as string, probe, arch: options.arch, heads: options.heads });
-        results.splice(names.indexOf('detector'), 0, learned);
-      }
+      const results = [...learningFree];
+      if (detector) results.splice(names.indexOf('detector'), 0, detector);
       bar?.stop();
       if (options.json) printJson(results.length === 1 ? results[0] : results);
       else printHuman(results);

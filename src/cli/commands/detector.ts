@@ -4,7 +4,14 @@ import { type EpochRecord, DEFAULT_ARCHITECTURE, DEFAULT_MAX_SIZE, DEFAULT_PROBE
 import { type DetectorEvaluation, evaluateDetector } from '../../lineage/detector/evaluate.js';
 import { saveDetector } from '../../lineage/detector/io.js';
 import { ACTIVATION_BUDGET } from '../../lineage/detector/examples.js';
-import { PAPER_EPOCHS, PAPER_TRAIN_CHILDREN, TINY_ZOO_EPOCHS, trainDetector } from '../../lineage/detector/train.js';
+import {
+  type TrainDetectorOptions,
+  type TrainDetectorResult,
+  PAPER_EPOCHS,
+  PAPER_TRAIN_CHILDREN,
+  TINY_ZOO_EPOCHS,
+  trainDetector,
+} from '../../lineage/detector/train.js';
 import { UsageError } from '../errors.js';
 import { formatTable, printJson } from '../output.js';
 import { collect, nonNegativeInt, positiveFinite, positiveInt } from '../options.js';
@@ -47,8 +54,26 @@ function percent(x: number | null): string {
   return x === null ? '-' : (100 * x).toFixed(1);
 }
 
-function progressBar(enabled: boolean, format: string): cliProgress.SingleBar | undefined {
-  return enabled && process.stderr.isTTY ? new cliProgress.SingleBar({ format, stream: process.stderr, hideCursor: true }, cliProgress.Presets.shades_classic) : undefined;
+/** Progress on stderr (a TTY only) that restarts its bar when the phase changes: models read, then epochs. */
+interface PhasedProgress {
+  tick(phase: string, done: number, total: number): void;
+  stop(): void;
+}
+
+function phasedProgress(enabled: boolean, format: string): PhasedProgress {
+  const bar = enabled && process.stderr.isTTY ? new cliProgress.SingleBar({ format, stream: process.stderr, hideCursor: true }, cliProgress.Presets.shades_classic) : undefined;
+  let current = '';
+  return {
+    tick: (phase, done, total) => {
+      if (!bar) return;
+      if (current !== phase) {
+        if (current) bar.stop();
+        current = phase;
+        bar.start(total, done, { phase });
+      } else bar.update(done);
+    },
+    stop: () => bar?.stop(),
+  };
 }
 
 function historyTable(history: readonly EpochRecord[]): string {
@@ -70,9 +95,116 @@ function evaluationTable(e: DetectorEvaluation): string {
   return formatTable([{ header: 'children' }, { header: 'examples', align: 'right' }, { header: 'top-1 %', align: 'right' }], rows);
 }
 
-export function registerDetector(program: Command): void {
-  const detector = program.command('detector').description('learned lineage detector: train it on model zoos with known parents, evaluate it');
+/** What `detector train` asks of trainDetector, its options checked (progress callbacks aside). */
+type TrainRequest = Omit<TrainDetectorOptions, 'onPrepare' | 'onEpoch'>;
 
+function parseInputs(text: string): ReturnType<typeof parseModalities> {
+  try {
+    return parseModalities(text);
+  } catch (err) {
+    throw new UsageError(`--inputs: ${(err as Error).message}`);
+  }
+}
+
+function trainRequest(options: TrainCliOptions): TrainRequest {
+  const inputs = parseInputs(options.inputs);
+  const layers = options.layers.split(',').map((s) => s.trim()).filter(Boolean);
+  if (layers.length === 0) throw new UsageError('--layers: give at least one layer');
+  const embed = options.embed;
+  const heads = options.attnHeads;
+  if (embed % heads !== 0) throw new UsageError(`--embed (${embed}) must be a multiple of --attn-heads (${heads})`);
+  return {
+    zoos: options.zoo,
+    architecture: {
+      inputs,
+      layers,
+      embed,
+      depth: options.depth,
+      heads,
+      ffn: options.ffn,
+      noParent: options.noneCandidate === true,
+    },
+    models: {
+      ...(options.arch ? { arch: options.arch } : {}),
+      ...(options.heads ? { heads: options.heads } : {}),
+    },
+    differenceInit: options.differenceInit,
+    ...(options.epochs !== undefined ? { epochs: options.epochs } : {}),
+    seed: options.seed,
+    batch: options.batch,
+    lr: options.lr,
+    gamma: options.gamma,
+    maxSize: options.maxSize,
+    probeRows: options.probeRows,
+    activationBudget: options.activationBudget,
+  };
+}
+
+/** The `--json` summary of a training run written to `out`. */
+function trainSummary(out: string, result: TrainDetectorResult): Record<string, unknown> {
+  const last = result.history[result.history.length - 1];
+  return {
+    out,
+    examples: result.counts,
+    skipped: result.skipped,
+    epochs: result.history.length,
+    val: last.val,
+    test: last.test,
+    prepareSeconds: Number(result.prepareSeconds.toFixed(2)),
+    trainSeconds: Number(result.trainSeconds.toFixed(2)),
+    history: result.history,
+    config: { ...result.config, training: undefined },
+  };
+}
+
+/** The text report of a training run written to `out`: counts, skipped children, the epoch table, the result. */
+function trainReport(out: string, result: TrainDetectorResult): string {
+  const last = result.history[result.history.length - 1];
+  const c = result.config;
+  const lines = [
+    `examples: ${result.counts.train} train, ${result.counts.val} val, ${result.counts.test} test; candidates per child ${c.candidates.min}${c.candidates.max !== c.candidates.min ? `-${c.candidates.max}` : ''}` +
+      `; inputs read in ${result.prepareSeconds.toFixed(1)} s`,
+    ...result.skipped.map((s) => `skipped ${s.key}: ${s.reason}`),
+    '',
+    historyTable(result.history),
+    '',
+    `val top-1 ${percent(last.val)} %, test top-1 ${percent(last.test)} % after ${result.history.length} epochs (${result.trainSeconds.toFixed(1)} s)`,
+    `wrote ${out} (inputs ${c.inputs.join(',')}; layers ${c.layers.join(',')}; E ${c.embed}, depth ${c.depth}, heads ${c.heads}${c.ffn ? `, ffn ${c.ffn}` : ''}${c.noParent ? ', no-parent candidate' : ''})`,
+  ];
+  return `${lines.join('\n')}\n`;
+}
+
+async function runTrain(options: TrainCliOptions): Promise<void> {
+  const request = trainRequest(options);
+  const progress = phasedProgress(options.progress, '{phase} {bar} {value}/{total} | ETA {eta_formatted}');
+  const result = await trainDetector({
+    ...request,
+    onPrepare: (done, total) => progress.tick('models', done, total),
+    onEpoch: (record, epochs) => progress.tick('epochs', record.epoch, epochs),
+  });
+  progress.stop();
+  await saveDetector(options.out, result.config, result.weights);
+  if (options.json) printJson(trainSummary(options.out, result));
+  else process.stdout.write(trainReport(options.out, result));
+}
+
+async function runEval(options: EvalCliOptions): Promise<void> {
+  const progress = phasedProgress(options.progress, 'models {bar} {value}/{total} | ETA {eta_formatted}');
+  const evaluation = await evaluateDetector(options.detector, options.zoo, {
+    ...(options.arch ? { arch: options.arch } : {}),
+    ...(options.heads ? { heads: options.heads } : {}),
+    onPrepare: (done, total) => progress.tick('models', done, total),
+  });
+  progress.stop();
+  if (options.json) {
+    printJson(evaluation);
+    return;
+  }
+  const lines = [evaluationTable(evaluation), ...evaluation.skipped.map((s) => `skipped ${s.key}: ${s.reason}`)];
+  process.stdout.write(`${lines.join('\n')}\n`);
+}
+
+function registerTrain(detector: Command): void {
   detector
     .command('train')
     .description(
@@ -101,87 +233,10 @@ export function registerDetector(program: Command): void {
     .option('--heads <n>', 'ViT attention heads of the zoo models when their files do not say', positiveInt('--heads'))
     .option('--json', 'print a JSON summary')
     .option('--no-progress', 'no progress bar on stderr')
-    .action(async (options: TrainCliOptions) => {
-      let inputs;
-      try {
-        inputs = parseModalities(options.inputs);
-      } catch (err) {
-        throw new UsageError(`--inputs: ${(err as Error).message}`);
-      }
-      const layers = options.layers.split(',').map((s) => s.trim()).filter(Boolean);
-      if (layers.length === 0) throw new UsageError('--layers: give at least one layer');
-      const embed = options.embed;
-      const heads = options.attnHeads;
-      if (embed % heads !== 0) throw new UsageError(`--embed (${embed}) must be a multiple of --attn-heads (${heads})`);
-      const bar = progressBar(options.progress, '{phase} {bar} {value}/{total} | ETA {eta_formatted}');
-      let phase = '';
-      const tick = (name: string, done: number, total: number) => {
-        if (!bar) return;
-        if (phase !== name) {
-          if (phase) bar.stop();
-          phase = name;
-          bar.start(total, done, { phase: name });
-        } else bar.update(done);
-      };
-      const result = await trainDetector({
-        zoos: options.zoo,
-        architecture: {
-          inputs,
-          layers,
-          embed,
-          depth: options.depth,
-          heads,
-          ffn: options.ffn,
-          noParent: options.noneCandidate === true,
-        },
-        models: {
-          ...(options.arch ? { arch: options.arch } : {}),
-          ...(options.heads ? { heads: options.heads } : {}),
-        },
-        differenceInit: options.differenceInit,
-        ...(options.epochs !== undefined ? { epochs: options.epochs } : {}),
-        seed: options.seed,
-        batch: options.batch,
-        lr: options.lr,
-        gamma: options.gamma,
-        maxSize: options.maxSize,
-        probeRows: options.probeRows,
-        activationBudget: options.activationBudget,
-        onPrepare: (done, total) => tick('models', done, total),
-        onEpoch: (record, epochs) => tick('epochs', record.epoch, epochs),
-      });
-      bar?.stop();
-      await saveDetector(options.out, result.config, result.weights);
-      const last = result.history[result.history.length - 1];
-      if (options.json) {
-        printJson({
-          out: options.out,
-          examples: result.counts,
-          skipped: result.skipped,
-          epochs: result.history.length,
-          val: last.val,
-          test: last.test,
-          prepareSeconds: Number(result.prepareSeconds.toFixed(2)),
-          trainSeconds: Number(result.trainSeconds.toFixed(2)),
-          history: result.history,
-          config: { ...result.config, training: undefined },
-        });
-        return;
-      }
-      const c = result.config;
-      const out = [
-        `examples: ${result.counts.train} train, ${result.counts.val} val, ${result.counts.test} test; candidates per child ${c.candidates.min}${c.candidates.max !== c.candidates.min ? `-${c.candidates.max}` : ''}` +
-          `; inputs read in ${result.prepareSeconds.toFixed(1)} s`,
-        ...result.skipped.map((s) => `skipped ${s.key}: ${s.reason}`),
-        '',
-        historyTable(result.history),
-        '',
-        `val top-1 ${percent(last.val)} %, test top-1 ${percent(last.test)} % after ${result.history.length} epochs (${result.trainSeconds.toFixed(1)} s)`,
-        `wrote ${options.out} (inputs ${c.inputs.join(',')}; layers ${c.layers.join(',')}; E ${c.embed}, depth ${c.depth}, heads ${c.heads}${c.ffn ? `, ffn ${c.ffn}` : ''}${c.noParent ? ', no-parent candidate' : ''})`,
-      ];
-      process.stdout.write(`${out.join('\n')}\n`);
-    });
+    .action(runTrain);
+}
 
+function registerEval(detector: Command): void {
   detector
     .command('eval')
     .description('top-1 accuracy of a detector on zoo folders: all children, and per split when the detector was trained on the zoo')
@@ -191,26 +246,11 @@ export function registerDetector(program: Command): void {
     .option('--heads <n>', 'ViT attention heads of the zoo models when their files do not say', positiveInt('--heads'))
     .option('--json', 'print JSON (with one prediction per child)')
     .option('--no-progress', 'no progress bar on stderr')
-    .action(async (options: EvalCliOptions) => {
-      const bar = progressBar(options.progress, 'models {bar} {value}/{total} | ETA {eta_formatted}');
-      let started = false;
-      const evaluation = await evaluateDetector(options.detector, options.zoo, {
-        ...(options.arch ? { arch: options.arch } : {}),
-        ...(options.heads ? { heads: options.heads } : {}),
-        onPrepare: (done, total) => {
-          if (!bar) return;
-          if (!started) {
-            bar.start(total, done);
-            started = true;
-          } else bar.update(done);
-        },
-      });
-      bar?.stop();
-      if (options.json) {
-        printJson(evaluation);
-        return;
-      }
-      const lines = [evaluationTable(evaluation), ...evaluation.skipped.map((s) => `skipped ${s.key}: ${s.reason}`)];
-      process.stdout.write(`${lines.join('\n')}\n`);
-    });
+    .action(runEval);
+}
+
+export function registerDetector(program: Command): void {
+  const detector = program.command('detector').description('learned lineage detector: train it on model zoos with known parents, evaluate it');
+  registerTrain(detector);
+  registerEval(detector);
 }

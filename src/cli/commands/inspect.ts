@@ -1,9 +1,10 @@
 import type { Command } from 'commander';
-import { isBufferName, listWeights, type WeightListing } from '../../formats/index.js';
+import { listWeights, type WeightListing } from '../../formats/index.js';
 import { shapeSize } from '../../tensor.js';
 import { formatBytes, formatCount, formatTable, printJson } from '../output.js';
 import { resolveModel, buildModelGraph } from '../../lineage/model.js';
 import { positiveInt } from '../options.js';
+import { isBufferName } from '../../base/naming.js';
 
 export interface InspectReport {
   file: string;

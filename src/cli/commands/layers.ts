@@ -58,7 +58,7 @@ export function registerLayers(program: Command): void {
         const blocks = spec.slice(colon + 1).split(',').map((b) => b.trim()).filter(Boolean);
         donors.push({ id, weights: (await resolveModel(id)).weights, blocks });
       }
-      let stitched;
+      let stitched: ReturnType<typeof stitchWeights>;
       try {
         stitched = stitchWeights(base.weights, donors);
       } catch (err) {

@@ -48,13 +48,13 @@ export function addTreeOptions(command: Command): Command {
 
 /** Library options from the parsed flags; `probePath` overrides --probe (zoo default). */
 export async function treeOptionsFrom(options: TreeCliOptions, probePath?: string): Promise<TreeOptions> {
-  let method;
+  let method: ReturnType<typeof parseMethod>;
   try {
     method = parseMethod(options.method);
   } catch (err) {
     throw new UsageError((err as Error).message);
   }
-  let direction;
+  let direction: ReturnType<typeof parseDirectionWeights>;
   try {
     direction = parseDirectionWeights(options.direction);
   } catch (err) {

@@ -8,7 +8,7 @@ import type { TruthEntry } from '../../lineage/tree/types.js';
 import { reportFormatOf, reportFromTree, writeReport } from '../../report/index.js';
 import { UsageError } from '../errors.js';
 import { printJson, warnExcluded } from '../output.js';
-import { defaultZooProbe, readZooInfo } from '../zoo-manifest.js';
+import { defaultProbe, readZooManifest } from '../../zoo/manifest.js';
 import { addTreeOptions, pairProgress, treeOptionsFrom, type TreeCliOptions } from './tree-options.js';
 
 interface TreeCommandOptions extends TreeCliOptions {
@@ -48,10 +48,10 @@ export function registerTree(program: Command): void {
     let truth: TruthEntry[] | undefined;
     let zooProbe: string | undefined;
     if (options.zoo) {
-      const zoo = await readZooInfo(options.zoo);
-      refs = zoo.models.map((m) => async () => ({ ...(await resolveModel(m.path)), id: m.id }));
-      truth = zoo.models.map((m) => ({ id: m.id, parent: m.parent }));
-      zooProbe = defaultZooProbe(zoo);
+      const zoo = await readZooManifest(options.zoo);
+      refs = zoo.models.map(({ entry, path }) => async () => ({ ...(await resolveModel(path)), id: entry.id }));
+      truth = zoo.models.map(({ entry }) => ({ id: entry.id, parent: entry.parent }));
+      zooProbe = defaultProbe(zoo);
     } else if (new Set(files).size !== files.length) {
       throw new UsageError('a model file is listed twice');
     }

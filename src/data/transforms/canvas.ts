@@ -3,7 +3,7 @@
  * segmentation and detection tasks. Each digit's tight box (its pixels above 0) must stay one pixel
  * clear of every other digit's box, so every canvas pixel belongs to at most one digit.
  */
-import { Rng } from '../random.js';
+import { Rng } from '../../base/random.js';
 import { type Dataset, type ImageShape, datasetSize, exampleSize } from '../types.js';
 import { requireRaw } from './raw.js';
 

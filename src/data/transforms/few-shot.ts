@@ -1,4 +1,4 @@
-import { Rng } from '../random.js';
+import { Rng } from '../../base/random.js';
 import { indicesByClass, selectExamples } from '../select.js';
 import type { Dataset } from '../types.js';
 import { renamed } from './raw.js';
@@ -10,7 +10,7 @@ export function fewShot(ds: Dataset, k: number, seed: number, id = `fewshot=${k}
   const keep: number[] = [];
   indicesByClass(ds.labels, ds.numClasses).forEach((idx, c) => {
     if (idx.length < k) throw new Error(`${ds.name}: few-shot k=${k} but class ${c} has only ${idx.length} examples`);
-    keep.push(...rng.shuffle(Int32Array.from(idx)).subarray(0, k));
+    for (const i of rng.shuffle(Int32Array.from(idx)).subarray(0, k)) keep.push(i);
   });
   keep.sort((a, b) => a - b);
   return { ...selectExamples(ds, keep), name: renamed(ds, id) };

@@ -1,4 +1,4 @@
-import { Rng } from '../random.js';
+import { Rng } from '../../base/random.js';
 import { indicesByClass, selectExamples } from '../select.js';
 import type { Dataset } from '../types.js';
 import { renamed } from './raw.js';
@@ -18,12 +18,14 @@ export function imbalancedCounts(nMax: number, numClasses: number, ratio: number
 export function imbalanced(ds: Dataset, ratio: number, seed: number, id = `imbalanced=${ratio}:s${seed}`): Dataset {
   if (!(Number.isFinite(ratio) && ratio >= 1)) throw new Error(`${ds.name}: imbalance ratio must be a number >= 1, got ${ratio}`);
   const byClass = indicesByClass(ds.labels, ds.numClasses);
-  const nMax = Math.min(...byClass.map((idx) => idx.length));
+  const nMax = byClass.reduce((n, idx) => Math.min(n, idx.length), Number.POSITIVE_INFINITY);
   if (nMax < 1) throw new Error(`${ds.name}: cannot make an imbalanced task, a class has no examples`);
   const counts = imbalancedCounts(nMax, ds.numClasses, ratio);
   const rng = new Rng(seed);
   const keep: number[] = [];
-  byClass.forEach((idx, c) => keep.push(...rng.shuffle(Int32Array.from(idx)).subarray(0, counts[c])));
+  byClass.forEach((idx, c) => {
+    for (const i of rng.shuffle(Int32Array.from(idx)).subarray(0, counts[c])) keep.push(i);
+  });
   keep.sort((a, b) => a - b);
   return { ...selectExamples(ds, keep), name: renamed(ds, id) };
 }

@@ -1,4 +1,4 @@
-import { Rng } from '../random.js';
+import { Rng } from '../../base/random.js';
 import type { Dataset } from '../types.js';
 import { renamed, requireRaw } from './raw.js';
 

@@ -1,4 +1,4 @@
-import { deriveSeed, permutation } from '../random.js';
+import { deriveSeed, permutation } from '../../base/random.js';
 import type { Dataset } from '../types.js';
 import { renamed } from './raw.js';
 

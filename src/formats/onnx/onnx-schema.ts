@@ -4,8 +4,9 @@
  * unchanged from src/ under vitest and from dist/ after tsc.
  *
  * Transcribed from onnx.proto (proto2) of ONNX 1.12 as shipped by Debian's python3-onnx
- * (/usr/lib/python3/dist-packages/onnx/onnx.proto). Field names and numbers are the official ones;
- * a test re-reads that file when present and compares every field. Messages left out
+ * (/usr/lib/python3/dist-packages/onnx/onnx.proto). Field names and numbers are the official ones:
+ * test/formats/onnx.test.ts compares every field with fixtures/onnx/official-schema.json, recorded
+ * from the onnx package's own descriptors by scripts/make_onnx_schema_fixture.py. Messages left out
  * (TrainingInfoProto, FunctionProto, TensorAnnotation) are skipped as unknown fields on decode.
  */
 import type { INamespace, IType } from 'protobufjs';

@@ -16,12 +16,12 @@
  * graph constants, not weights).
  */
 import type { Tensor, Weights } from '../../tensor.js';
-import { writeFileAtomic } from '../../fsutil.js';
-import { readInputFile } from '../errors.js';
+import { writeFileAtomic } from '../../base/fsutil.js';
 import type { WeightFile } from '../types.js';
 import { type OnnxModel, type OnnxNode, defaultOpset } from './model.js';
 import { parseOnnxModel } from './reader.js';
 import { serializeOnnxModel } from './writer.js';
+import { readInputFile } from '../input-file.js';
 
 const isDefaultDomain = (node: OnnxNode): boolean => node.domain === '' || node.domain === 'ai.onnx';
 
@@ -37,12 +37,24 @@ function exposedNames(group: string[]): string[] {
   return named.length > 0 ? named : group.slice(0, 1);
 }
 
-/** The model's weights under their PyTorch names, with Identity aliases resolved (see above). */
-export function onnxWeights(model: OnnxModel): Weights {
-  const graph = model.graph;
+/**
+ * One stored tensor and every name it goes by: `root` (an initializer, or the output of a Constant
+ * node), then the outputs of the Identity chains rooted at it in node order (`members`), and the
+ * names exposed as weights (`exposed`, by the rule above; empty for a Constant that reaches no
+ * PyTorch-looking name, which is a graph constant rather than a weight).
+ */
+export interface OnnxAliasGroup {
+  root: string;
+  tensor: Tensor;
+  members: string[];
+  exposed: string[];
+}
+
+/** Identity edges (output -> input) and Constant-node tensors of the default domain. */
+function identityAndConstants(model: OnnxModel): { identitySource: Map<string, string>; constants: Map<string, Tensor> } {
   const identitySource = new Map<string, string>();
   const constants = new Map<string, Tensor>();
-  for (const node of graph.nodes) {
+  for (const node of model.graph.nodes) {
     if (!isDefaultDomain(node)) continue;
     if (node.opType === 'Identity' && node.inputs.length === 1 && node.outputs.length === 1 && node.inputs[0] !== '') {
       identitySource.set(node.outputs[0], node.inputs[0]);
@@ -50,8 +62,11 @@ export function onnxWeights(model: OnnxModel): Weights {
     const value = node.attributes.value;
     if (node.opType === 'Constant' && node.outputs.length === 1 && value?.type === 'tensor') constants.set(node.outputs[0], value.value);
   }
+  return { identitySource, constants };
+}
 
-  const isRoot = (name: string): boolean => graph.initializers.has(name) || constants.has(name);
+/** Each Identity output whose chain ends at a root, listed under that root in node order. */
+function aliasesByRoot(identitySource: ReadonlyMap<string, string>, isRoot: (name: string) => boolean): Map<string, string[]> {
   // Each name's root is found once and remembered, and every name a walk passes gets the walk's
   // answer: linear in the number of Identity nodes, where walking each chain anew is quadratic.
   const resolved = new Map<string, string | null>(); // null: not a weight, or a (malformed) cycle
@@ -91,16 +106,37 @@ export function onnxWeights(model: OnnxModel): Weights {
     list.push(alias);
     aliases.set(root, list);
   }
+  return aliases;
+}
 
+/** The stored tensors with their names (see above): initializers in file order, then Constant roots. */
+export function onnxAliasGroups(model: OnnxModel): OnnxAliasGroup[] {
+  const graph = model.graph;
+  const { identitySource, constants } = identityAndConstants(model);
+  const aliases = aliasesByRoot(identitySource, (name) => graph.initializers.has(name) || constants.has(name));
+  const groups: OnnxAliasGroup[] = [];
+  for (const [root, tensor] of graph.initializers) {
+    const members = [root, ...(aliases.get(root) ?? [])];
+    groups.push({ root, tensor, members, exposed: exposedNames(members) });
+  }
+  for (const [root, tensor] of constants) {
+    if (graph.initializers.has(root)) continue;
+    const members = [root, ...(aliases.get(root) ?? [])];
+    groups.push({ root, tensor, members, exposed: members.filter(looksLikeStateDictKey) });
+  }
+  return groups;
+}
+
+/** The weights of alias groups: every exposed name, group by group; names of one group share one Tensor. */
+export function weightsOfGroups(groups: readonly OnnxAliasGroup[]): Weights {
   const weights: Weights = new Map();
-  for (const [name, tensor] of graph.initializers) {
-    for (const exposed of exposedNames([name, ...(aliases.get(name) ?? [])])) weights.set(exposed, tensor);
-  }
-  for (const [name, tensor] of constants) {
-    if (graph.initializers.has(name)) continue;
-    for (const exposed of [name, ...(aliases.get(name) ?? [])].filter(looksLikeStateDictKey)) weights.set(exposed, tensor);
-  }
+  for (const group of groups) for (const name of group.exposed) weights.set(name, group.tensor);
   return weights;
+}
+
+/** The model's weights under their PyTorch names, with Identity aliases resolved (see above). */
+export function onnxWeights(model: OnnxModel): Weights {
+  return weightsOfGroups(onnxAliasGroups(model));
 }
 
 /** metadata_props plus `producer_name` and `opset` (the default-domain opset version). */

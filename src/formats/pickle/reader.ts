@@ -25,37 +25,42 @@ export class PickleReader {
     return this.pos >= this.bytes.length;
   }
 
-  take(n: number): Uint8Array {
+  /** Moves past the next `n` bytes, checking that they are there; returns where they start. */
+  private advance(n: number): number {
     if (!Number.isSafeInteger(n) || n < 0) this.fail(`invalid length ${n}`);
     const remaining = this.bytes.length - this.pos;
     if (n > remaining) this.fail(`truncated pickle: needs ${n} more bytes, only ${remaining} left`);
-    const out = this.bytes.subarray(this.pos, this.pos + n);
+    const start = this.pos;
     this.pos += n;
-    return out;
+    return start;
   }
 
+  take(n: number): Uint8Array {
+    const start = this.advance(n);
+    return this.bytes.subarray(start, start + n);
+  }
+
+  // Fixed-size reads index the bytes directly: a subarray per opcode (a Buffer's, when the
+  // pickle came from a file) would be the largest cost of decoding a large checkpoint.
   u8(): number {
-    return this.take(1)[0];
+    return this.bytes[this.advance(1)];
   }
 
   u16(): number {
-    const b = this.take(2);
-    return b[0] | (b[1] << 8);
+    const at = this.advance(2);
+    return this.bytes[at] | (this.bytes[at + 1] << 8);
   }
 
   i32(): number {
-    this.take(4);
-    return this.view.getInt32(this.pos - 4, true);
+    return this.view.getInt32(this.advance(4), true);
   }
 
   u32(): number {
-    this.take(4);
-    return this.view.getUint32(this.pos - 4, true);
+    return this.view.getUint32(this.advance(4), true);
   }
 
   u64(): number {
-    this.take(8);
-    const value = this.view.getBigUint64(this.pos - 8, true);
+    const value = this.view.getBigUint64(this.advance(8), true);
     // No real length gets near 2^53; anything larger is caught by take()'s bounds check.
     return value > BigInt(Number.MAX_SAFE_INTEGER) ? Number.MAX_SAFE_INTEGER : Number(value);
   }
@@ -78,8 +83,7 @@ export class PickleReader {
 
   /** BINFLOAT: a big-endian float64. */
   f64(): number {
-    this.take(8);
-    return this.view.getFloat64(this.pos - 8, false);
+    return this.view.getFloat64(this.advance(8), false);
   }
 }
 

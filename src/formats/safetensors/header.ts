@@ -4,6 +4,7 @@
  * `read_metadata` + `Metadata::validate`): tensors sorted by offset must tile the data area exactly,
  * so overlaps, holes and trailing bytes are all rejected.
  */
+import { isIntegerAtLeast, isJsonObject } from '../../base/validate.js';
 import { dtypeSize, type DType } from '../../tensor.js';
 import { check, FormatError } from '../errors.js';
 import type { TensorInfo } from '../types.js';
@@ -48,16 +49,8 @@ export function parseHeaderLength(prefix: Uint8Array, fileSize: number, file: st
 
 const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-function isNonNegativeInteger(value: unknown): value is number {
-  return typeof value === 'number' && Number.isSafeInteger(value) && value >= 0;
-}
-
 function parseMetadata(value: unknown, file: string): Record<string, string> {
-  check(isPlainObject(value), file, `${METADATA_KEY} must be an object of strings`);
+  check(isJsonObject(value), file, `${METADATA_KEY} must be an object of strings`);
   const pairs = Object.entries(value);
   for (const [key, v] of pairs) {
     check(typeof v === 'string', file, () => `${METADATA_KEY} value for "${key}" must be a string, got ${JSON.stringify(v)}`);
@@ -68,7 +61,7 @@ function parseMetadata(value: unknown, file: string): Record<string, string> {
 
 function parseEntry(name: string, value: unknown, file: string): SafetensorsEntry {
   const where = `tensor "${name}"`;
-  check(isPlainObject(value), file, `${where}: entry must be an object with dtype, shape and data_offsets`);
+  check(isJsonObject(value), file, `${where}: entry must be an object with dtype, shape and data_offsets`);
   const { dtype: rawDtype, shape, data_offsets: offsets } = value;
   check(rawDtype !== undefined, file, `${where}: missing dtype`);
   check(shape !== undefined, file, `${where}: missing shape`);
@@ -79,13 +72,13 @@ function parseEntry(name: string, value: unknown, file: string): SafetensorsEntr
   check(Array.isArray(shape), file, `${where}: shape must be an array`);
   let elements = 1;
   for (const d of shape as unknown[]) {
-    check(isNonNegativeInteger(d), file, () => `${where}: shape [${shape.map(String).join(',')}] has a dimension that is not a non-negative integer`);
+    check(isIntegerAtLeast(d, 0), file, () => `${where}: shape [${shape.map(String).join(',')}] has a dimension that is not a non-negative integer`);
     elements *= d;
     // Checked at every step: a later 0 would hide an overflow ([2^40, 2^40, 0] has 0 elements).
     check(Number.isSafeInteger(elements), file, () => `${where}: shape [${shape.join(',')}] has too many elements`);
   }
   check(
-    Array.isArray(offsets) && offsets.length === 2 && isNonNegativeInteger(offsets[0]) && isNonNegativeInteger(offsets[1]),
+    Array.isArray(offsets) && offsets.length === 2 && isIntegerAtLeast(offsets[0], 0) && isIntegerAtLeast(offsets[1], 0),
     file,
     `${where}: data_offsets must be two non-negative integers [begin, end]`,
   );
@@ -151,7 +144,7 @@ export function parseHeaderJson(
   } catch (err) {
     throw new FormatError(file, `header is not valid JSON (${(err as Error).message})`);
   }
-  check(isPlainObject(parsed), file, 'header must be a JSON object mapping tensor names to {dtype, shape, data_offsets}');
+  check(isJsonObject(parsed), file, 'header must be a JSON object mapping tensor names to {dtype, shape, data_offsets}');
 
   let metadata: Record<string, string> = {};
   const entries: SafetensorsEntry[] = [];

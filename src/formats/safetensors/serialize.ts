@@ -1,4 +1,4 @@
-import { writeFileAtomic } from '../../fsutil.js';
+import { writeFileAtomic } from '../../base/fsutil.js';
 import { tensorByteLength, tensorBytes, type Tensor, type Weights } from '../../tensor.js';
 import { dtypeToSafetensors } from './dtypes.js';
 import { METADATA_KEY, PREFIX_BYTES } from './header.js';

@@ -5,6 +5,7 @@
  */
 import { promises as fs } from 'node:fs';
 import { dirname, isAbsolute, relative, resolve, win32 } from 'node:path';
+import { isJsonObject } from '../../base/validate.js';
 import type { Tensor, Weights } from '../../tensor.js';
 import { check, FormatError } from '../errors.js';
 import { withInputFile } from '../input-file.js';
@@ -28,14 +29,10 @@ const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 /** Root -> "metadata" or "weight_map" -> a metadata value that is a flat list or object. */
 const MAX_INDEX_DEPTH = 3;
 
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
 /** Index metadata is free-form JSON (e.g. `"total_size": 123`); ours is strings only. */
 function stringifyMetadata(value: unknown, indexPath: string): Record<string, string> {
   if (value === undefined) return {};
-  check(isPlainObject(value), indexPath, '"metadata" must be an object');
+  check(isJsonObject(value), indexPath, '"metadata" must be an object');
   return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, typeof v === 'string' ? v : JSON.stringify(v)]));
 }
 
@@ -62,8 +59,8 @@ async function readIndex(indexPath: string): Promise<ShardIndex> {
   } catch (err) {
     throw new FormatError(indexPath, `index is not valid JSON (${(err as Error).message})`);
   }
-  check(isPlainObject(parsed), indexPath, 'index must be a JSON object with a "weight_map"');
-  check(isPlainObject(parsed.weight_map), indexPath, 'index has no "weight_map" object mapping tensor names to shard files');
+  check(isJsonObject(parsed), indexPath, 'index must be a JSON object with a "weight_map"');
+  check(isJsonObject(parsed.weight_map), indexPath, 'index has no "weight_map" object mapping tensor names to shard files');
   const metadata = stringifyMetadata(parsed.metadata, indexPath);
   const weightMap = new Map<string, string>();
   const byShard = new Map<string, { shard: string; names: string[] }>();

@@ -105,7 +105,9 @@ function findDirectory(zip: ZipBytes): Directory {
     }
   }
   if (eocd < 0) zip.corrupt('no end-of-central-directory record');
-  if (zip.u16(eocd + 4) !== 0 || zip.u16(eocd + 6) !== 0) zip.corrupt('multi-disk archives are not supported');
+  // Zip64 writers may put all ones in the disk numbers; anything else means a split archive.
+  const disks = [zip.u16(eocd + 4), zip.u16(eocd + 6)];
+  if (disks.some((disk) => disk !== 0 && disk !== ALL_ONES_16)) zip.corrupt('multi-disk archives are not supported');
   let entries = zip.u16(eocd + 10);
   let size = zip.u32(eocd + 12);
   let start = zip.u32(eocd + 16);

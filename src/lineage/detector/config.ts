@@ -84,6 +84,10 @@ export const DEFAULT_ARCHITECTURE: DetectorArchitecture = {
 };
 
 export const DEFAULT_MAX_SIZE = 64;
+/**
+ * Probe rows behind each feature pair of a new detector; the count is saved in the detector file
+ * and passed to readProbe explicitly (whose own default, lineage/probe.ts, is 1024).
+ */
 export const DEFAULT_PROBE_ROWS = 64;
 
 /** Input slots in token order: modality-major, then layer. */

@@ -9,8 +9,8 @@
  */
 import type { Tensor } from '../../tensor.js';
 import { toFloat32 } from '../../tensor.js';
-import { isBufferName } from '../../formats/index.js';
 import type { InputNormalization } from './config.js';
+import { isBufferName } from '../../base/naming.js';
 
 export interface Matrix {
   rows: number;

@@ -4,7 +4,6 @@
  * pooled features of each layer on each probe it is asked about (one ONNX Runtime pass per probe).
  */
 import { resolveLayer } from '../../graph/ir.js';
-import { FormatError } from '../../formats/errors.js';
 import { runGraph } from '../../runtime/ort.js';
 import { type Tensor, makeTensor } from '../../tensor.js';
 import type { Compatibility } from '../compat.js';
@@ -12,6 +11,7 @@ import { hasNonFinite } from '../compat.js';
 import { type ArchOptions, type ModelRef, buildModelGraph, resolveModel } from '../model.js';
 import type { DetectorConfig, Modality } from './config.js';
 import { type Matrix, featureMatrix, parseLayerSpec, poolMatrix, resolveWeightKey, weightMatrix } from './inputs.js';
+import { InputError } from '../../base/errors.js';
 
 export interface InputOptions extends ArchOptions {
   inputs: readonly Modality[];
@@ -57,8 +57,8 @@ export async function summarizeModel(ref: ModelRef, options: InputOptions, probe
   const checked = [...model.weights.keys()].filter((k) => !head.has(k));
   const specs = options.layers.map(parseLayerSpec);
   const inFile = (err: unknown): never => {
-    if (err instanceof FormatError) throw err;
-    throw new FormatError(model.file, (err as Error).message);
+    if (err instanceof InputError) throw err;
+    throw new InputError(model.file, (err as Error).message);
   };
   const summary: ModelSummary = {
     id: model.id,

@@ -11,7 +11,7 @@
  * the seed, and the wasm backend is single-threaded.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { deriveSeed, permutation } from '../../data/random.js';
+import { deriveSeed, permutation } from '../../base/random.js';
 import { initTfjs } from '../../runtime/tfjs/backend.js';
 import { crossEntropy } from '../../nn/losses.js';
 import { type Optimizer, createOptimizer, learningRate } from '../../nn/optimizers.js';
@@ -100,101 +100,169 @@ export function defaultEpochs(trainChildren: number): number {
   return trainChildren >= PAPER_TRAIN_CHILDREN ? PAPER_EPOCHS : TINY_ZOO_EPOCHS;
 }
 
-export async function trainDetector(options: TrainDetectorOptions): Promise<TrainDetectorResult> {
+/** The options with their defaults filled in, checked. */
+interface TrainSettings {
+  arch: DetectorArchitecture;
+  seed: number;
+  batchSize: number;
+  lr: number;
+  gamma: number;
+  maxSize: number;
+  probeRows: number;
+  differenceInit: boolean;
+  activationBudget: number;
+}
+
+/** The examples of the zoos' children, split by child key. */
+interface SplitExamples {
+  /** The zoos as the saved training record names them. */
+  zoos: { name: string; dir: string }[];
+  examples: DetectorExample[];
+  skipped: TrainDetectorResult['skipped'];
+  splits: Splits;
+  train: DetectorExample[];
+  val: DetectorExample[];
+  test: DetectorExample[];
+}
+
+/** How many epochs, and every how many of them StepLR decays the rate. */
+interface EpochSchedule {
+  epochs: number;
+  lrStepEpochs: number;
+}
+
+function trainSettings(options: TrainDetectorOptions): TrainSettings {
   if (options.zoos.length === 0) throw new RangeError('give at least one zoo folder');
   const arch: DetectorArchitecture = { ...DEFAULT_ARCHITECTURE, ...options.architecture };
   checkArchitecture(arch);
-  const seed = options.seed ?? 0;
-  const batchSize = options.batch ?? 16;
-  const lr = options.lr ?? 0.01;
-  const gamma = options.gamma ?? 0.7;
-  const maxSize = options.maxSize ?? DEFAULT_MAX_SIZE;
-  const probeRowCount = options.probeRows ?? DEFAULT_PROBE_ROWS;
-  const differenceInit = options.differenceInit ?? true;
-  const activationBudget = options.activationBudget ?? ACTIVATION_BUDGET;
-  if (!(activationBudget > 0)) throw new RangeError(`activationBudget must be positive, got ${activationBudget}`);
-  for (const [name, v] of [['batch', batchSize], ['maxSize', maxSize], ['probeRows', probeRowCount]] as const) {
+  const settings: TrainSettings = {
+    arch,
+    seed: options.seed ?? 0,
+    batchSize: options.batch ?? 16,
+    lr: options.lr ?? 0.01,
+    gamma: options.gamma ?? 0.7,
+    maxSize: options.maxSize ?? DEFAULT_MAX_SIZE,
+    probeRows: options.probeRows ?? DEFAULT_PROBE_ROWS,
+    differenceInit: options.differenceInit ?? true,
+    activationBudget: options.activationBudget ?? ACTIVATION_BUDGET,
+  };
+  if (!(settings.activationBudget > 0)) throw new RangeError(`activationBudget must be positive, got ${settings.activationBudget}`);
+  for (const [name, v] of [['batch', settings.batchSize], ['maxSize', settings.maxSize], ['probeRows', settings.probeRows]] as const) {
     if (!Number.isSafeInteger(v) || v < 1) throw new RangeError(`${name} must be a positive integer, got ${v}`);
   }
-  if (!(lr > 0) || !(gamma > 0)) throw new RangeError('lr and gamma must be positive');
+  if (!(settings.lr > 0) || !(settings.gamma > 0)) throw new RangeError('lr and gamma must be positive');
+  return settings;
+}
 
-  const prepareStart = performance.now();
+/** Reads every model of the zoos once into examples and splits them 70 / 10 / 20 % by child. */
+async function splitExamples(options: TrainDetectorOptions, settings: TrainSettings): Promise<SplitExamples> {
+  const { arch } = settings;
   const zoos = distinctZooNames(await Promise.all(options.zoos.map(readZoo)));
   const { examples, skipped } = await zooExamples(zoos, {
     inputs: arch.inputs,
     layers: arch.layers,
-    maxSize,
-    probeRows: probeRowCount,
+    maxSize: settings.maxSize,
+    probeRows: settings.probeRows,
     noParent: arch.noParent,
     ...options.models,
     onProgress: options.onPrepare,
   });
   if (examples.length === 0) throw new RangeError(`no child with a parent in ${options.zoos.join(', ')}: nothing to train on`);
-  const splits = splitKeys(examples.map((e) => e.key), seed);
+  const splits = splitKeys(examples.map((e) => e.key), settings.seed);
   const part = (keys: string[]) => {
     const set = new Set(keys);
     return examples.filter((e) => set.has(e.key));
   };
   const train = part(splits.train);
-  const val = part(splits.val);
-  const test = part(splits.test);
   if (train.length === 0) throw new RangeError(`only ${examples.length} example(s): too few to train a detector`);
-  const epochs = options.epochs ?? defaultEpochs(splits.train.length);
-  if (!Number.isSafeInteger(epochs) || epochs < 1) throw new RangeError(`epochs must be a positive integer, got ${epochs}`);
-  const lrStepEpochs = Math.max(1, Math.round(epochs / 10));
-  const counts = examples.map((e) => e.candidates.length);
-  const config: DetectorConfig = {
+  return { zoos: zoos.map((z) => ({ name: z.name, dir: z.dir })), examples, skipped, splits, train, val: part(splits.val), test: part(splits.test) };
+}
+
+function epochSchedule(epochs: number | undefined, trainChildren: number): EpochSchedule {
+  const n = epochs ?? defaultEpochs(trainChildren);
+  if (!Number.isSafeInteger(n) || n < 1) throw new RangeError(`epochs must be a positive integer, got ${n}`);
+  return { epochs: n, lrStepEpochs: Math.max(1, Math.round(n / 10)) };
+}
+
+/** The saved configuration, its training record aside: input normalisation comes from the training split. */
+function detectorConfig(settings: TrainSettings, data: SplitExamples): DetectorConfig {
+  const counts = data.examples.map((e) => e.candidates.length);
+  return {
     format: 'lineage-detector',
     version: 1,
-    ...arch,
-    maxSize,
-    probeRows: probeRowCount,
-    normalization: inputNormalization(train, arch),
+    ...settings.arch,
+    maxSize: settings.maxSize,
+    probeRows: settings.probeRows,
+    normalization: inputNormalization(data.train, settings.arch),
     candidates: { min: Math.min(...counts), max: Math.max(...counts), variable: true },
   };
+}
+
+/** Trains for every epoch of the schedule, evaluating all three splits after each; returns the epochs' records. */
+function runEpochs(
+  model: DetectorModel,
+  optimizer: Optimizer,
+  config: DetectorConfig,
+  data: SplitExamples,
+  schedule: EpochSchedule,
+  settings: TrainSettings,
+  onEpoch: TrainDetectorOptions['onEpoch'],
+): EpochRecord[] {
+  const { train, val, test } = data;
+  const { seed, activationBudget } = settings;
+  const slots = inputSlots(settings.arch);
+  const evaluate = (set: DetectorExample[]) => accuracy(set, candidateProbabilities(model, config, set, undefined, activationBudget));
+  const history: EpochRecord[] = [];
+  for (let epoch = 0; epoch < schedule.epochs; epoch++) {
+    const started = performance.now();
+    const rate = learningRate(settings.lr, { stepSize: schedule.lrStepEpochs, gamma: settings.gamma }, epoch);
+    const order = permutation(train.length, deriveSeed(seed, `detector:epoch:${epoch}`));
+    let lossSum = 0;
+    let lossCount = 0;
+    for (const indices of groupBatches(train, order, settings.batchSize, slots)) {
+      const loss = detectorStep(model, optimizer, config, train, indices, rate, activationBudget);
+      lossSum += loss * indices.length;
+      lossCount += indices.length;
+    }
+    const record: EpochRecord = {
+      epoch: epoch + 1,
+      loss: lossSum / lossCount,
+      train: evaluate(train),
+      val: evaluate(val),
+      test: evaluate(test),
+      seconds: (performance.now() - started) / 1000,
+    };
+    history.push(record);
+    onEpoch?.(record, schedule.epochs);
+  }
+  return history;
+}
+
+export async function trainDetector(options: TrainDetectorOptions): Promise<TrainDetectorResult> {
+  const settings = trainSettings(options);
+  const prepareStart = performance.now();
+  const data = await splitExamples(options, settings);
+  const schedule = epochSchedule(options.epochs, data.splits.train.length);
+  const config = detectorConfig(settings, data);
   const prepareSeconds = (performance.now() - prepareStart) / 1000;
 
   await initTfjs('wasm');
   const trainStart = performance.now();
-  const model = new DetectorModel(arch, initDetectorWeights(arch, seed, differenceInit));
-  const optimizer = createOptimizer(tf, { optimizer: 'adam', lr });
-  const slots = inputSlots(arch);
-  const history: EpochRecord[] = [];
+  const model = new DetectorModel(settings.arch, initDetectorWeights(settings.arch, settings.seed, settings.differenceInit));
+  const optimizer = createOptimizer(tf, { optimizer: 'adam', lr: settings.lr });
   try {
-    for (let epoch = 0; epoch < epochs; epoch++) {
-      const started = performance.now();
-      const rate = learningRate(lr, { stepSize: lrStepEpochs, gamma }, epoch);
-      const order = permutation(train.length, deriveSeed(seed, `detector:epoch:${epoch}`));
-      let lossSum = 0;
-      let lossCount = 0;
-      for (const indices of groupBatches(train, order, batchSize, slots)) {
-        const loss = detectorStep(model, optimizer, config, train, indices, rate, activationBudget);
-        lossSum += loss * indices.length;
-        lossCount += indices.length;
-      }
-      const evaluate = (set: DetectorExample[]) => accuracy(set, candidateProbabilities(model, config, set, undefined, activationBudget));
-      const record: EpochRecord = {
-        epoch: epoch + 1,
-        loss: lossSum / lossCount,
-        train: evaluate(train),
-        val: evaluate(val),
-        test: evaluate(test),
-        seconds: (performance.now() - started) / 1000,
-      };
-      history.push(record);
-      options.onEpoch?.(record, epochs);
-    }
+    const history = runEpochs(model, optimizer, config, data, schedule, settings, options.onEpoch);
     const trainSeconds = (performance.now() - trainStart) / 1000;
     config.training = {
-      zoos: zoos.map((z) => ({ name: z.name, dir: z.dir })),
-      seed,
-      epochs,
-      batch: batchSize,
-      lr,
-      gamma,
-      lrStepEpochs,
-      differenceInit,
-      splits,
+      zoos: data.zoos,
+      seed: settings.seed,
+      epochs: schedule.epochs,
+      batch: settings.batchSize,
+      lr: settings.lr,
+      gamma: settings.gamma,
+      lrStepEpochs: schedule.lrStepEpochs,
+      differenceInit: settings.differenceInit,
+      splits: data.splits,
       history,
       seconds: trainSeconds,
     };
@@ -202,8 +270,8 @@ export async function trainDetector(options: TrainDetectorOptions): Promise<Trai
       config,
       weights: model.weights(),
       history,
-      counts: { train: train.length, val: val.length, test: test.length },
-      skipped,
+      counts: { train: data.train.length, val: data.val.length, test: data.test.length },
+      skipped: data.skipped,
       prepareSeconds,
       trainSeconds,
     };

@@ -3,12 +3,12 @@
  * the compatible models of the parent's generation (the true parent among them). Each model file
  * is read once; features use the first probeRows rows of the child's task probe.
  */
-import { readNpy } from '../../formats/npy.js';
-import { FormatError } from '../../formats/errors.js';
-import { type Tensor, asFloat32 } from '../../tensor.js';
+import type { Tensor } from '../../tensor.js';
+import { readProbe } from '../probe.js';
 import type { DetectorExample } from './examples.js';
-import { type InputOptions, type ModelSummary, candidateCompatibility, probeRows, summarizeModel } from './summary.js';
-import { type LineageQuestion, type Zoo, type ZooModel, lineageQuestions } from './zoo.js';
+import { type InputOptions, type ModelSummary, candidateCompatibility, summarizeModel } from './summary.js';
+import { type DetectorZoo, type DetectorZooModel, type LineageQuestion, lineageQuestions } from './zoo.js';
+import { InputError } from '../../base/errors.js';
 
 export interface ZooExampleOptions extends InputOptions {
   /** Also ask each child with its true parent removed; the answer is then "no parent". */
@@ -22,15 +22,8 @@ export interface ZooExamples {
   skipped: { key: string; reason: string }[];
 }
 
-export async function readProbeFile(path: string, rows: number): Promise<Tensor<'float32'>> {
-  const raw = await readNpy(path);
-  if (raw.dtype !== 'float32' && raw.dtype !== 'float64' && raw.dtype !== 'float16') throw new FormatError(path, `probe must hold floating-point inputs, found ${raw.dtype}`);
-  if (raw.shape.length < 2 || raw.shape[0] === 0) throw new FormatError(path, `probe must be N x C x H x W (or N x D) with N >= 1, found shape [${raw.shape.join(',')}]`);
-  return probeRows(asFloat32(raw), rows);
-}
-
 /** Gives zoos with equal names distinct ones (`name`, `name#2`, ...), so example keys stay unique. */
-export function distinctZooNames(zoos: Zoo[]): Zoo[] {
+export function distinctZooNames(zoos: DetectorZoo[]): DetectorZoo[] {
   const seen = new Map<string, number>();
   return zoos.map((z) => {
     const n = (seen.get(z.name) ?? 0) + 1;
@@ -39,23 +32,23 @@ export function distinctZooNames(zoos: Zoo[]): Zoo[] {
   });
 }
 
-export async function zooExamples(zoos: readonly Zoo[], options: ZooExampleOptions): Promise<ZooExamples> {
+export async function zooExamples(zoos: readonly DetectorZoo[], options: ZooExampleOptions): Promise<ZooExamples> {
   const useFeatures = options.inputs.includes('features');
   const questions: LineageQuestion[] = zoos.flatMap((z) => lineageQuestions(z));
-  const modelKey = (zoo: Zoo, m: ZooModel) => `${zoo.name}/${m.id}`;
-  const probeKey = (zoo: Zoo, task: string) => `${zoo.name}:${task}`;
+  const modelKey = (zoo: DetectorZoo, m: DetectorZooModel) => `${zoo.name}/${m.entry.id}`;
+  const probeKey = (zoo: DetectorZoo, task: string) => `${zoo.name}:${task}`;
 
   // which probes each model is run on: its own task (as a child) and its children-candidates' tasks
-  const needs = new Map<string, { zoo: Zoo; model: ZooModel; probes: Set<string> }>();
-  const need = (zoo: Zoo, m: ZooModel, task: string | undefined) => {
+  const needs = new Map<string, { zoo: DetectorZoo; model: DetectorZooModel; probes: Set<string> }>();
+  const need = (zoo: DetectorZoo, m: DetectorZooModel, task: string | undefined) => {
     const key = modelKey(zoo, m);
     let entry = needs.get(key);
     if (!entry) needs.set(key, (entry = { zoo, model: m, probes: new Set() }));
     if (task !== undefined && useFeatures) entry.probes.add(task);
   };
   for (const q of questions) {
-    need(q.zoo, q.child, q.child.task);
-    for (const c of q.candidates) need(q.zoo, c, q.child.task);
+    need(q.zoo, q.child, q.child.entry.task);
+    for (const c of q.candidates) need(q.zoo, c, q.child.entry.task);
   }
 
   const probes = new Map<string, Tensor<'float32'>>();
@@ -64,8 +57,8 @@ export async function zooExamples(zoos: readonly Zoo[], options: ZooExampleOptio
       const key = probeKey(zoo, task);
       if (probes.has(key)) continue;
       const file = zoo.probes.get(task);
-      if (!file) throw new FormatError(`${zoo.dir}/manifest.json`, `no probe file for task ${task} (needed for feature inputs)`);
-      probes.set(key, await readProbeFile(file, options.probeRows));
+      if (!file) throw new InputError(zoo.file, `no probe file for task ${task} (needed for feature inputs)`);
+      probes.set(key, await readProbe(file, options.probeRows));
     }
   }
 
@@ -73,8 +66,8 @@ export async function zooExamples(zoos: readonly Zoo[], options: ZooExampleOptio
   let done = 0;
   for (const [key, { zoo, model, probes: tasks }] of needs) {
     const own = new Map([...tasks].map((t) => [probeKey(zoo, t), probes.get(probeKey(zoo, t))!]));
-    const summary = await summarizeModel(model.file, options, own);
-    summary.id = model.id;
+    const summary = await summarizeModel(model.path, options, own);
+    summary.id = model.entry.id;
     summaries.set(key, summary);
     options.onProgress?.(++done, needs.size);
   }
@@ -91,7 +84,7 @@ export async function zooExamples(zoos: readonly Zoo[], options: ZooExampleOptio
       skipped.push({ key: q.key, reason: `its parent ${parent.id} cannot be a candidate: ${why.ok ? 'unknown' : why.reason}` });
       continue;
     }
-    const probe = probeKey(q.zoo, q.child.task);
+    const probe = probeKey(q.zoo, q.child.entry.task);
     examples.push({ key: q.key, child, candidates: compatible, probe, label });
     if (options.noParent && compatible.length > 1) {
       const others = compatible.filter((c) => c !== parent);

@@ -1,53 +1,41 @@
 /**
- * What the detector needs from a zoo folder (written by `lineage zoo build`): each model's file,
- * arch, parent, generation and task, and the probe of each task. DIR/manifest.json is read and
- * checked by src/zoo/manifest.ts; here every model must also give its generation and task.
+ * The detector's questions on a zoo folder (written by `lineage zoo build`): one per child, whose
+ * candidates are every model of its parent's generation. The zoo is read by src/zoo/manifest.ts,
+ * which here also requires every model's generation and task.
  */
-import { basename, resolve } from 'node:path';
-import { type ManifestModel, readZooManifest } from '../../zoo/manifest.js';
+import { type Zoo, type ZooModel, readZooManifest } from '../../zoo/manifest.js';
 
-export interface ZooModel extends Pick<ManifestModel, 'id' | 'arch' | 'parent' | 'generation' | 'task'> {
-  /** Absolute path of the model file (the manifest's is relative to the zoo folder). */
-  file: string;
-}
+/** The manifest fields the detector reads beyond id, file and parent. */
+const DETECTOR_FIELDS = ['generation', 'task'] as const;
+type DetectorField = (typeof DETECTOR_FIELDS)[number];
 
-export interface Zoo {
-  dir: string;
-  name: string;
-  models: ZooModel[];
-  /** task -> absolute path of its probe .npy */
-  probes: Map<string, string>;
-}
+/** A zoo whose every model gives its generation and task. */
+export type DetectorZoo = Zoo<DetectorField>;
+export type DetectorZooModel = ZooModel<DetectorField>;
 
-export async function readZoo(dir: string): Promise<Zoo> {
-  const zoo = await readZooManifest(dir, { require: ['generation', 'task'] });
-  return {
-    dir,
-    name: zoo.name ?? basename(resolve(dir)),
-    models: zoo.models.map(({ entry: m, path }) => ({ id: m.id, file: resolve(path), arch: m.arch ?? '', parent: m.parent, generation: m.generation, task: m.task })),
-    probes: new Map([...zoo.probes].map(([task, path]) => [task, resolve(path)])),
-  };
+export function readZoo(dir: string): Promise<DetectorZoo> {
+  return readZooManifest(dir, { require: DETECTOR_FIELDS });
 }
 
 /** A child with a parent in the zoo and its candidate parents: every model of the parent's generation. */
 export interface LineageQuestion {
   /** `<zoo name>/<child id>`: unique across zoos, and what splits are made of. */
   key: string;
-  zoo: Zoo;
-  child: ZooModel;
-  candidates: ZooModel[];
+  zoo: DetectorZoo;
+  child: DetectorZooModel;
+  candidates: DetectorZooModel[];
   /** Index of the true parent in `candidates`. */
   parentIndex: number;
 }
 
-export function lineageQuestions(zoo: Zoo): LineageQuestion[] {
-  const byId = new Map(zoo.models.map((m) => [m.id, m]));
+export function lineageQuestions(zoo: DetectorZoo): LineageQuestion[] {
+  const byId = new Map(zoo.models.map((m) => [m.entry.id, m]));
   const questions: LineageQuestion[] = [];
   for (const child of zoo.models) {
-    if (child.parent === null) continue;
-    const parent = byId.get(child.parent)!;
-    const candidates = zoo.models.filter((m) => m.generation === parent.generation && m.id !== child.id);
-    questions.push({ key: `${zoo.name}/${child.id}`, zoo, child, candidates, parentIndex: candidates.indexOf(parent) });
+    if (child.entry.parent === null) continue;
+    const parent = byId.get(child.entry.parent)!;
+    const candidates = zoo.models.filter((m) => m.entry.generation === parent.entry.generation && m !== child);
+    questions.push({ key: `${zoo.name}/${child.entry.id}`, zoo, child, candidates, parentIndex: candidates.indexOf(parent) });
   }
   return questions;
 }

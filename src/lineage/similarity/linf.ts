@@ -14,8 +14,8 @@ export const linfMetric: SimilarityMetric = {
       let best = 0;
       for (let i = row * d, end = i + d; i < end; i++) {
         const a = Math.abs(fp[i] - fc[i]);
-        // `a !== a` keeps a NaN visible instead of silently losing it to the comparison.
-        if (a > best || a !== a) best = a;
+        // A NaN must stay visible instead of silently losing to the comparison.
+        if (a > best || Number.isNaN(a)) best = a;
       }
       total += best;
     }
@@ -37,7 +37,7 @@ export const linfMetric: SimilarityMetric = {
       const diff = fp[at] - fc[at];
       if (diff > 0) total += tangent[at];
       else if (diff < 0) total -= tangent[at];
-      else if (diff !== diff) total += NaN;
+      else if (Number.isNaN(diff)) total += Number.NaN;
     }
     return -total / n;
   },

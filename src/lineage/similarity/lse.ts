@@ -8,7 +8,8 @@ export const LSE_CLAMP = 10;
  * lse: s = -(1/N) sum_n (1/t) log sum_j exp(min(t |d_nj|, 10)), t = 0.01 by default.
  *
  * Derivative (of exactly this formula): ds/dF_p[n,j] = -(1/N) softmax_j(u_n.) sign(d_nj) where
- * u = min(t|d|, 10), and 0 where the clamp is active (t|d| >= 10). PAPER.md writes the factor as 1/M;
+ * u = min(t|d|, 10), and 0 where the clamp is active (t|d| >= 10). The paper (Yu & Wang, "Neural
+ * Lineage", CVPR 2024, the metric table of its learning-free method) writes the factor as 1/M;
  * with the 1/N normalisation of the value the true derivative carries 1/N (softmax already sums to
  * 1 over j), so we use 1/N to keep value and derivative consistent.
  * The clamp bounds every exponent to [0, 10], so the plain sum of exponentials cannot overflow.

@@ -21,7 +21,10 @@ export interface MetricParams {
 
 export interface SimilarityMetric {
   readonly name: MetricName;
-  /** The raw similarity s(F_p, F_c) of PAPER.md's table, before post-processing. */
+  /**
+   * The raw similarity s(F_p, F_c) of the metric table of the learning-free method in Yu & Wang,
+   * "Neural Lineage" (CVPR 2024), before post-processing.
+   */
   raw(fp: FeatureMatrix, fc: FeatureMatrix, n: number, d: number, params?: MetricParams): number;
   /**
    * Analytic derivative of `raw` along a feature tangent: d/de s(F_p + e T, F_c) at e = 0, where

@@ -108,7 +108,7 @@ function descendants(n: number, parent: readonly number[], v: number): Set<numbe
   while (stack.length) {
     const u = stack.pop() as number;
     out.add(u);
-    stack.push(...children[u]);
+    for (const c of children[u]) stack.push(c);
   }
   return out;
 }
@@ -120,7 +120,7 @@ function treeOrder(n: number, parent: readonly number[]): number[] {
     if (p >= 0) children[p].push(c);
   });
   const order = parent.flatMap((p, v) => (p === -1 ? [v] : []));
-  for (let i = 0; i < order.length; i++) order.push(...children[order[i]]);
+  for (let i = 0; i < order.length; i++) for (const c of children[order[i]]) order.push(c);
   return order;
 }
 
@@ -182,7 +182,7 @@ export function buildFamilyTree(pairs: PairScores, options: BuildTreeOptions = {
     const choices: number[] = [];
     for (let q = 0; q < n; q++) if (q !== c && !excluded.has(q) && Number.isFinite(weight[q * n + c])) choices.push(weight[q * n + c]);
     if (rootWeight) choices.push(rootWeight(c));
-    const top = Math.max(...choices);
+    const top = choices.reduce((a, b) => Math.max(a, b), Number.NEGATIVE_INFINITY);
     const total = choices.reduce((s, w) => s + Math.exp((w - top) / temperature), 0);
     return Math.exp((weight[p * n + c] - top) / temperature) / total;
   };

@@ -218,7 +218,7 @@ function makePlan(graph: Graph, outputs: readonly string[]): Plan {
     if (made) {
       if (!needed.has(made.index)) {
         needed.add(made.index);
-        stack.push(...made.node.inputs.filter((i) => i !== ''));
+        for (const input of made.node.inputs) if (input !== '') stack.push(input);
       }
     } else if (graphInputs.has(name) || graph.initializers.has(name)) {
       sources.add(name);

@@ -3,8 +3,9 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { GradConfig, Tensor } from '@tensorflow/tfjs-core';
 import { float, gradient, zeroGrads } from './grad-util.js';
 
-const SELU_SCALE = 1.0507009873554804934193349852946;
-const SELU_SCALEALPHA = 1.7580993408473768599402175208123;
+// tfjs's constants, to the precision a double holds.
+const SELU_SCALE = 1.0507009873554805;
+const SELU_SCALEALPHA = 1.7580993408473768;
 
 /** d/dx f(x) = g(x): dy * g(x), with x the saved input. */
 function fromInput(kernelName: string, derivative: (x: Tensor) => Tensor): GradConfig {
