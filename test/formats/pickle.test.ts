@@ -83,6 +83,20 @@ describe('safe unpickler on hand-built pickles', () => {
     expect(load(bytes('\x80\x05\x96', [2, 0, 0, 0, 0, 0, 0, 0], 'hi.'))).toEqual(new Uint8Array([104, 105]));
   });
 
+  it('keeps memo entries at any index, and MEMOIZE numbers them by how many there are', () => {
+    // Python's MEMOIZE is memo[len(memo)] = top: after an entry at 5, the next one is entry 1.
+    expect(load(bytes('\x80\x04Nq\x05K\x07\x94h\x01h\x05\x86.'))).toEqual([7, null]);
+    // Indices past 2**32 - 2 (not JavaScript array indices) and up to 2**53 - 1 (PUT's text).
+    expect(load(bytes('\x80\x02K\x01r\xff\xff\xff\xff0j\xff\xff\xff\xff.'))).toBe(1);
+    expect(load(bytes('K\x02p9007199254740991\n0g9007199254740991\n.'))).toBe(2);
+    // Overwriting an entry does not count against the memo limit.
+    expect(load(bytes('Nq\x00q\x00K\x03q\x000h\x00.'), { ...noGlobals, limits: { maxMemo: 1 } })).toBe(3);
+    // An allowed global may return undefined, and that is still a defined memo entry.
+    const nothing = new PickleGlobal<undefined>('m', 'nothing', { call: () => undefined });
+    const options: UnpickleOptions<undefined> = { file: 'test.pkl', findGlobal: () => nothing };
+    expect(unpickle(bytes('\x80\x02cm\nnothing\n)Rq\x000h\x00.'), options)).toBeUndefined();
+  });
+
   it('calls only the functions an allowed global carries', () => {
     const calls: PickleValue[][] = [];
     const pair = new PickleGlobal<never>('m', 'pair', {
@@ -126,7 +140,12 @@ describe('safe unpickler on hostile pickles', () => {
   it('reports truncated and malformed pickles clearly', () => {
     expect(failure(() => load(bytes('\x80\x02K\x01')))).toBe('test.pkl: truncated pickle: it ends without a STOP opcode (pickle byte 4)');
     expect(failure(() => load(bytes('\x80\x02X\x10\x00\x00\x00abc')))).toContain('truncated pickle: needs 16 more bytes, only 3 left');
-    expect(failure(() => load(bytes('\x80\x02J\x01\x00')))).toContain('truncated pickle');
+    expect(failure(() => load(bytes('\x80\x02J\x01\x00')))).toBe('test.pkl: truncated pickle: needs 4 more bytes, only 2 left (pickle byte 2)');
+    expect(failure(() => load(bytes('\x80')))).toBe('test.pkl: truncated pickle: needs 1 more bytes, only 0 left (pickle byte 0)');
+    expect(failure(() => load(bytes('M\x01')))).toContain('needs 2 more bytes, only 1 left (pickle byte 0)');
+    expect(failure(() => load(bytes('j\x01\x02\x03')))).toContain('needs 4 more bytes, only 3 left (pickle byte 0)');
+    expect(failure(() => load(bytes('G\x3f\xf8')))).toContain('needs 8 more bytes, only 2 left (pickle byte 0)');
+    expect(failure(() => load(bytes('\x80\x04\x95\x01\x00')))).toContain('needs 8 more bytes, only 2 left (pickle byte 2)');
     expect(failure(() => load(bytes('cos\nsys')))).toContain('truncated pickle: text argument without a newline');
     expect(failure(() => load(new Uint8Array(0)))).toContain('pickle is empty');
     expect(failure(() => load(bytes('\x80\x06.')))).toContain('unsupported pickle protocol 6');
@@ -136,6 +155,18 @@ describe('safe unpickler on hostile pickles', () => {
     expect(failure(() => load(bytes('\x80\x02\xff.')))).toContain('unknown opcode 0xff');
     expect(failure(() => load(bytes('\x80\x02X\x01\x00\x00\x00\xff.')))).toContain('invalid UTF-8');
     expect(failure(() => load(bytes('\x80\x02(K\x01d.')))).toContain('odd number of dict items');
+  });
+
+  it('knows every opcode of protocols 0 to 5, and no other byte', () => {
+    // pickletools.opcodes of CPython 3.12, by code.
+    const python = new Set(Array.from('().012BCFGIJKLMNPQRSTUVX]abcdeghijlopqrstu}', (c) => c.charCodeAt(0)));
+    for (let op = 0x80; op <= 0x98; op++) python.add(op);
+    expect(python.size).toBe(68);
+    for (let op = 0; op < 256; op++) {
+      const message = failure(() => load(Uint8Array.of(op)));
+      if (python.has(op)) expect(message, `opcode 0x${op.toString(16)}`).not.toContain('unknown opcode');
+      else expect(message).toBe(`test.pkl: malformed pickle: unknown opcode 0x${op.toString(16).padStart(2, '0')} (pickle byte 0)`);
+    }
   });
 
   it('bounds MARK nesting, the stack and the memo', () => {

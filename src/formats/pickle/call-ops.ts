@@ -127,5 +127,5 @@ export const CALL_OPS: OpcodeHandlers = {
     const [cls, ...args] = vm.popMark();
     vm.push(call(vm, expectGlobal(vm, cls ?? null, 'OBJ'), args));
   },
-  [OP.BUILD]: (vm) => build(vm),
+  [OP.BUILD]: build,
 };
