@@ -6,11 +6,25 @@ import { writeFileSync, mkdirSync } from 'node:fs';
 import { cpus, totalmem, loadavg } from 'node:os';
 
 const here = new URL('.', import.meta.url).pathname;
-const runNode = (...args) => JSON.parse(execFileSync('node', [`${here}detect-worker.mjs`, ...args.map(String)], { encoding: 'utf8' }).trim().split('\n').pop());
+const runNode = (...args) =>
+  JSON.parse(
+    execFileSync('node', [`${here}detect-worker.mjs`, ...args.map(String)], { encoding: 'utf8' })
+      .trim()
+      .split('\n')
+      .pop(),
+  );
 const started = Date.now();
 const runTorch = (config, rows) => {
   try {
-    return JSON.parse(execFileSync('/usr/bin/python3', [`${here}detect_torch.py`], { encoding: 'utf8', env: { ...process.env, THREADS: '2', CONFIG: config, PROBE: String(rows) } }).trim().split('\n').pop());
+    return JSON.parse(
+      execFileSync('/usr/bin/python3', [`${here}detect_torch.py`], {
+        encoding: 'utf8',
+        env: { ...process.env, THREADS: '2', CONFIG: config, PROBE: String(rows) },
+      })
+        .trim()
+        .split('\n')
+        .pop(),
+    );
   } catch (err) {
     return { error: `PyTorch reference not run: ${err.message.split('\n')[0]}` };
   }
@@ -33,22 +47,36 @@ const lines = [
   '|---|---|---|---|---|',
   `| ours, first pair (includes loading ONNX Runtime's kernels) | 1024 | ${ours.secondsFirstPair.toFixed(2)} | ${mib(ours.peakRssBytes)} | ${mib(ours.workingBytes)} |`,
   `| ours, second pair | 1024 | ${oursWarm.secondsPerPairAfterFirst.toFixed(2)} | ${mib(oursWarm.peakRssBytes)} | ${mib(oursWarm.workingBytes)} |`,
-  torch.error ? `| PyTorch | 1024 | ${torch.error} | | |` : `| ${torch.engine}, ${torch.threads} threads | 1024 | ${torch.secondsPerPair.toFixed(2)} | ${mib(torch.peakRssBytes)} | ${mib(torch.workingBytes)} |`,
+  torch.error
+    ? `| PyTorch | 1024 | ${torch.error} | | |`
+    : `| ${torch.engine}, ${torch.threads} threads | 1024 | ${torch.secondsPerPair.toFixed(2)} | ${mib(torch.peakRssBytes)} | ${mib(torch.workingBytes)} |`,
   `| ours, 3x64x64 (torchvision stem), second pair | 512 | ${big.secondsPerPairAfterFirst.toFixed(2)} | ${mib(big.peakRssBytes)} | ${mib(big.workingBytes)} |`,
-  torchBig.error ? `| PyTorch 3x64x64 | 512 | ${torchBig.error} | | |` : `| ${torchBig.engine}, 3x64x64 | 512 | ${torchBig.secondsPerPair.toFixed(2)} | ${mib(torchBig.peakRssBytes)} | ${mib(torchBig.workingBytes)} |`,
+  torchBig.error
+    ? `| PyTorch 3x64x64 | 512 | ${torchBig.error} | | |`
+    : `| ${torchBig.engine}, 3x64x64 | 512 | ${torchBig.secondsPerPair.toFixed(2)} | ${mib(torchBig.peakRssBytes)} | ${mib(torchBig.workingBytes)} |`,
   '',
-  torchBig.error ? '' : `3x64x64 ratios (ours / PyTorch): time ${(big.secondsPerPairAfterFirst / torchBig.secondsPerPair).toFixed(2)}x, working memory ${(big.workingBytes / torchBig.workingBytes).toFixed(2)}x.`,
-  torch.error ? '' : `1x28x28 ratios (ours / PyTorch): time ${(oursWarm.secondsPerPairAfterFirst / torch.secondsPerPair).toFixed(2)}x per pair; peak RSS ${(oursWarm.peakRssBytes / torch.peakRssBytes).toFixed(2)}x; working memory ${(oursWarm.workingBytes / torch.workingBytes).toFixed(2)}x. Peak RSS includes each runtime's libraries (importing torch alone takes a few hundred MiB); working memory is the peak above what was held before scoring (for us that includes each candidate's weights, read in turn, the weight delta and the ONNX Runtime session that embeds them; for PyTorch, the stored activations and gradients). Each pair builds its own ONNX Runtime session with the weights as constants, so ORT can prepack its convolutions.`,
+  torchBig.error
+    ? ''
+    : `3x64x64 ratios (ours / PyTorch): time ${(big.secondsPerPairAfterFirst / torchBig.secondsPerPair).toFixed(2)}x, working memory ${(big.workingBytes / torchBig.workingBytes).toFixed(2)}x.`,
+  torch.error
+    ? ''
+    : `1x28x28 ratios (ours / PyTorch): time ${(oursWarm.secondsPerPairAfterFirst / torch.secondsPerPair).toFixed(2)}x per pair; peak RSS ${(oursWarm.peakRssBytes / torch.peakRssBytes).toFixed(2)}x; working memory ${(oursWarm.workingBytes / torch.workingBytes).toFixed(2)}x. Peak RSS includes each runtime's libraries (importing torch alone takes a few hundred MiB); working memory is the peak above what was held before scoring (for us that includes each candidate's weights, read in turn, the weight delta and the ONNX Runtime session that embeds them; for PyTorch, the stored activations and gradients). Each pair builds its own ONNX Runtime session with the weights as constants, so ORT can prepack its convolutions.`,
   '',
   '## Time per pair as candidates grow (probe 256 rows)',
   '',
   '| candidates | total (s) | per pair after the first (s) | peak RSS (MiB) |',
   '|---|---|---|---|',
-  ...scaling.map((s) => `| ${s.candidates} | ${s.secondsTotal.toFixed(2)} | ${s.secondsPerPairAfterFirst === null ? '-' : s.secondsPerPairAfterFirst.toFixed(3)} | ${mib(s.peakRssBytes)} |`),
+  ...scaling.map(
+    (s) =>
+      `| ${s.candidates} | ${s.secondsTotal.toFixed(2)} | ${s.secondsPerPairAfterFirst === null ? '-' : s.secondsPerPairAfterFirst.toFixed(3)} | ${mib(s.peakRssBytes)} |`,
+  ),
   '',
   'Candidates are generated when the scorer asks for them (as files are read), one at a time, so peak memory does not grow with their number.',
 ];
 mkdirSync(`${here}results`, { recursive: true });
 writeFileSync(`${here}results/detect.md`, `${lines.join('\n')}\n`);
-writeFileSync(`${here}results/detect.json`, `${JSON.stringify({ machine, command: 'npm run bench:detect', ours, oursWarm, torch, big, torchBig, scaling }, null, 2)}\n`);
+writeFileSync(
+  `${here}results/detect.json`,
+  `${JSON.stringify({ machine, command: 'npm run bench:detect', ours, oursWarm, torch, big, torchBig, scaling }, null, 2)}\n`,
+);
 process.stdout.write(`${lines.join('\n')}\n`);

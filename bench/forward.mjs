@@ -10,10 +10,16 @@ import { toTf } from '../dist/runtime/tfjs/convert.js';
 
 const here = new URL('.', import.meta.url).pathname;
 const started = Date.now();
-const torch = JSON.parse(execFileSync('/usr/bin/python3', [`${here}forward_torch.py`], { encoding: 'utf8', env: { ...process.env, THREADS: '2' } }).trim().split('\n').pop());
+const torch = JSON.parse(
+  execFileSync('/usr/bin/python3', [`${here}forward_torch.py`], { encoding: 'utf8', env: { ...process.env, THREADS: '2' } })
+    .trim()
+    .split('\n')
+    .pop(),
+);
 const keysOf = (file) => JSON.parse(readFileSync(new URL(`../fixtures/archs/${file}.json`, import.meta.url), 'utf8')).keys;
-const torchvisionKeys = JSON.parse(readFileSync(new URL('../fixtures/archs/torchvision_keys.json', import.meta.url), 'utf8')).resnet18
-  .map((k) => (k.name.startsWith('fc.') ? { ...k, shape: k.name === 'fc.weight' ? [10, 512] : [10] } : k));
+const torchvisionKeys = JSON.parse(readFileSync(new URL('../fixtures/archs/torchvision_keys.json', import.meta.url), 'utf8')).resnet18.map((k) =>
+  k.name.startsWith('fc.') ? { ...k, shape: k.name === 'fc.weight' ? [10, 512] : [10] } : k,
+);
 const configs = [
   { config: '1x28x28', batch: 1024, shape: [1, 28, 28], keys: keysOf('resnet18') },
   { config: '3x64x64', batch: 256, shape: [3, 64, 64], keys: torchvisionKeys },
@@ -35,7 +41,11 @@ for (const c of configs) {
   const { graph } = buildGraph(syntheticStateDict(c.keys, 1), { inputShape: c.shape });
   const logits = resolveLayer(graph, 'logits');
   const n = c.batch;
-  const x = makeTensor('float32', [n, ...c.shape], new Float32Array(n * c.shape.reduce((a, b) => a * b)).map((_, i) => Math.sin(i)));
+  const x = makeTensor(
+    'float32',
+    [n, ...c.shape],
+    new Float32Array(n * c.shape.reduce((a, b) => a * b)).map((_, i) => Math.sin(i)),
+  );
   const session = await CompiledGraph.create(graph, [logits]);
   const ortSeconds = await best(() => session.run({ [graph.inputs[0].name]: x }));
   await session.release();
@@ -49,7 +59,11 @@ for (const c of configs) {
   input.dispose();
   tg.dispose();
   const t = torch.results.find((r) => r.config === c.config);
-  for (const [engine, s] of [['ONNX Runtime 1.30 (ours)', ortSeconds], ['tfjs-wasm 4.22 interpreter (ours)', tfjsSeconds], [`${torch.engine}, ${torch.threads} threads`, t.seconds]]) {
+  for (const [engine, s] of [
+    ['ONNX Runtime 1.30 (ours)', ortSeconds],
+    ['tfjs-wasm 4.22 interpreter (ours)', tfjsSeconds],
+    [`${torch.engine}, ${torch.threads} threads`, t.seconds],
+  ]) {
     rows.push({ config: c.config, batch: n, engine, seconds: s, imagesPerSecond: n / s, gflops: flops / s / 1e9 });
   }
 }

@@ -33,16 +33,25 @@ const sizeOf = (path) => {
 
 function measure(path) {
   const started = performance.now();
-  const r = spawnSync('/usr/bin/time', ['-f', 'MAXRSS_KB=%M', process.execPath, '--max-old-space-size=4096', join(root, 'bin', 'lineage.js'), 'inspect', path], {
-    encoding: 'utf8',
-    timeout: 600_000,
-    maxBuffer: 1 << 26,
-  });
+  const r = spawnSync(
+    '/usr/bin/time',
+    ['-f', 'MAXRSS_KB=%M', process.execPath, '--max-old-space-size=4096', join(root, 'bin', 'lineage.js'), 'inspect', path],
+    {
+      encoding: 'utf8',
+      timeout: 600_000,
+      maxBuffer: 1 << 26,
+    },
+  );
   const seconds = (performance.now() - started) / 1000;
   const rss = /MAXRSS_KB=(\d+)/.exec(r.stderr ?? '');
   const lines = (r.stderr ?? '').split('\n').filter((l) => l !== '' && !l.startsWith('MAXRSS_KB='));
   const message = lines.find((l) => l.startsWith('lineage:')) ?? lines[0] ?? '';
-  return { exit: r.status ?? (r.signal ? `signal ${r.signal}` : 'none'), seconds, peakRssMiB: rss ? Number(rss[1]) / 1024 : null, message: message.slice(0, 160) };
+  return {
+    exit: r.status ?? (r.signal ? `signal ${r.signal}` : 'none'),
+    seconds,
+    peakRssMiB: rss ? Number(rss[1]) / 1024 : null,
+    message: message.slice(0, 160),
+  };
 }
 
 const rows = [];
@@ -61,7 +70,10 @@ rmSync(work, { recursive: true, force: true });
 
 const machine = `${cpus().length} x ${cpus()[0]?.model ?? 'cpu'}, Node ${process.version}`;
 const out = new URL('results/', import.meta.url);
-writeFileSync(new URL('hostile.json', out), `${JSON.stringify({ command: 'npm run bench:hostile', machine, date: new Date().toISOString(), rows }, null, 2)}\n`);
+writeFileSync(
+  new URL('hostile.json', out),
+  `${JSON.stringify({ command: 'npm run bench:hostile', machine, date: new Date().toISOString(), rows }, null, 2)}\n`,
+);
 const f = (x, d) => (typeof x === 'number' ? x.toFixed(d) : 'n/a');
 const lines = [
   '# Hostile model files: what each costs (`npm run bench:hostile`)',
@@ -70,7 +82,10 @@ const lines = [
   '',
   '| case | reader | file size | exit | seconds | peak RSS (MiB) | message |',
   '|---|---|---|---|---|---|---|',
-  ...rows.map((r) => `| ${r.name} | ${r.reader} | ${r.bytes.toLocaleString('en-US')} B | ${r.exit} | ${f(r.seconds, 2)} | ${f(r.peakRssMiB, 0)} | ${r.message.replaceAll('|', '\\|').replaceAll(work, '<tmp>')} |`),
+  ...rows.map(
+    (r) =>
+      `| ${r.name} | ${r.reader} | ${r.bytes.toLocaleString('en-US')} B | ${r.exit} | ${f(r.seconds, 2)} | ${f(r.peakRssMiB, 0)} | ${r.message.replaceAll('|', '\\|').replaceAll(work, '<tmp>')} |`,
+  ),
   '',
 ];
 writeFileSync(new URL('hostile.md', out), lines.join('\n'));

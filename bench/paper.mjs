@@ -39,7 +39,12 @@ const BN_METHODS = 'direct-l1,direct-cka,taylor-l1,linearized-l1,fitted-l1';
 // change to the child's carried by the tangent (--bn-stats delta).
 const BN_RERUNS = [
   { key: 'bnStatsChild', bnStats: 'child', label: ' (child BN stats)', title: "every candidate run with the child's BatchNorm statistics (--bn-stats child)" },
-  { key: 'bnStatsDelta', bnStats: 'delta', label: ' (BN stats in Delta)', title: "the candidate's own BatchNorm statistics, their change to the child's in the tangent (--bn-stats delta)" },
+  {
+    key: 'bnStatsDelta',
+    bnStats: 'delta',
+    label: ' (BN stats in Delta)',
+    title: "the candidate's own BatchNorm statistics, their change to the child's in the tangent (--bn-stats delta)",
+  },
 ];
 const DETECTOR_BESIDE = 'direct-l1,taylor-l1,weights-l2';
 const started = performance.now();
@@ -72,8 +77,22 @@ function shortened(spec, { rootEpochs, childSteps }) {
 }
 
 const ZOOS = [
-  { name: 'paper-fc', scale: 0.1, adjust: (s) => s, note: 'zoos/paper-fc.json --scale 0.1', detector: { trainWith: [], file: 'detector-paper-fc.safetensors' } },
-  { name: 'generations', dir: 'generations-2', scale: 1, adjust: (s) => childrenPerParent(s, 2), note: 'zoos/generations.json with 2 children per parent (3+6+12+24 models), full training', bnStatsChild: true, detector: { trainWith: [], file: 'detector-generations.safetensors', keep: false } },
+  {
+    name: 'paper-fc',
+    scale: 0.1,
+    adjust: (s) => s,
+    note: 'zoos/paper-fc.json --scale 0.1',
+    detector: { trainWith: [], file: 'detector-paper-fc.safetensors' },
+  },
+  {
+    name: 'generations',
+    dir: 'generations-2',
+    scale: 1,
+    adjust: (s) => childrenPerParent(s, 2),
+    note: 'zoos/generations.json with 2 children per parent (3+6+12+24 models), full training',
+    bnStatsChild: true,
+    detector: { trainWith: [], file: 'detector-generations.safetensors', keep: false },
+  },
   {
     name: 'generations-fc',
     scale: 1,
@@ -84,7 +103,13 @@ const ZOOS = [
     detector: { trainWith: ['paper-fc'], file: 'detector-mlp-zoos.safetensors' },
     detectorTransfer: 'detector-paper-fc.safetensors',
   },
-  { name: 'settings', scale: 1, adjust: (s) => shortened(s, { rootEpochs: 0.4, childSteps: 60 }), note: 'zoos/settings.json, roots 0.4 epoch, children 60 steps', bnStatsChild: true },
+  {
+    name: 'settings',
+    scale: 1,
+    adjust: (s) => shortened(s, { rootEpochs: 0.4, childSteps: 60 }),
+    note: 'zoos/settings.json, roots 0.4 epoch, children 60 steps',
+    bnStatsChild: true,
+  },
 ];
 const wanted = process.env.BENCH_ZOOS ? process.env.BENCH_ZOOS.split(',') : ZOOS.map((z) => z.name);
 const selected = ZOOS.filter((z) => wanted.includes(z.name));
@@ -119,7 +144,12 @@ async function runZoo(z) {
   // BENCH_BUILD_ONLY=1 trains the zoos (resumable) and stops before any benchmark.
   if (process.env.BENCH_BUILD_ONLY) return;
   const progress = (p) => log(`  bench ${z.name}: ${p.done}/${p.total} ${p.step}`);
-  results[z.name] = { note: z.note, learningFree: await stage(`benchmark ${z.name}`, () => benchmarkZoo(dir, { methods: METHODS, alpha: 'auto', seed: 0, bnStats: 'parent', onProgress: progress })) };
+  results[z.name] = {
+    note: z.note,
+    learningFree: await stage(`benchmark ${z.name}`, () =>
+      benchmarkZoo(dir, { methods: METHODS, alpha: 'auto', seed: 0, bnStats: 'parent', onProgress: progress }),
+    ),
+  };
   if (z.bnStatsChild) {
     // The main tables use each candidate's own BatchNorm statistics (the paper's setting); fine-tuning
     // replaces them and they are outside Delta, so the same benchmark again with the other choices.
@@ -136,7 +166,11 @@ async function runZoo(z) {
     const names = [...z.detector.trainWith, z.name];
     const zooDirs = [...z.detector.trainWith.map((n) => join(zoosDir, ZOOS.find((x) => x.name === n).dir ?? n)), dir];
     const trained = await stage(`train detector on ${names.join(' + ')}`, async () => {
-      const r = await trainDetector({ zoos: zooDirs, seed: 0, onEpoch: (e, n) => log(`  detector epoch ${e.epoch}/${n} loss ${e.loss.toFixed(3)} val ${(100 * e.val).toFixed(1)}%`) });
+      const r = await trainDetector({
+        zoos: zooDirs,
+        seed: 0,
+        onEpoch: (e, n) => log(`  detector epoch ${e.epoch}/${n} loss ${e.loss.toFixed(3)} val ${(100 * e.val).toFixed(1)}%`),
+      });
       await saveDetector(detectorFile, r.config, r.weights);
       return r;
     });
@@ -146,8 +180,15 @@ async function runZoo(z) {
       benchmarkZoo(dir, { methods: DETECTOR_BESIDE, alpha: 0.01, detector: detectorFile, children: test, seed: 0, bnStats: 'parent', onProgress: progress }),
     );
     const source = names.length === 1 ? 'this zoo' : names.join(' and ');
-    results[z.name].detector.about = `${z.detector.file}, trained on ${trained.counts.train} children of ${source} (direct parents only), scored on the ${test.length} held-out children of this zoo`;
-    results[z.name].detectorTraining = { counts: trained.counts, epochs: trained.history.length, lastEpoch: trained.history.at(-1), prepareSeconds: trained.prepareSeconds, trainSeconds: trained.trainSeconds };
+    results[z.name].detector.about =
+      `${z.detector.file}, trained on ${trained.counts.train} children of ${source} (direct parents only), scored on the ${test.length} held-out children of this zoo`;
+    results[z.name].detectorTraining = {
+      counts: trained.counts,
+      epochs: trained.history.length,
+      lastEpoch: trained.history.at(-1),
+      prepareSeconds: trained.prepareSeconds,
+      trainSeconds: trained.trainSeconds,
+    };
     if (z.detector.keep === false) rmSync(detectorFile);
   }
   if (z.detectorTransfer) {
@@ -157,7 +198,8 @@ async function runZoo(z) {
       // weights-l2 only beside it: the learning-free methods on these children are in the table above.
       benchmarkZoo(dir, { methods: 'weights-l2', alpha: 0.01, detector: detectorFile, seed: 0, bnStats: 'parent', onProgress: progress }),
     );
-    results[z.name].detectorTransfer.about = `${z.detectorTransfer}, trained on paper-fc only, applied to all ${results[z.name].detectorTransfer.zoo.children} children of this zoo`;
+    results[z.name].detectorTransfer.about =
+      `${z.detectorTransfer}, trained on paper-fc only, applied to all ${results[z.name].detectorTransfer.zoo.children} children of this zoo`;
   }
 }
 
@@ -167,7 +209,7 @@ const total = (performance.now() - started) / 1000;
 // A subset run (BENCH_ZOOS) replaces those zoos' results and stages in the committed paper.json and
 // keeps the others', so paper.md always covers every zoo; the kept ones name the run they came from.
 const previousFile = join(resultsDir, 'paper.json');
-let kept = { stages: [], zoos: [] };
+const kept = { stages: [], zoos: [] };
 if (process.env.BENCH_ZOOS && existsSync(previousFile)) {
   const previous = JSON.parse(readFileSync(previousFile, 'utf8'));
   const rerun = new Set(selected.map((z) => z.name));
@@ -177,7 +219,9 @@ if (process.env.BENCH_ZOOS && existsSync(previousFile)) {
     results[z.name] = previous.results[z.name];
     kept.zoos.push(z.name);
   }
-  kept.stages = (previous.stages ?? []).filter((st) => !rerun.has(zooOfStage(st))).map((st) => ({ ...st, zoo: zooOfStage(st), from: st.from ?? previous.command }));
+  kept.stages = (previous.stages ?? [])
+    .filter((st) => !rerun.has(zooOfStage(st)))
+    .map((st) => ({ ...st, zoo: zooOfStage(st), from: st.from ?? previous.command }));
   stages.unshift(...kept.stages);
 }
 const ordered = Object.fromEntries(ZOOS.filter((z) => results[z.name]).map((z) => [z.name, results[z.name]]));
@@ -197,10 +241,12 @@ const POSTER = {
   'G3 -> G4': [94.05, 66.67, 97.02, 72.03, 98.41],
 };
 const md = [
-  '# bench:paper — the paper\'s tables on our zoos',
+  "# bench:paper — the paper's tables on our zoos",
   '',
   `Machine: ${machine.cpus} x ${machine.cpuModel}, ${machine.memoryGiB} GiB, Node ${machine.node}. Command: \`${command}\`. This run: ${total.toFixed(0)} s.`,
-  ...(kept.zoos.length ? [`Kept from the previous paper.json (not rerun): ${kept.zoos.join(', ')}; their stages below name the command that produced them.`] : []),
+  ...(kept.zoos.length
+    ? [`Kept from the previous paper.json (not rerun): ${kept.zoos.join(', ')}; their stages below name the command that produced them.`]
+    : []),
   'Accuracies: top-1 % [bootstrap 95% interval over children, 1000 resamples]. alpha for taylor/linearized methods chosen',
   'per method on 30% validation children (seeded split by id); rows report the remaining test children only.',
   '',
@@ -214,7 +260,12 @@ const md = [
 // setting row, and the detector on direct parents and three generations up.
 const cellOf = (rows, method) => rows?.methods.find((m) => m.method === method);
 const pct = (c) => (c && c.accuracy !== null ? (100 * c.accuracy).toFixed(1) : '-');
-const targets = ['## Targets (computed from the tables below)', '', '| zoo | row | children | direct-l1 | taylor-l1 | taylor-l1 beats direct-l1 | linearized-l1 | fitted-l1 |', '|---|---|---:|---:|---:|---|---:|---:|'];
+const targets = [
+  '## Targets (computed from the tables below)',
+  '',
+  '| zoo | row | children | direct-l1 | taylor-l1 | taylor-l1 beats direct-l1 | linearized-l1 | fitted-l1 |',
+  '|---|---|---:|---:|---:|---|---:|---:|',
+];
 for (const [name, r] of Object.entries(results)) {
   if (r.error) continue;
   for (const [label, run] of [['', r.learningFree], ...BN_RERUNS.map((b) => [b.label, r[b.key]])]) {
@@ -223,7 +274,9 @@ for (const [name, r] of Object.entries(results)) {
       const d = cellOf(row, 'direct-l1');
       const t = cellOf(row, 'taylor-l1');
       const verdict = d && t && d.accuracy !== null && t.accuracy !== null ? (t.accuracy > d.accuracy ? 'yes' : t.accuracy === d.accuracy ? 'tie' : 'no') : '-';
-      targets.push(`| ${name}${label} | ${row.setting} | ${row.children} | ${pct(d)} | ${pct(t)} | ${verdict} | ${pct(cellOf(row, 'linearized-l1'))} | ${pct(cellOf(row, 'fitted-l1'))} |`);
+      targets.push(
+        `| ${name}${label} | ${row.setting} | ${row.children} | ${pct(d)} | ${pct(t)} | ${verdict} | ${pct(cellOf(row, 'linearized-l1'))} | ${pct(cellOf(row, 'fitted-l1'))} |`,
+      );
     }
   }
 }
@@ -232,7 +285,10 @@ for (const [name, r] of Object.entries(results)) {
   for (const run of [r.detector, r.detectorTransfer]) {
     if (!run) continue;
     const direct = cellOf(run.settings[0], 'detector');
-    const up3 = cellOf(run.crossGeneration?.find((c) => c.candidates === 0 && c.children === 3), 'detector');
+    const up3 = cellOf(
+      run.crossGeneration?.find((c) => c.candidates === 0 && c.children === 3),
+      'detector',
+    );
     targets.push(`| ${name} | ${run.about} | ${direct ? formatCell(direct) : '-'} | ${up3 ? formatCell(up3) : '-'} |`);
   }
 }
@@ -248,17 +304,24 @@ for (const [name, r] of Object.entries(results)) {
   for (const run of [r.detector, r.detectorTransfer]) {
     if (!run) continue;
     md.push('', `### Learned detector: ${run.about}`, '', benchTables(run, true));
-    md.push(`Paper anchor (released MLP setting, 100 test children): learned detector above learning-free; our detector: ${formatCell(run.settings[0].methods.find((m) => m.method === 'detector'))}.`);
+    md.push(
+      `Paper anchor (released MLP setting, 100 test children): learned detector above learning-free; our detector: ${formatCell(run.settings[0].methods.find((m) => m.method === 'detector'))}.`,
+    );
   }
   if (name.startsWith('generations')) {
     md.push('', '### Beside the poster (ResNet-18 on ImageNet, %): l1 direct | CKA direct | l1 + approx | CKA + approx | detector', '');
-    md.push('| cell | ours direct-l1 | ours direct-cka | ours taylor-l1 | ours taylor-cka | ours linearized-l1 | ours detector | poster l1 / CKA / l1+approx / CKA+approx / detector |', '|---|---:|---:|---:|---:|---:|---:|---|');
+    md.push(
+      '| cell | ours direct-l1 | ours direct-cka | ours taylor-l1 | ours taylor-cka | ours linearized-l1 | ours detector | poster l1 / CKA / l1+approx / CKA+approx / detector |',
+      '|---|---:|---:|---:|---:|---:|---:|---|',
+    );
     for (const c of r.learningFree.crossGeneration) {
       const label = `${generationLabel(c.candidates)} -> ${generationLabel(c.children)}`;
       const f = (m) => formatCell(c.methods.find((x) => x.method === m));
       const det = r.detector?.crossGeneration?.find((x) => x.candidates === c.candidates && x.children === c.children);
       const detCell = det ? formatCell(det.methods.find((x) => x.method === 'detector')) : '-';
-      md.push(`| ${label} | ${f('direct-l1')} | ${f('direct-cka')} | ${f('taylor-l1')} | ${f('taylor-cka')} | ${f('linearized-l1')} | ${detCell} | ${(POSTER[label] ?? []).join(' / ') || '-'} |`);
+      md.push(
+        `| ${label} | ${f('direct-l1')} | ${f('direct-cka')} | ${f('taylor-l1')} | ${f('taylor-cka')} | ${f('linearized-l1')} | ${detCell} | ${(POSTER[label] ?? []).join(' / ') || '-'} |`,
+      );
     }
   }
 }

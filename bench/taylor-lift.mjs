@@ -43,7 +43,11 @@ async function measure(zoo, bnStats) {
   const rows = [];
   for (const job of jobs.values()) {
     const probe = await readProbe(zoo.probes.get(job.task), PROBE_ROWS);
-    const results = await scoreMatrix(job.children.map((c) => c.path), job.candidates.map((c) => c.path), { probe, methods: ['direct-l1', 'taylor-l1'], alpha: 1, bnStats });
+    const results = await scoreMatrix(
+      job.children.map((c) => c.path),
+      job.candidates.map((c) => c.path),
+      { probe, methods: ['direct-l1', 'taylor-l1'], alpha: 1, bnStats },
+    );
     const scoresOf = (method, i) => new Map(results.find((r) => r.method === method).children[i].scores.map((s) => [s.parent, s.score]));
     job.children.forEach((child, i) => {
       const direct = scoresOf('direct-l1', i);
@@ -55,7 +59,15 @@ async function measure(zoo, bnStats) {
       const pick = argmax(d);
       // Direct's wrong pick falls behind the parent for a large enough alpha iff the parent's lift is larger.
       const liftBeatsPick = pick !== truth && lift[truth] > lift[pick];
-      rows.push({ child: child.entry.id, candidates: ids.length, directTop: pick === truth, liftTop: argmax(lift) === truth, liftBeatsPick, parentLift: lift[truth], maxOtherLift: Math.max(...lift.filter((_, k) => k !== truth)) });
+      rows.push({
+        child: child.entry.id,
+        candidates: ids.length,
+        directTop: pick === truth,
+        liftTop: argmax(lift) === truth,
+        liftBeatsPick,
+        parentLift: lift[truth],
+        maxOtherLift: Math.max(...lift.filter((_, k) => k !== truth)),
+      });
     });
   }
   const n = rows.length;
@@ -85,7 +97,9 @@ for (const z of ZOOS) {
     log(`== ${z.name}, --bn-stats ${bnStats}`);
     const r = await measure(zoo, bnStats);
     results.push({ zoo: z.name, bnStats, seconds: (performance.now() - t) / 1000, ...r });
-    log(`   ${r.children} children: direct ${r.directTop1.toFixed(1)}%, largest lift on the parent ${r.largestLiftOnParent.toFixed(1)}%, chance ${r.chance.toFixed(1)}%`);
+    log(
+      `   ${r.children} children: direct ${r.directTop1.toFixed(1)}%, largest lift on the parent ${r.largestLiftOnParent.toFixed(1)}%, chance ${r.chance.toFixed(1)}%`,
+    );
   }
 }
 
@@ -101,10 +115,16 @@ const md = [
   "direct gets wrong, and those where the parent's lift is the larger), and it can break a right answer when another",
   'candidate gets a larger lift than the parent.',
   '',
-  '| zoo | --bn-stats | children | direct-l1 top-1 % | largest lift on the true parent % | chance % | parent lift > 0 % | direct wrong | parent lift > direct pick\'s | seconds |',
+  "| zoo | --bn-stats | children | direct-l1 top-1 % | largest lift on the true parent % | chance % | parent lift > 0 % | direct wrong | parent lift > direct pick's | seconds |",
   '|---|---|---:|---:|---:|---:|---:|---:|---:|---:|',
-  ...results.map((r) => `| ${r.zoo} | ${r.bnStats} | ${r.children} | ${r.directTop1.toFixed(1)} | ${r.largestLiftOnParent.toFixed(1)} | ${r.chance.toFixed(1)} | ${r.parentLiftPositive.toFixed(1)} | ${r.directWrong} | ${r.liftBeatsDirectPick} | ${r.seconds.toFixed(0)} |`),
+  ...results.map(
+    (r) =>
+      `| ${r.zoo} | ${r.bnStats} | ${r.children} | ${r.directTop1.toFixed(1)} | ${r.largestLiftOnParent.toFixed(1)} | ${r.chance.toFixed(1)} | ${r.parentLiftPositive.toFixed(1)} | ${r.directWrong} | ${r.liftBeatsDirectPick} | ${r.seconds.toFixed(0)} |`,
+  ),
 ];
 writeFileSync(join(resultsDir, 'taylor-lift.md'), `${md.join('\n')}\n`);
-writeFileSync(join(resultsDir, 'taylor-lift.json'), `${JSON.stringify({ machine, command: 'npm run bench:lift', totalSeconds: total, probeRows: PROBE_ROWS, results }, null, 2)}\n`);
+writeFileSync(
+  join(resultsDir, 'taylor-lift.json'),
+  `${JSON.stringify({ machine, command: 'npm run bench:lift', totalSeconds: total, probeRows: PROBE_ROWS, results }, null, 2)}\n`,
+);
 log(`wrote bench/results/taylor-lift.md and .json in ${total.toFixed(0)} s`);

@@ -16,7 +16,11 @@ await initTfjs('wasm');
 let seed = 1;
 function random(shape: number[], scale: number): Tensor {
   const n = shape.reduce((a, b) => a * b, 1);
-  return makeTensor('float32', shape, Float32Array.from({ length: n }, () => ((seed = (seed * 16807) % 2147483647) / 2147483647 - 0.5) * scale));
+  return makeTensor(
+    'float32',
+    shape,
+    Float32Array.from({ length: n }, () => ((seed = (seed * 16807) % 2147483647) / 2147483647 - 0.5) * scale),
+  );
 }
 
 const weights = new Map<string, Tensor>([
@@ -37,7 +41,13 @@ const graph = g.build([{ name: logits }]);
 const program = new TfjsGraph(graph);
 const params = new Map([...weights].map(([k, t]) => [k, tf.variable(toTf(t), true, k)]));
 const x = toTf(random([64, 1, 28, 28], 2));
-const labels = tf.oneHot(tf.tensor1d(Array.from({ length: 64 }, (_, i) => i % 10), 'int32'), 10);
+const labels = tf.oneHot(
+  tf.tensor1d(
+    Array.from({ length: 64 }, (_, i) => i % 10),
+    'int32',
+  ),
+  10,
+);
 
 function step(channelsLast: boolean): void {
   const { value, grads } = tf.variableGrads(() => {
@@ -58,5 +68,11 @@ if (process.env.PROFILE) {
   const info = await tf.profile(() => step(true));
   const byKernel = new Map<string, number>();
   for (const k of info.kernels) byKernel.set(k.name, (byKernel.get(k.name) ?? 0) + (k.kernelTimeMs as number));
-  console.log([...byKernel].sort((a, b) => b[1] - a[1]).slice(0, 15).map(([n, t]) => `${n} ${t.toFixed(1)}ms`).join('\n'));
+  console.log(
+    [...byKernel]
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, 15)
+      .map(([n, t]) => `${n} ${t.toFixed(1)}ms`)
+      .join('\n'),
+  );
 }

@@ -15,7 +15,12 @@ import { Rng } from '../dist/base/random.js';
 const here = new URL('.', import.meta.url).pathname;
 const started = Date.now();
 const BATCH = 64;
-const torch = JSON.parse(execFileSync('/usr/bin/python3', [`${here}train_torch.py`], { encoding: 'utf8', env: { ...process.env, THREADS: '1,2' } }).trim().split('\n').pop());
+const torch = JSON.parse(
+  execFileSync('/usr/bin/python3', [`${here}train_torch.py`], { encoding: 'utf8', env: { ...process.env, THREADS: '1,2' } })
+    .trim()
+    .split('\n')
+    .pop(),
+);
 
 await initTfjs('wasm');
 const rng = new Rng(0);
@@ -28,7 +33,12 @@ const batch = {
 };
 const models = [
   { model: 'mlp', label: 'MLP 784-1024-256-128-10', weights: () => initWeights(mlpSpec([784, 1024, 256, 128, 10]), 0), steps: 30 },
-  { model: 'convnet', label: 'convnet 16-32-64 (BatchNorm)', weights: () => initWeights({ name: 'convnet', inChannels: 1, widths: [16, 32, 64], numClasses: 10 }, 0), steps: 10 },
+  {
+    model: 'convnet',
+    label: 'convnet 16-32-64 (BatchNorm)',
+    weights: () => initWeights({ name: 'convnet', inChannels: 1, widths: [16, 32, 64], numClasses: 10 }, 0),
+    steps: 10,
+  },
 ];
 const rows = [];
 for (const m of models) {
@@ -58,7 +68,9 @@ const lines = [
   '',
   '| model | engine | steps/s | ms/step | images/s |',
   '|---|---|---:|---:|---:|',
-  ...rows.map((r) => `| ${r.label} | ${r.engine} | ${r.stepsPerSecond.toFixed(2)} | ${(1000 / r.stepsPerSecond).toFixed(1)} | ${(r.stepsPerSecond * BATCH).toFixed(0)} |`),
+  ...rows.map(
+    (r) => `| ${r.label} | ${r.engine} | ${r.stepsPerSecond.toFixed(2)} | ${(1000 / r.stepsPerSecond).toFixed(1)} | ${(r.stepsPerSecond * BATCH).toFixed(0)} |`,
+  ),
   '',
 ];
 mkdirSync(new URL('results/', import.meta.url), { recursive: true });

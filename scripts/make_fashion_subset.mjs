@@ -33,9 +33,20 @@ function fail(message) {
 }
 
 function parseArgs(argv) {
-  const options = { '--from': '/usr/share/datasets/fashion-mnist', '--out': 'data/fashion-mnist-mini', '--train-per-class': '600', '--test-per-class': '100', '--seed': '0' };
+  const options = {
+    '--from': '/usr/share/datasets/fashion-mnist',
+    '--out': 'data/fashion-mnist-mini',
+    '--train-per-class': '600',
+    '--test-per-class': '100',
+    '--seed': '0',
+  };
   for (let i = 0; i < argv.length; i += 2) {
-    if (!(argv[i] in options) || argv[i + 1] === undefined) fail(`usage: node scripts/make_fashion_subset.mjs [${Object.keys(options).map((k) => `${k} X`).join('] [')}]; got '${argv[i]}'`);
+    if (!(argv[i] in options) || argv[i + 1] === undefined)
+      fail(
+        `usage: node scripts/make_fashion_subset.mjs [${Object.keys(options)
+          .map((k) => `${k} X`)
+          .join('] [')}]; got '${argv[i]}'`,
+      );
     options[argv[i]] = argv[i + 1];
   }
   const count = (key) => {
@@ -43,12 +54,20 @@ function parseArgs(argv) {
     if (!Number.isSafeInteger(n) || n < 0) fail(`${key} must be a non-negative integer, got '${options[key]}'`);
     return n;
   };
-  return { from: options['--from'], out: options['--out'], perClass: { train: count('--train-per-class'), test: count('--test-per-class') }, seed: count('--seed') };
+  return {
+    from: options['--from'],
+    out: options['--out'],
+    perClass: { train: count('--train-per-class'), test: count('--test-per-class') },
+    seed: count('--seed'),
+  };
 }
 
 /** The decompressed bytes of `<base>.gz` (or `<base>`) in dir. */
 function readSource(dir, base) {
-  for (const [name, decode] of [[`${base}.gz`, gunzipSync], [base, (b) => b]]) {
+  for (const [name, decode] of [
+    [`${base}.gz`, gunzipSync],
+    [base, (b) => b],
+  ]) {
     let raw;
     try {
       raw = readFileSync(join(dir, name));
@@ -66,7 +85,8 @@ function readSource(dir, base) {
 
 /** Dimensions and data offset of an unsigned-byte IDX file with the expected rank. */
 function idxHeader(bytes, file, rank) {
-  if (bytes.length < 4 + 4 * rank || bytes[0] !== 0 || bytes[1] !== 0 || bytes[2] !== 0x08 || bytes[3] !== rank) fail(`${file}: not an unsigned-byte IDX file of rank ${rank}`);
+  if (bytes.length < 4 + 4 * rank || bytes[0] !== 0 || bytes[1] !== 0 || bytes[2] !== 0x08 || bytes[3] !== rank)
+    fail(`${file}: not an unsigned-byte IDX file of rank ${rank}`);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const dims = Array.from({ length: rank }, (_, i) => view.getUint32(4 + 4 * i));
   const offset = 4 + 4 * rank;
@@ -156,6 +176,10 @@ for (const split of SPLITS) {
 mkdirSync(out, { recursive: true });
 for (const [name, bytes] of outputs) writeFileSync(join(out, name), bytes);
 // One line per key: the index lists stay readable in a diff without one line per number.
-const json = `{\n${Object.entries(selection).map(([k, v]) => `  ${JSON.stringify(k)}: ${JSON.stringify(v)}`).join(',\n')}\n}\n`;
+const json = `{\n${Object.entries(selection)
+  .map(([k, v]) => `  ${JSON.stringify(k)}: ${JSON.stringify(v)}`)
+  .join(',\n')}\n}\n`;
 writeFileSync(join(out, 'selection.json'), json);
-process.stdout.write(`wrote ${out}: ${selection.train.length} training and ${selection.test.length} test images (${perClass.train} and ${perClass.test} per class, seed ${seed}) from ${from}\n`);
+process.stdout.write(
+  `wrote ${out}: ${selection.train.length} training and ${selection.test.length} test images (${perClass.train} and ${perClass.test} per class, seed ${seed}) from ${from}\n`,
+);

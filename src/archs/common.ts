@@ -69,7 +69,10 @@ export function float32Weights(weights: Weights): Weights {
 function metadataInputShape(options: BuildOptions, source: string): number[] | undefined {
   const text = options.metadata?.input_shape;
   if (text === undefined) return undefined;
-  const dims = text.split(/[,x ]+/).filter((s) => s.length > 0).map(Number);
+  const dims = text
+    .split(/[,x ]+/)
+    .filter((s) => s.length > 0)
+    .map(Number);
   if (dims.length === 0 || !dims.every((d) => Number.isSafeInteger(d) && d > 0)) {
     throw new FormatError(source, `metadata input_shape '${text}' is not a list of positive integers`);
   }
@@ -80,13 +83,9 @@ function metadataInputShape(options: BuildOptions, source: string): number[] | u
  * The input shape to use: the option, else metadata `input_shape`, else `fallback`; `validate`
  * returns a problem description when the shape cannot feed the architecture.
  */
-export function chooseInputShape(
-  options: BuildOptions,
-  fallback: number[],
-  validate: (shape: number[]) => string | undefined,
-): number[] {
+export function chooseInputShape(options: BuildOptions, fallback: number[], validate: (shape: number[]) => string | undefined): number[] {
   const source = sourceOf(options);
-  const shape = options.inputShape ? [...options.inputShape] : metadataInputShape(options, source) ?? fallback;
+  const shape = options.inputShape ? [...options.inputShape] : (metadataInputShape(options, source) ?? fallback);
   if (!shape.every((d) => Number.isSafeInteger(d) && d > 0)) {
     throw new FormatError(source, `input shape ${shapeText(shape)} must be positive integers`);
   }

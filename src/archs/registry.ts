@@ -75,7 +75,10 @@ function requestedArch(options: BuildOptions): string | undefined {
 
 function sampleKeys(weights: Weights): string {
   const keys = [...weights.keys()];
-  const shown = keys.slice(0, 5).map((k) => `${k} [${weights.get(k)?.shape.join(',')}]`).join(', ');
+  const shown = keys
+    .slice(0, 5)
+    .map((k) => `${k} [${weights.get(k)?.shape.join(',')}]`)
+    .join(', ');
   return keys.length > 5 ? `${shown}, ... (${keys.length} tensors)` : shown;
 }
 

@@ -66,7 +66,10 @@ export function alphaOption(flag = '--alpha'): NumberOption {
   const positive = positiveFinite(flag);
   const parse = (text: string): number => {
     const alpha = positive(text);
-    if (alpha > 1) process.stderr.write(`lineage: warning: ${flag} ${text} is above 1: the linearisation around the parent is meaningless beyond the whole weight change (alpha = 1); typical values are 0.001-0.1\n`);
+    if (alpha > 1)
+      process.stderr.write(
+        `lineage: warning: ${flag} ${text} is above 1: the linearisation around the parent is meaningless beyond the whole weight change (alpha = 1); typical values are 0.001-0.1\n`,
+      );
     return alpha;
   };
   return Object.assign(parse, { flag, expected: positive.expected });

@@ -59,7 +59,10 @@ export async function readFashionFolder(dir: string, name = 'fashion'): Promise<
   const idxOptions = { numClasses: 10, classNames: FASHION_MNIST_CLASSES };
   const train = await loadIdxPair(name, trainImages, trainLabels, idxOptions);
   const test = await loadIdxPair(name, testImages, testLabels, idxOptions);
-  for (const [ds, file] of [[train, trainImages], [test, testImages]] as const) {
+  for (const [ds, file] of [
+    [train, trainImages],
+    [test, testImages],
+  ] as const) {
     checkInput(ds.shape[0] === 1 && ds.shape[1] === 28 && ds.shape[2] === 28, file, `Fashion-MNIST images must be 28x28, got [${ds.shape.join(', ')}]`);
   }
   return { train, test };

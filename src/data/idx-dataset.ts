@@ -18,7 +18,14 @@ export interface IdxPairOptions {
   classNames?: readonly string[];
 }
 
-export function datasetFromIdx(name: string, images: IdxArray, imagesFile: string, labels: IdxArray, labelsFile: string, options: IdxPairOptions = {}): Dataset {
+export function datasetFromIdx(
+  name: string,
+  images: IdxArray,
+  imagesFile: string,
+  labels: IdxArray,
+  labelsFile: string,
+  options: IdxPairOptions = {},
+): Dataset {
   const [n, c, h, w] = checkIdxImages(images, imagesFile);
   const m = checkIdxLabels(labels, labelsFile);
   checkInput(m === n, labelsFile, `has ${m} labels but ${imagesFile} has ${n} images`);
@@ -26,7 +33,8 @@ export function datasetFromIdx(name: string, images: IdxArray, imagesFile: strin
   for (const y of labels.data) maxLabel = Math.max(maxLabel, y);
   const numClasses = options.numClasses ?? maxLabel + 1;
   checkInput(maxLabel < numClasses, labelsFile, `label ${maxLabel} is outside 0..${numClasses - 1}`);
-  if (options.classNames) checkInput(options.classNames.length === numClasses, labelsFile, `${options.classNames.length} class names for ${numClasses} classes`);
+  if (options.classNames)
+    checkInput(options.classNames.length === numClasses, labelsFile, `${options.classNames.length} class names for ${numClasses} classes`);
   return {
     name,
     inputs: unitFloatsFromBytes(images.data),

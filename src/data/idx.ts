@@ -12,7 +12,7 @@ export const IDX_UBYTE = 0x08;
 export const IDX_IMAGES_MAGIC = 0x00000803;
 export const IDX_LABELS_MAGIC = 0x00000801;
 
-const TYPE_NAMES: Record<number, string> = { 0x08: 'uint8', 0x09: 'int8', 0x0b: 'int16', 0x0c: 'int32', 0x0d: 'float32', 0x0e: 'float64' };
+const TYPE_NAMES: Record<number, string> = { 8: 'uint8', 9: 'int8', 11: 'int16', 12: 'int32', 13: 'float32', 14: 'float64' };
 const MAX_DECOMPRESSED = 2 ** 31 - 1;
 
 export interface IdxArray {
@@ -25,12 +25,19 @@ export function parseIdx(bytes: Uint8Array, file = '<buffer>'): IdxArray {
   checkInput(bytes.length >= 4, file, `too short for an IDX header (${bytes.length} bytes)`);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const magic = view.getUint32(0, false);
-  checkInput(bytes[0] === 0 && bytes[1] === 0, file, `not an IDX file (magic 0x${magic.toString(16).padStart(8, '0')}; expected 0x00000803 for images or 0x00000801 for labels)`);
+  checkInput(
+    bytes[0] === 0 && bytes[1] === 0,
+    file,
+    `not an IDX file (magic 0x${magic.toString(16).padStart(8, '0')}; expected 0x00000803 for images or 0x00000801 for labels)`,
+  );
   const type = bytes[2];
   const rank = bytes[3];
   if (type !== IDX_UBYTE) {
     const name = TYPE_NAMES[type];
-    throw new InputError(file, name ? `IDX element type ${name} is not supported (only uint8)` : `not an IDX file (unknown element type 0x${type.toString(16)})`);
+    throw new InputError(
+      file,
+      name ? `IDX element type ${name} is not supported (only uint8)` : `not an IDX file (unknown element type 0x${type.toString(16)})`,
+    );
   }
   checkInput(rank >= 1, file, 'IDX file declares 0 dimensions');
   const dataStart = 4 + 4 * rank;
@@ -70,7 +77,11 @@ export async function readIdx(path: string): Promise<IdxArray> {
 
 /** Images as [N, H, W] (IDX magic 0x803) or [N, C, H, W] (0x804). */
 export function checkIdxImages(a: IdxArray, file: string): [number, number, number, number] {
-  checkInput(a.dims.length === 3 || a.dims.length === 4, file, `expected an IDX image file (3 or 4 dimensions, magic 0x00000803), got ${a.dims.length} dimensions [${a.dims.join(', ')}]`);
+  checkInput(
+    a.dims.length === 3 || a.dims.length === 4,
+    file,
+    `expected an IDX image file (3 or 4 dimensions, magic 0x00000803), got ${a.dims.length} dimensions [${a.dims.join(', ')}]`,
+  );
   const [n, ...rest] = a.dims;
   const [c, h, w] = rest.length === 2 ? [1, rest[0], rest[1]] : rest;
   checkInput(h > 0 && w > 0 && c > 0, file, `image dimensions [${a.dims.join(', ')}] contain a zero`);

@@ -17,12 +17,20 @@ function inputsFromNpy(t: Tensor, file: string): { inputs: Float32Array; shape: 
   const dims = t.shape;
   checkInput(dims.length === 3 || dims.length === 4, file, `inputs must have shape [N, H, W] or [N, C, H, W] (NCHW), got [${dims.join(', ')}]`);
   const shape: [number, number, number] = dims.length === 3 ? [1, dims[1], dims[2]] : [dims[1], dims[2], dims[3]];
-  checkInput(shape.every((d) => d > 0), file, `image dimensions [${dims.join(', ')}] contain a zero`);
+  checkInput(
+    shape.every((d) => d > 0),
+    file,
+    `image dimensions [${dims.join(', ')}] contain a zero`,
+  );
   let inputs: Float32Array;
   if (t.dtype === 'uint8') {
     inputs = Float32Array.from(t.data as Uint8Array, (v) => v / 255);
   } else {
-    checkInput(t.dtype === 'float32' || t.dtype === 'float64' || t.dtype === 'float16', file, `inputs must be uint8 (0..255) or float pixels in [0, 1], got ${t.dtype}`);
+    checkInput(
+      t.dtype === 'float32' || t.dtype === 'float64' || t.dtype === 'float16',
+      file,
+      `inputs must be uint8 (0..255) or float pixels in [0, 1], got ${t.dtype}`,
+    );
     inputs = Float32Array.from(toFloat32(t));
     for (let i = 0; i < inputs.length; i++) {
       if (!Number.isFinite(inputs[i])) throw new InputError(file, `input value ${inputs[i]} at flat index ${i} is not finite`);
@@ -54,7 +62,8 @@ function finish(name: string, ds: Omit<Dataset, 'numClasses' | 'name'>, labelsFi
   for (const y of ds.labels) maxLabel = Math.max(maxLabel, y);
   const numClasses = options.numClasses ?? maxLabel + 1;
   checkInput(maxLabel < numClasses, labelsFile, `label ${maxLabel} is outside 0..${numClasses - 1}`);
-  if (options.classNames) checkInput(options.classNames.length === numClasses, labelsFile, `${options.classNames.length} class names for ${numClasses} classes`);
+  if (options.classNames)
+    checkInput(options.classNames.length === numClasses, labelsFile, `${options.classNames.length} class names for ${numClasses} classes`);
   return checkLabels({ ...ds, name, numClasses, ...(options.classNames ? { classNames: [...options.classNames] } : {}) });
 }
 
@@ -110,7 +119,11 @@ export async function loadUserFolder(name: string, dir: string, options: UserFol
     const train = await load(name, trainX, trainY, options);
     if (testX && testY) {
       const test = await load(name, testX, testY, { numClasses: train.numClasses, ...options });
-      checkInput(test.shape.every((d, i) => d === train.shape[i]), testX, `test images [${test.shape.join(', ')}] differ from training images [${train.shape.join(', ')}]`);
+      checkInput(
+        test.shape.every((d, i) => d === train.shape[i]),
+        testX,
+        `test images [${test.shape.join(', ')}] differ from training images [${train.shape.join(', ')}]`,
+      );
       return { train, test };
     }
     const split = stratifiedSplit(train.labels, train.numClasses, options.testFraction ?? 0.2, options.seed ?? 0);

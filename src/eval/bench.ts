@@ -199,7 +199,12 @@ async function scoreJobs(zoo: Zoo, jobs: readonly Job[], settings: RunSettings, 
   };
   const alpha = settings.alpha.mode === 'auto' ? { alpha: settings.alpha.grid[0], alphas: settings.alpha.grid } : { alpha: settings.alpha.value };
   const names = detector ? [...settings.methods, DETECTOR_METHOD] : settings.methods;
-  const scored: Scored = { predictions: new Predictions(), learningFree: { pairs: 0, seconds: 0 }, ...(detector ? { detector: { pairs: 0, seconds: 0 } } : {}), notes: [] };
+  const scored: Scored = {
+    predictions: new Predictions(),
+    learningFree: { pairs: 0, seconds: 0 },
+    ...(detector ? { detector: { pairs: 0, seconds: 0 } } : {}),
+    notes: [],
+  };
   let done = 0;
   for (const job of jobs) {
     const step = `G${job.from + 1} -> G${job.to + 1}, task ${job.task} (${job.children.length} children, ${job.candidates.length} candidates)`;
@@ -207,7 +212,12 @@ async function scoreJobs(zoo: Zoo, jobs: readonly Job[], settings: RunSettings, 
     const probe = await probeFor(job.task);
     const pairs = job.children.length * job.candidates.length;
     let t = performance.now();
-    const results = await scoreMatrix(job.children.map(loader), job.candidates.map(loader), { probe, methods: settings.methods, ...alpha, ...(options.bnStats ? { bnStats: options.bnStats } : {}) });
+    const results = await scoreMatrix(job.children.map(loader), job.candidates.map(loader), {
+      probe,
+      methods: settings.methods,
+      ...alpha,
+      ...(options.bnStats ? { bnStats: options.bnStats } : {}),
+    });
     addTime(scored.learningFree, pairs, t);
     scored.predictions.record(job.from, results, names);
     if (detector && scored.detector) {
@@ -246,7 +256,9 @@ function chooseAlphas(settings: RunSettings, evaluated: readonly ZooModel[], spl
   if (!split) throw new Error('choosing alpha needs a validation split');
   const validation = new Set(split.validation);
   const validationChildren = evaluated.filter((m) => validation.has(m.entry.id));
-  const choices = settings.methods.filter(usesAlpha).map((method) => chooseAlpha(method, alpha.grid, (a) => validationChildren.map((m) => hit(m, m.depth - 1, { method, alpha: a }))));
+  const choices = settings.methods
+    .filter(usesAlpha)
+    .map((method) => chooseAlpha(method, alpha.grid, (a) => validationChildren.map((m) => hit(m, m.depth - 1, { method, alpha: a }))));
   return {
     chosen: new Map(choices.map((c) => [c.method, c.alpha])),
     report: { mode: 'auto', grid: alpha.grid, validationFraction: alpha.validationFraction, validation: split.validation, test: split.test, choices },
@@ -281,7 +293,15 @@ function cell(method: string, outcomes: boolean[], seed: number, resamples: numb
 
 /** One accuracy cell per method over `children`, each judged against its ancestor at generation `from(child)`. */
 function accuracyRow(r: Reporting, name: string, children: readonly ZooModel[], from: (m: ZooModel) => number): AccuracyCell[] {
-  return r.methods.map((method) => cell(method, children.map((m) => r.hit(m, from(m), reportedAt(r, method))), deriveSeed(r.seed, name), r.resamples, r.alphaOf(method)));
+  return r.methods.map((method) =>
+    cell(
+      method,
+      children.map((m) => r.hit(m, from(m), reportedAt(r, method))),
+      deriveSeed(r.seed, name),
+      r.resamples,
+      r.alphaOf(method),
+    ),
+  );
 }
 
 function settingRows(r: Reporting, reported: readonly ZooModel[]): SettingRow[] {
@@ -322,7 +342,8 @@ function timingRows(methods: string[], scored: Scored): TimingRow[] {
   const lf = scored.learningFree;
   const rows: TimingRow[] = [{ stage: 'learning-free', methods, pairs: lf.pairs, seconds: lf.seconds, secondsPerPair: lf.seconds / Math.max(1, lf.pairs) }];
   const det = scored.detector;
-  if (det && det.pairs > 0) rows.push({ stage: DETECTOR_METHOD, methods: [DETECTOR_METHOD], pairs: det.pairs, seconds: det.seconds, secondsPerPair: det.seconds / det.pairs });
+  if (det && det.pairs > 0)
+    rows.push({ stage: DETECTOR_METHOD, methods: [DETECTOR_METHOD], pairs: det.pairs, seconds: det.seconds, secondsPerPair: det.seconds / det.pairs });
   return rows;
 }
 
@@ -331,7 +352,14 @@ export async function benchmarkZoo(zooDir: string, options: BenchOptions = {}): 
   const settings = settingsFrom(options);
   const zoo = await readZooManifest(zooDir, { childProbes: true });
   const evaluated = childrenToEvaluate(zoo, zooDir, options.children);
-  const split = settings.alpha.mode === 'auto' ? splitChildren(evaluated.map((m) => m.entry.id), settings.seed, settings.alpha.validationFraction) : undefined;
+  const split =
+    settings.alpha.mode === 'auto'
+      ? splitChildren(
+          evaluated.map((m) => m.entry.id),
+          settings.seed,
+          settings.alpha.validationFraction,
+        )
+      : undefined;
   const detector = options.detector ? await loadDetector(options.detector) : undefined;
   const scored = await scoreJobs(zoo, plan(zoo, evaluated), settings, detector, options);
 
@@ -348,11 +376,18 @@ export async function benchmarkZoo(zooDir: string, options: BenchOptions = {}): 
   const testSet = split ? new Set(split.test) : undefined;
   const reported = testSet ? evaluated.filter((m) => testSet.has(m.entry.id)) : evaluated;
   const notes = [...scored.notes];
-  if (split) notes.push(`alpha chosen per method on ${split.validation.length} validation children; accuracies are on the ${split.test.length} test children only`);
+  if (split)
+    notes.push(`alpha chosen per method on ${split.validation.length} validation children; accuracies are on the ${split.test.length} test children only`);
 
   return {
     zoo: { dir: zooDir, name: zoo.name, models: zoo.models.length, children: evaluated.length, generations: Math.max(...zoo.models.map((m) => m.depth)) + 1 },
-    options: { methods: reporting.methods, alpha: settings.alpha.mode === 'auto' ? 'auto' : settings.alpha.value, seed: settings.seed, resamples: settings.resamples, detector: options.detector ?? null },
+    options: {
+      methods: reporting.methods,
+      alpha: settings.alpha.mode === 'auto' ? 'auto' : settings.alpha.value,
+      seed: settings.seed,
+      resamples: settings.resamples,
+      detector: options.detector ?? null,
+    },
     alpha: alpha.report,
     settings: settingRows(reporting, reported),
     crossGeneration: crossGenerationCells(reporting, reported),

@@ -5,7 +5,11 @@ import type { AccuracyCell, BenchResult } from './bench.js';
 type Table = { headers: string[]; right: boolean[]; rows: string[][] };
 
 function render(t: Table, markdown: boolean): string {
-  if (!markdown) return formatTable(t.headers.map((header, i) => ({ header, align: t.right[i] ? 'right' : 'left' })), t.rows);
+  if (!markdown)
+    return formatTable(
+      t.headers.map((header, i) => ({ header, align: t.right[i] ? 'right' : 'left' })),
+      t.rows,
+    );
   const line = (cells: string[]) => `| ${cells.join(' | ')} |`;
   return [line(t.headers), line(t.right.map((r) => (r ? '---:' : '---'))), ...t.rows.map(line)].join('\n');
 }
@@ -26,7 +30,9 @@ export function benchTables(result: BenchResult, markdown = false): string {
   const methods = result.options.methods;
   const heading = (s: string) => (markdown ? `### ${s}` : s);
   const out: string[] = [];
-  out.push(heading(`Parent detection, top-1 % [bootstrap 95% interval] over children; candidates: every model of the parent's generation (zoo ${result.zoo.name})`));
+  out.push(
+    heading(`Parent detection, top-1 % [bootstrap 95% interval] over children; candidates: every model of the parent's generation (zoo ${result.zoo.name})`),
+  );
   out.push(
     render(
       {
@@ -38,13 +44,16 @@ export function benchTables(result: BenchResult, markdown = false): string {
     ),
   );
   if (result.crossGeneration.some((c) => c.children - c.candidates > 1)) {
-    out.push('', heading('Cross-generation: candidates from generation i, children from generation j; truth = the child\'s ancestor at i'));
+    out.push('', heading("Cross-generation: candidates from generation i, children from generation j; truth = the child's ancestor at i"));
     out.push(
       render(
         {
           headers: ['candidates -> children', ...methods],
           right: [false, ...methods.map(() => true)],
-          rows: result.crossGeneration.map((c) => [`${generationLabel(c.candidates)} -> ${generationLabel(c.children)}`, ...methods.map((m) => formatCell(c.methods.find((x) => x.method === m)))]),
+          rows: result.crossGeneration.map((c) => [
+            `${generationLabel(c.candidates)} -> ${generationLabel(c.children)}`,
+            ...methods.map((m) => formatCell(c.methods.find((x) => x.method === m))),
+          ]),
         },
         markdown,
       ),

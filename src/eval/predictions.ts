@@ -21,7 +21,11 @@ export class Predictions {
     for (const r of results) {
       const { method, alpha } = methodAtAlpha(r, names);
       for (const c of r.children) {
-        const perMethod = getOrAdd(getOrAdd(this.byGeneration, from, () => new Map()), c.child, () => new Map());
+        const perMethod = getOrAdd(
+          getOrAdd(this.byGeneration, from, () => new Map()),
+          c.child,
+          () => new Map(),
+        );
         getOrAdd(perMethod, method, () => new Map()).set(alpha, c.parent);
       }
     }

@@ -63,7 +63,11 @@ function withStateDictNames(graph: Graph, groups: readonly OnnxAliasGroup[]): Gr
     for (const member of group.members) rename.set(member, storedNames.has(member) ? member : stored[0]);
   }
   const recreatesAlias = (node: GraphNode): boolean =>
-    (node.domain ?? '') === '' && (node.op === 'Identity' || node.op === 'Constant') && node.outputs.length === 1 && rename.has(node.outputs[0]) && !outputs.has(node.outputs[0]);
+    (node.domain ?? '') === '' &&
+    (node.op === 'Identity' || node.op === 'Constant') &&
+    node.outputs.length === 1 &&
+    rename.has(node.outputs[0]) &&
+    !outputs.has(node.outputs[0]);
   const nodes = graph.nodes.filter((n) => !recreatesAlias(n)).map((n) => ({ ...n, inputs: n.inputs.map((i) => rename.get(i) ?? i) }));
   return { ...graph, nodes, initializers };
 }

@@ -8,11 +8,7 @@ import { isBufferName } from '../base/naming.js';
 
 export type Compatibility = { ok: true } | { ok: false; reason: string };
 
-export function checkCompatible(
-  child: ReadonlyMap<string, Tensor>,
-  candidate: ReadonlyMap<string, Tensor>,
-  compared: readonly string[],
-): Compatibility {
+export function checkCompatible(child: ReadonlyMap<string, Tensor>, candidate: ReadonlyMap<string, Tensor>, compared: readonly string[]): Compatibility {
   for (const name of compared) {
     const c = child.get(name);
     const p = candidate.get(name);

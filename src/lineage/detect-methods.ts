@@ -28,7 +28,10 @@ export async function detectWithMethods(children: ModelRef[], candidates: ModelR
   const { detector, ...rest } = options;
   const detectorOptions = { probe: options.probe, arch: options.arch, heads: options.heads };
   if (options.methods.length === 0) {
-    return { learningFree: [], detector: detector ? await detectorScores(children, candidates, { ...detectorOptions, detector, onProgress: options.onProgress }) : undefined };
+    return {
+      learningFree: [],
+      detector: detector ? await detectorScores(children, candidates, { ...detectorOptions, detector, onProgress: options.onProgress }) : undefined,
+    };
   }
   if (!detector) return { learningFree: await scoreMatrix(children, candidates, rest) };
   const ranker = await DetectorRanker.load({ ...detectorOptions, detector });

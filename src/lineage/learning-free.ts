@@ -155,7 +155,13 @@ function delta(child: ReadonlyMap<string, Tensor>, parent: ReadonlyMap<string, T
 }
 
 /** One chunked pass over the probe in a session built for it (weights bound as constants), then released. */
-async function passOnce(graph: Graph, outputs: string[], probe: Tensor<'float32'>, rows: number, bind?: ReadonlyMap<string, Tensor>): Promise<Record<string, Float32Array>> {
+async function passOnce(
+  graph: Graph,
+  outputs: string[],
+  probe: Tensor<'float32'>,
+  rows: number,
+  bind?: ReadonlyMap<string, Tensor>,
+): Promise<Record<string, Float32Array>> {
   const session = await CompiledGraph.create(graph, outputs, bind ? { bind } : {});
   try {
     return await session.runChunked(graph.inputs[0].name, probe, rows);
@@ -171,7 +177,9 @@ function planScoring(options: DetectOptions): ScoringPlan {
   for (const a of [alpha, ...extraAlphas]) if (!Number.isFinite(a)) throw new RangeError(`alpha must be a finite number, got ${a}`);
   const outputs = methods.flatMap((m) => [
     { name: m.name, method: m, alpha },
-    ...(m.kind === 'feature' && (m.mode === 'taylor' || m.mode === 'linearized') ? extraAlphas.map((a) => ({ name: `${m.name}@${a}`, method: m, alpha: a })) : []),
+    ...(m.kind === 'feature' && (m.mode === 'taylor' || m.mode === 'linearized')
+      ? extraAlphas.map((a) => ({ name: `${m.name}@${a}`, method: m, alpha: a }))
+      : []),
   ]);
   const batchRows = options.batchRows ?? DEFAULT_BATCH_ROWS;
   if (!Number.isInteger(batchRows) || batchRows < 1) throw new RangeError(`batchRows must be a positive integer, got ${batchRows}`);

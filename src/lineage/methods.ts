@@ -9,9 +9,7 @@ export type FeatureMode = (typeof FEATURE_MODES)[number];
 export const WEIGHT_METHODS = ['weights-l2', 'weights-cos'] as const;
 export type WeightMethod = (typeof WEIGHT_METHODS)[number];
 
-export type Method =
-  | { kind: 'feature'; name: string; mode: FeatureMode; metric: MetricName }
-  | { kind: 'weights'; name: WeightMethod };
+export type Method = { kind: 'feature'; name: string; mode: FeatureMode; metric: MetricName } | { kind: 'weights'; name: WeightMethod };
 
 export function allMethodNames(): string[] {
   const names: string[] = [];
@@ -34,7 +32,13 @@ export function parseMethod(name: string): Method {
 
 /** Parses `all`, one name, or a comma list. */
 export function parseMethodList(spec: string): Method[] {
-  const names = spec === 'all' ? allMethodNames() : spec.split(',').map((s) => s.trim()).filter(Boolean);
+  const names =
+    spec === 'all'
+      ? allMethodNames()
+      : spec
+          .split(',')
+          .map((s) => s.trim())
+          .filter(Boolean);
   if (names.length === 0) throw new RangeError('no method given');
   return names.map(parseMethod);
 }

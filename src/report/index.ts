@@ -54,7 +54,11 @@ export function reportFromTree(tree: TreeRecovery, extras: TreeReportExtras = {}
   const ids = tree.nodes.map((n) => n.id);
   return {
     title: extras.title ?? 'Model family tree',
-    method: { name: tree.method, ...(usesAlpha(tree.method) ? { alpha: tree.alpha } : {}), ...(tree.method.startsWith('weights') ? {} : { layer: tree.layer }) },
+    method: {
+      name: tree.method,
+      ...(usesAlpha(tree.method) ? { alpha: tree.alpha } : {}),
+      ...(tree.method.startsWith('weights') ? {} : { layer: tree.layer }),
+    },
     tree: { nodes: tree.nodes, edges: tree.edges, roots: tree.roots },
     scores: { children: ids, candidates: ids, values: tree.scores },
     ...(extras.truth ? { truth: extras.truth } : {}),

@@ -67,7 +67,13 @@ export function renderMarkdown(data: ReportData): string {
   out.push('## Score heatmap', '');
   if (data.scores) {
     out.push('Rows: children; columns: candidate parents.', '');
-    out.push(table(['child \\ candidate', ...data.scores.candidates], data.scores.children.map((c, i) => [c, ...data.scores!.values[i].map(formatScore)])), '');
+    out.push(
+      table(
+        ['child \\ candidate', ...data.scores.candidates],
+        data.scores.children.map((c, i) => [c, ...data.scores!.values[i].map(formatScore)]),
+      ),
+      '',
+    );
   } else {
     out.push('No scores.', '');
   }
@@ -77,7 +83,13 @@ export function renderMarkdown(data: ReportData): string {
   if (rankings.length === 0) out.push('No scores.', '');
   for (const r of rankings) {
     out.push(`### ${r.child}`, '', `Parent in tree: ${r.chosen ?? 'none (root)'}${r.truth !== undefined ? `; true parent: ${r.truth ?? 'none'}` : ''}.`, '');
-    out.push(table(['rank', 'candidate', 'score'], r.candidates.map((c, i) => [String(i + 1), c.candidate === r.chosen ? `**${c.candidate}**` : c.candidate, formatScore(c.score)])), '');
+    out.push(
+      table(
+        ['rank', 'candidate', 'score'],
+        r.candidates.map((c, i) => [String(i + 1), c.candidate === r.chosen ? `**${c.candidate}**` : c.candidate, formatScore(c.score)]),
+      ),
+      '',
+    );
   }
 
   out.push('## Per-layer origins', '');
@@ -85,7 +97,13 @@ export function renderMarkdown(data: ReportData): string {
     out.push(
       table(
         ['layer', 'origins (probability)'],
-        data.layerOrigins.map((l) => [l.layer, [...l.origins].sort((a, b) => b.probability - a.probability).map((o) => `${o.model} ${(100 * o.probability).toFixed(1)}%`).join(', ')]),
+        data.layerOrigins.map((l) => [
+          l.layer,
+          [...l.origins]
+            .sort((a, b) => b.probability - a.probability)
+            .map((o) => `${o.model} ${(100 * o.probability).toFixed(1)}%`)
+            .join(', '),
+        ]),
       ),
       '',
     );

@@ -36,7 +36,8 @@ export function heatmapSvg(grid: ScoreGrid, tree: FamilyTree): string {
           `<title>child ${esc(child)} ← candidate ${esc(candidate)}: ${has ? esc(formatScore(v)) : 'not scored'}</title></rect>`,
       );
     });
-    if (showLabels) parts.push(`<text class="row-label" x="${left - 6}" y="${top + i * cell + cell / 2 + 4}" text-anchor="end">${esc(shortLabel(child, 16))}</text>`);
+    if (showLabels)
+      parts.push(`<text class="row-label" x="${left - 6}" y="${top + i * cell + cell / 2 + 4}" text-anchor="end">${esc(shortLabel(child, 16))}</text>`);
   });
   if (showLabels) {
     grid.candidates.forEach((candidate, j) => {

@@ -16,7 +16,9 @@ export function originsSvg(layers: readonly LayerOrigin[]): string {
   const parts: string[] = [];
   layers.forEach((l, i) => {
     const y = i * ROW_H + 4;
-    parts.push(`<g data-layer="${esc(l.layer)}"><text class="row-label" x="${left - 6}" y="${y + 13}" text-anchor="end">${esc(shortLabel(l.layer, 22))}</text>`);
+    parts.push(
+      `<g data-layer="${esc(l.layer)}"><text class="row-label" x="${left - 6}" y="${y + 13}" text-anchor="end">${esc(shortLabel(l.layer, 22))}</text>`,
+    );
     const total = l.origins.reduce((s, o) => s + (Number.isFinite(o.probability) && o.probability > 0 ? o.probability : 0), 0);
     let x = left;
     for (const o of l.origins) {
@@ -33,7 +35,9 @@ export function originsSvg(layers: readonly LayerOrigin[]): string {
   models.forEach((m, i) => {
     const x = left + (i % 3) * 150 - 140;
     const y = legendTop + Math.floor(i / 3) * 18;
-    parts.push(`<rect x="${x + 140}" y="${y}" width="12" height="12" fill="${color.get(m)}"/><text x="${x + 156}" y="${y + 10}">${esc(shortLabel(m, 20))}</text>`);
+    parts.push(
+      `<rect x="${x + 140}" y="${y}" width="12" height="12" fill="${color.get(m)}"/><text x="${x + 156}" y="${y + 10}">${esc(shortLabel(m, 20))}</text>`,
+    );
   });
   return `<svg class="origins" xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" role="img" aria-label="per-layer origins">${parts.join('')}</svg>`;
 }

@@ -188,7 +188,12 @@ const cache = new WeakMap<Graph, Map<string, Promise<CompiledGraph>>>();
  * keyed by the outputs and every option (defaults filled in), and compiled from exactly the keyed
  * options, so a session is never reused under options it was not built with.
  */
-export async function runGraph(graph: Graph, feeds: Record<string, Tensor>, outputs: readonly string[], options: OrtOptions = {}): Promise<Record<string, Tensor>> {
+export async function runGraph(
+  graph: Graph,
+  feeds: Record<string, Tensor>,
+  outputs: readonly string[],
+  options: OrtOptions = {},
+): Promise<Record<string, Tensor>> {
   let perGraph = cache.get(graph);
   if (!perGraph) {
     perGraph = new Map();

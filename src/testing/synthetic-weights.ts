@@ -75,7 +75,7 @@ export function syntheticTensor(spec: SyntheticTensorSpec, seed: number): Tensor
   // signed = 2u - 1 = ((h >>> 8) - 2^23) * 2^-23, exact; scaled products are rounded once.
   const scaled = (scale: number): void => {
     const s = Math.fround(scale);
-    for (let i = 0; i < n; i++) out[i] = Math.fround((((hash32(tensorSeed, i) >>> 8) - 0x800000) * TWO_POW_M23) * s);
+    for (let i = 0; i < n; i++) out[i] = Math.fround(((hash32(tensorSeed, i) >>> 8) - 0x800000) * TWO_POW_M23 * s);
   };
   const offset = (): void => {
     for (let i = 0; i < n; i++) out[i] = Math.fround(0.5 + (hash32(tensorSeed, i) >>> 8) * 2 ** -24);

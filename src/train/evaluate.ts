@@ -42,7 +42,12 @@ function boxIoU(a: ArrayLike<number>, b: ArrayLike<number>): number {
  * Metrics on the first `limit` examples of `data` (all when absent), run in batches of `batchSize`
  * with `params` (a TrainSession's variables and statistics) in place of the initializers.
  */
-export function evaluatePlan(plan: TrainPlan, params: ReadonlyMap<string, tf.Tensor>, data: AnyDataset, options: { limit?: number; batchSize?: number } = {}): Metrics {
+export function evaluatePlan(
+  plan: TrainPlan,
+  params: ReadonlyMap<string, tf.Tensor>,
+  data: AnyDataset,
+  options: { limit?: number; batchSize?: number } = {},
+): Metrics {
   const n = Math.min(datasetSize(data), options.limit ?? Infinity);
   const size = options.batchSize ?? 256;
   let correct = 0;

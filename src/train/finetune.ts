@@ -17,7 +17,7 @@
 import { buildGraph } from '../archs/registry.js';
 import type { TaskKind } from '../data/types.js';
 import { type Graph, truncateGraph } from '../graph/ir.js';
-import { type Tensor, type Weights } from '../tensor.js';
+import type { Tensor, Weights } from '../tensor.js';
 import { type BatchStatistics, trainModeBatchNorm } from './batchnorm.js';
 import { modelBlocks } from './blocks.js';
 import { DET_HEAD, SEG_HEAD, buildHeadedModel, denseHeadShapes, splitDenseHeads } from './heads.js';
@@ -26,11 +26,7 @@ import { type LoraConfig, type LoraTarget, addLora, initLora, loraTargets } from
 import { INPUT_NAME } from '../archs/types.js';
 import { isBufferName } from '../base/naming.js';
 
-export type FinetuneMode =
-  | { kind: 'full' }
-  | { kind: 'partial'; frozenBlocks: number }
-  | { kind: 'head-only' }
-  | { kind: 'lora'; rank: number; alpha: number };
+export type FinetuneMode = { kind: 'full' } | { kind: 'partial'; frozenBlocks: number } | { kind: 'head-only' } | { kind: 'lora'; rank: number; alpha: number };
 
 export function formatMode(mode: FinetuneMode): string {
   switch (mode.kind) {
@@ -105,7 +101,10 @@ function withTaskHead(weights: Weights, options: FinetuneOptions): { weights: We
     const current = core.get(headWeight) as Tensor;
     const shape = [options.numClasses, ...current.shape.slice(1)];
     if (!options.replaceHead && current.shape[0] === options.numClasses) return { weights: core, replaced: false };
-    const fresh = initParams(built.headParams.map((name) => ({ name, shape: name === headWeight ? shape : [options.numClasses] })), options.seed);
+    const fresh = initParams(
+      built.headParams.map((name) => ({ name, shape: name === headWeight ? shape : [options.numClasses] })),
+      options.seed,
+    );
     return { weights: replaceInOrder(core, fresh), replaced: true };
   }
   const shapes = denseHeadShapes(built, options.kind, options.numClasses, options.inputShape, { slots: options.slots, segLayer: options.segLayer });
@@ -117,7 +116,9 @@ function withTaskHead(weights: Weights, options: FinetuneOptions): { weights: We
 }
 
 function isTrainableTensor(name: string, t: Tensor): boolean {
-  return !isBufferName(name) && !name.startsWith('const:') && (t.dtype === 'float32' || t.dtype === 'float16' || t.dtype === 'bfloat16' || t.dtype === 'float64');
+  return (
+    !isBufferName(name) && !name.startsWith('const:') && (t.dtype === 'float32' || t.dtype === 'float16' || t.dtype === 'bfloat16' || t.dtype === 'float64')
+  );
 }
 
 /**
@@ -126,7 +127,13 @@ function isTrainableTensor(name: string, t: Tensor): boolean {
  */
 export function prepareFinetune(weights: Weights, options: FinetuneOptions): TrainPlan {
   const { weights: state, replaced } = withTaskHead(weights, options);
-  const headed = buildHeadedModel(state, { kind: options.kind, inputShape: options.inputShape, arch: options.arch, source: options.source, segLayer: options.segLayer });
+  const headed = buildHeadedModel(state, {
+    kind: options.kind,
+    inputShape: options.inputShape,
+    arch: options.arch,
+    source: options.source,
+    segLayer: options.segLayer,
+  });
   const params = [...state].filter(([k, t]) => isTrainableTensor(k, t)).map(([k]) => k);
   let trainable: string[];
   let graph = headed.graph;

@@ -78,7 +78,13 @@ function assertDenseBackbone(built: BuiltModel, kind: TaskKind): void {
 }
 
 /** Names and shapes of the dense head a backbone needs for `kind` with `numClasses` classes. */
-export function denseHeadShapes(built: BuiltModel, kind: 'segmentation' | 'detection', numClasses: number, inputShape: readonly number[], options: { slots?: number; segLayer?: string } = {}): { name: string; shape: number[] }[] {
+export function denseHeadShapes(
+  built: BuiltModel,
+  kind: 'segmentation' | 'detection',
+  numClasses: number,
+  inputShape: readonly number[],
+  options: { slots?: number; segLayer?: string } = {},
+): { name: string; shape: number[] }[] {
   assertDenseBackbone(built, kind);
   if (kind === 'segmentation') {
     const layer = segmentationLayer(built, options.segLayer);

@@ -102,7 +102,7 @@ export function addLora(graph: Graph, targets: readonly LoraTarget[], config: Lo
         effective = push('Add', 'weight', [weight, delta]);
         rewritten.set(weight, effective);
       }
-      nodes.push({ ...node, inputs: node.inputs.map((input, i) => (i === 1 ? effective as string : input)) });
+      nodes.push({ ...node, inputs: node.inputs.map((input, i) => (i === 1 ? (effective as string) : input)) });
     } else {
       nodes.push(node);
     }

@@ -7,7 +7,7 @@
  * e.g. "full", "lora:4", "fewshot:10+head-only", "imbalanced:50+regularised:0.0005".
  * At most one mode (default full). fewshot/imbalanced become task steps with the child's seed.
  */
-import { type FinetuneMode } from './finetune.js';
+import type { FinetuneMode } from './finetune.js';
 import { formatTaskSpec, parseTaskSpec } from '../data/task-spec.js';
 
 export interface Setting {

@@ -97,7 +97,8 @@ export function rootArchSpec(arch: ZooJob['arch'], hyper: ArchHyper, task: Loade
     case 'mlp': {
       const features = channels * height * width;
       const sizes = hyper.sizes ?? [features, ...(hyper.hidden ?? [256, 128]), classes];
-      if (sizes[0] !== features) throw new Error(`mlp sizes start with ${sizes[0]}, but task ${task.id} has ${features} input values (${channels}x${height}x${width})`);
+      if (sizes[0] !== features)
+        throw new Error(`mlp sizes start with ${sizes[0]}, but task ${task.id} has ${features} input values (${channels}x${height}x${width})`);
       if (sizes[sizes.length - 1] !== classes) throw new Error(`mlp sizes end with ${sizes[sizes.length - 1]}, but task ${task.id} has ${classes} classes`);
       return mlpSpec(sizes);
     }
@@ -197,7 +198,13 @@ export async function runJob(request: JobRequest, data: DataCache, onStep?: (ste
 }
 
 /** Writes only the probe file of a task (for tasks whose models were all built before). */
-export async function writeProbe(outDir: string, taskId: string, file: string, rows: number, data: DataCache): Promise<{ task: string; file: string; rows: number }> {
+export async function writeProbe(
+  outDir: string,
+  taskId: string,
+  file: string,
+  rows: number,
+  data: DataCache,
+): Promise<{ task: string; file: string; rows: number }> {
   const task = await data.task(taskId);
   const n = Math.min(rows, datasetSize(task.train));
   await writeNpy(join(outDir, file), probeInputs(task.train, n));

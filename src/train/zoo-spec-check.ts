@@ -100,7 +100,8 @@ class Problems {
         this.add(`${path}.${k}`, `must be a number ${strict ? '>' : '>='} ${min}, got ${JSON.stringify(x)}`);
       }
     };
-    if (v.optimizer !== undefined && v.optimizer !== 'sgd' && v.optimizer !== 'adam') this.add(`${path}.optimizer`, `must be "sgd" or "adam", got ${JSON.stringify(v.optimizer)}`);
+    if (v.optimizer !== undefined && v.optimizer !== 'sgd' && v.optimizer !== 'adam')
+      this.add(`${path}.optimizer`, `must be "sgd" or "adam", got ${JSON.stringify(v.optimizer)}`);
     num('lr', 0, true);
     num('momentum', 0);
     num('weightDecay', 0);
@@ -135,7 +136,8 @@ class Problems {
     if (v.hidden !== undefined) this.intList(v.hidden, `${path}.hidden`);
     if (v.widths !== undefined) this.intList(v.widths, `${path}.widths`);
     this.optionalInteger(v.baseWidth, `${path}.baseWidth`);
-    if (v.stem !== undefined && v.stem !== 'cifar' && v.stem !== 'imagenet') this.add(`${path}.stem`, `must be "cifar" or "imagenet", got ${JSON.stringify(v.stem)}`);
+    if (v.stem !== undefined && v.stem !== 'cifar' && v.stem !== 'imagenet')
+      this.add(`${path}.stem`, `must be "cifar" or "imagenet", got ${JSON.stringify(v.stem)}`);
   }
 }
 
@@ -202,7 +204,8 @@ function checkGeneration(g: unknown, path: string, p: Problems): void {
       else g.settings.forEach((s: unknown, j) => p.setting(s, `${path}.settings[${j}]`));
     }
   }
-  if (g.head !== undefined && !['auto', 'replace', 'keep'].includes(g.head as string)) p.add(`${path}.head`, `must be "auto", "replace" or "keep", got ${JSON.stringify(g.head)}`);
+  if (g.head !== undefined && !['auto', 'replace', 'keep'].includes(g.head as string))
+    p.add(`${path}.head`, `must be "auto", "replace" or "keep", got ${JSON.stringify(g.head)}`);
   p.train(g.train, `${path}.train`);
 }
 

@@ -13,7 +13,6 @@ import { parseSetting, withSettingSteps } from './settings.js';
 import { type TrainConfig, totalSteps } from './trainer.js';
 import { InputError } from '../base/errors.js';
 
-
 export interface TrainSpec {
   optimizer?: OptimizerName;
   lr?: number;
@@ -174,7 +173,10 @@ export function checkPlanSize(spec: ZooSpec, scale: number, file: string): PlanS
   const count = (n: number) => (Number.isFinite(n) && n < 1e15 ? n.toLocaleString('en-US') : n.toExponential(2));
   const at = scale === 1 ? '' : ` at --scale ${scale}`;
   if (size.models > MAX_ZOO_MODELS) {
-    throw new InputError(file, `the zoo has ${count(size.models)} models${at}, over the limit of ${count(MAX_ZOO_MODELS)}: use fewer roots or children, or split it into several zoos`);
+    throw new InputError(
+      file,
+      `the zoo has ${count(size.models)} models${at}, over the limit of ${count(MAX_ZOO_MODELS)}: use fewer roots or children, or split it into several zoos`,
+    );
   }
   if (size.steps > MAX_ZOO_TRAINING_STEPS) {
     throw new InputError(

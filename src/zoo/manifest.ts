@@ -197,7 +197,8 @@ function checkEntries(dir: string, models: readonly unknown[], file: string, req
 
 function checkChildProbes(entries: readonly ManifestEntry[], probes: ReadonlyMap<string, string>, file: string): void {
   for (const m of entries) {
-    if (m.parent !== null && (m.task === undefined || !probes.has(m.task))) throw new InputError(file, `model ${m.id}: no probe for its task ${m.task ?? '(none)'}`);
+    if (m.parent !== null && (m.task === undefined || !probes.has(m.task)))
+      throw new InputError(file, `model ${m.id}: no probe for its task ${m.task ?? '(none)'}`);
   }
 }
 

@@ -30,7 +30,12 @@ describe('inferArchitecture: MLP', () => {
       ['layers.1', 784, 1024],
     ]);
     const spec = inferArchitecture(zeroWeights(keys));
-    expect(spec).toEqual({ name: 'mlp', layers: ['layers.1', 'layers.2', 'layers.9', 'layers.10'], sizes: [784, 1024, 256, 128, 10], biases: [true, true, true, true] });
+    expect(spec).toEqual({
+      name: 'mlp',
+      layers: ['layers.1', 'layers.2', 'layers.9', 'layers.10'],
+      sizes: [784, 1024, 256, 128, 10],
+      biases: [true, true, true, true],
+    });
   });
 
   it('accepts layers without bias and arbitrary names', () => {
@@ -71,8 +76,7 @@ describe('inferArchitecture: MLP', () => {
   });
 
   it('chooses the input shape from the first layer, and the option overrides it', () => {
-    const shapeFor = (inF: number, inputShape?: number[]): number[] =>
-      buildGraph(zeroWeights(linearKeys([['fc1', inF, 4]])), { inputShape }).inputShape;
+    const shapeFor = (inF: number, inputShape?: number[]): number[] => buildGraph(zeroWeights(linearKeys([['fc1', inF, 4]])), { inputShape }).inputShape;
     expect(shapeFor(784)).toEqual([1, 28, 28]);
     expect(shapeFor(3072)).toEqual([3, 32, 32]);
     expect(shapeFor(100)).toEqual([100]);
@@ -171,8 +175,7 @@ describe('inferArchitecture: ViT heads', () => {
 });
 
 describe('registry', () => {
-  const convnet = (): Weights =>
-    syntheticStateDict(convnetTemplate({ name: 'convnet', inChannels: 3, widths: [8, 16], numClasses: 5 }), 7);
+  const convnet = (): Weights => syntheticStateDict(convnetTemplate({ name: 'convnet', inChannels: 3, widths: [8, 16], numClasses: 5 }), 7);
 
   it('lists the built-in names', () => {
     expect([...ARCH_NAMES]).toEqual(['mlp', 'convnet', 'resnet18', 'resnet34', 'resnet50', 'vit']);
@@ -197,7 +200,14 @@ describe('registry', () => {
     })();
     expect(error).toBeInstanceOf(FormatError);
     const message = (error as Error).message;
-    for (const part of ['cannot infer the architecture', 'resnet18/34/50', 'patch_embed.proj.weight', 'blocks.N.conv.weight', 'Linear', 'encoder.layer.0.attention.weight [8,8,3,3]']) {
+    for (const part of [
+      'cannot infer the architecture',
+      'resnet18/34/50',
+      'patch_embed.proj.weight',
+      'blocks.N.conv.weight',
+      'Linear',
+      'encoder.layer.0.attention.weight [8,8,3,3]',
+    ]) {
       expect(message).toContain(part);
     }
     expect(() => inferArchitecture(new Map())).toThrow(/no tensors/);
@@ -213,7 +223,12 @@ describe('registry', () => {
   });
 
   it('names the source file in errors', () => {
-    const weights = zeroWeights(linearKeys([['fc1', 4, 3], ['fc2', 5, 2]]));
+    const weights = zeroWeights(
+      linearKeys([
+        ['fc1', 4, 3],
+        ['fc2', 5, 2],
+      ]),
+    );
     expect(() => buildGraph(weights, { source: 'child.safetensors' })).toThrow(/^child\.safetensors: the Linear layers do not form a chain/);
   });
 

@@ -24,7 +24,12 @@ describe('synthetic weights', () => {
       return x ^ (x >> 16n);
     };
     expect(hash32(0, 0)).toBe(0);
-    for (const [seed, i] of [[0, 1], [12345, 678], [0xffffffff, 0x7fffffff], [7, 3_000_000_000]]) {
+    for (const [seed, i] of [
+      [0, 1],
+      [12345, 678],
+      [0xffffffff, 0x7fffffff],
+      [7, 3_000_000_000],
+    ]) {
       const x = (BigInt(i) * 0x9e3779b1n + BigInt(seed)) & 0xffffffffn;
       expect(hash32(seed, i)).toBe(Number(fmix(x)));
     }

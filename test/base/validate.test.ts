@@ -10,7 +10,15 @@ describe('JSON-shape guards', () => {
 
   it('isIntegerAtLeast: safe integers from the bound up', () => {
     expect([0, 1, 2 ** 53 - 1].map((v) => isIntegerAtLeast(v, 0))).toEqual([true, true, true]);
-    expect([-1, 0.5, 2 ** 53, Number.NaN, Number.POSITIVE_INFINITY, '1', null].map((v) => isIntegerAtLeast(v, 0))).toEqual([false, false, false, false, false, false, false]);
+    expect([-1, 0.5, 2 ** 53, Number.NaN, Number.POSITIVE_INFINITY, '1', null].map((v) => isIntegerAtLeast(v, 0))).toEqual([
+      false,
+      false,
+      false,
+      false,
+      false,
+      false,
+      false,
+    ]);
     expect([isIntegerAtLeast(0, 1), isIntegerAtLeast(1, 1), isIntegerAtLeast(-3, -3)]).toEqual([false, true, true]);
   });
 

@@ -19,7 +19,14 @@ function mlpKeys(hidden: number) {
 function perturbed(base: Weights, noiseSeed: number, scale: number): Weights {
   const noise = syntheticStateDict(mlpKeys(128), noiseSeed);
   return new Map(
-    [...base].map(([k, t]) => [k, makeTensor('float32', t.shape, (t.data as Float32Array).map((v, i) => v + scale * (noise.get(k)!.data as Float32Array)[i]))]),
+    [...base].map(([k, t]) => [
+      k,
+      makeTensor(
+        'float32',
+        t.shape,
+        (t.data as Float32Array).map((v, i) => v + scale * (noise.get(k)!.data as Float32Array)[i]),
+      ),
+    ]),
   );
 }
 
@@ -74,9 +81,19 @@ describe('lineage CLI', () => {
 
   it('detect names the true parent (ignoring declared metadata) and reports incompatible and broken candidates', async () => {
     const r = await lineage(
-      'detect', '--child', f('child.safetensors'),
-      '--parents', f('b.safetensors'), f('a.safetensors'), f('wide.safetensors'), f('nan.safetensors'),
-      '--probe', f('probe.npy'), '--method', 'taylor-l1', '--json',
+      'detect',
+      '--child',
+      f('child.safetensors'),
+      '--parents',
+      f('b.safetensors'),
+      f('a.safetensors'),
+      f('wide.safetensors'),
+      f('nan.safetensors'),
+      '--probe',
+      f('probe.npy'),
+      '--method',
+      'taylor-l1',
+      '--json',
     );
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
@@ -94,7 +111,19 @@ describe('lineage CLI', () => {
   });
 
   it('detect with several methods prints one object per method', async () => {
-    const r = await lineage('detect', '--child', f('child.safetensors'), '--parents', f('a.safetensors'), f('b.safetensors'), '--probe', f('probe.npy'), '--method', 'direct-l1,linearized-cka,weights-l2,weights-cos', '--json');
+    const r = await lineage(
+      'detect',
+      '--child',
+      f('child.safetensors'),
+      '--parents',
+      f('a.safetensors'),
+      f('b.safetensors'),
+      '--probe',
+      f('probe.npy'),
+      '--method',
+      'direct-l1,linearized-cka,weights-l2,weights-cos',
+      '--json',
+    );
     expect(r.code).toBe(0);
     const out = JSON.parse(r.stdout);
     expect(out.map((m: { method: string }) => m.method)).toEqual(['direct-l1', 'linearized-cka', 'weights-l2', 'weights-cos']);

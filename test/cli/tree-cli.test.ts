@@ -58,7 +58,11 @@ describe('lineage tree', () => {
     const html = join(dir, 'report.html');
     const r = await run('tree', '--zoo', zoo, '--json', '--out', html);
     expect(r.error).toBeUndefined();
-    const doc = JSON.parse(r.stdout) as { nodes: { id: string; file: string }[]; edges: { parent: string; child: string; score: number; confidence: number }[]; roots: string[] };
+    const doc = JSON.parse(r.stdout) as {
+      nodes: { id: string; file: string }[];
+      edges: { parent: string; child: string; score: number; confidence: number }[];
+      roots: string[];
+    };
     expect(Object.keys(doc)).toEqual(['nodes', 'edges', 'roots', 'excluded']);
     expect((doc as unknown as { excluded: unknown[] }).excluded).toEqual([]);
     expect(doc.nodes.map((n) => n.id)).toEqual(['b1', 'stranger', 'a', 'root', 'a1', 'b']);
@@ -109,7 +113,19 @@ describe('lineage tree', () => {
 describe('lineage ancestors', () => {
   it('classifies candidates, --json', { timeout: 60_000 }, async () => {
     const f = (id: string) => join(zoo, 'models', `${id}.safetensors`);
-    const r = await run('ancestors', f('a1'), '--candidates', f('stranger'), f('root'), f('b'), f('b1'), f('a'), '--probe', join(zoo, 'probes', 'digits.npy'), '--json');
+    const r = await run(
+      'ancestors',
+      f('a1'),
+      '--candidates',
+      f('stranger'),
+      f('root'),
+      f('b'),
+      f('b1'),
+      f('a'),
+      '--probe',
+      join(zoo, 'probes', 'digits.npy'),
+      '--json',
+    );
     expect(r.error).toBeUndefined();
     const doc = JSON.parse(r.stdout) as { child: string; candidates: { id: string; relation: string; generations: number | null }[] };
     expect(doc.child).toBe(f('a1'));

@@ -27,7 +27,6 @@ beforeAll(async () => {
   await writeSafetensors(f('b.safetensors'), syntheticStateDict(MLP_KEYS, 2));
 });
 
-
 /** Exit 2, and stderr starts with `lineage: ` and holds `message`; no stack trace. */
 function expectUsageError(r: { code: number; stderr: string }, message: RegExp): void {
   expect(r.code, r.stderr).toBe(2);
@@ -55,7 +54,10 @@ describe('errors raised by commander exit 2', () => {
   });
 
   it('invalid choice, and no command at all', async () => {
-    expectUsageError(await lineage('detect', '--child', MISSING, '--parents', MISSING, '--bn-stats', 'mine'), /--bn-stats must be one of parent, child, delta, got 'mine'/);
+    expectUsageError(
+      await lineage('detect', '--child', MISSING, '--parents', MISSING, '--bn-stats', 'mine'),
+      /--bn-stats must be one of parent, child, delta, got 'mine'/,
+    );
     const none = await lineage();
     expect(none.code).toBe(2);
     expect(none.stderr).toMatch(/Usage: lineage/);
@@ -120,7 +122,8 @@ describe('bad numbers exit 2 naming the option and the value', () => {
 });
 
 describe('--alpha above 1', () => {
-  const detect = (alpha: string) => lineage('detect', '--child', f('a.safetensors'), '--parents', f('b.safetensors'), '--method', 'weights-l2', '--alpha', alpha, '--json');
+  const detect = (alpha: string) =>
+    lineage('detect', '--child', f('a.safetensors'), '--parents', f('b.safetensors'), '--method', 'weights-l2', '--alpha', alpha, '--json');
 
   it('warns on stderr and still runs', async () => {
     const r = await detect('5');
@@ -130,7 +133,11 @@ describe('--alpha above 1', () => {
   });
 
   it('is silent at 1 and below, and reads decimal notation', async () => {
-    for (const [text, value] of [['1', 1], ['1e-3', 0.001], ['.05', 0.05]] as const) {
+    for (const [text, value] of [
+      ['1', 1],
+      ['1e-3', 0.001],
+      ['.05', 0.05],
+    ] as const) {
       const r = await detect(text);
       expect(r.code, r.stderr).toBe(0);
       expect(r.stderr).toBe('');

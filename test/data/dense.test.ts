@@ -64,7 +64,12 @@ describe('segmentation canvases', () => {
           r0 = Math.min(r0, r);
           r1 = Math.max(r1, r + 1);
           if (mask[q]) classes.add(mask[q] - 1);
-          for (const [rr, cc] of [[r - 1, c], [r + 1, c], [r, c - 1], [r, c + 1]]) {
+          for (const [rr, cc] of [
+            [r - 1, c],
+            [r + 1, c],
+            [r, c - 1],
+            [r, c + 1],
+          ]) {
             const n = rr * S + cc;
             if (rr >= 0 && rr < S && cc >= 0 && cc < S && !seen[n] && seg.inputs[i * S * S + n] !== 0) {
               seen[n] = 1;

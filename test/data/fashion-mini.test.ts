@@ -38,9 +38,17 @@ describe('fashion-mini', () => {
   });
 
   it('records which official images it kept, one per shipped image, in file order', async () => {
-    const selection = JSON.parse(readFileSync(join(FASHION_MINI_DIR, 'selection.json'), 'utf8')) as { seed: number; perClass: { train: number; test: number }; train: number[]; test: number[] };
+    const selection = JSON.parse(readFileSync(join(FASHION_MINI_DIR, 'selection.json'), 'utf8')) as {
+      seed: number;
+      perClass: { train: number; test: number };
+      train: number[];
+      test: number[];
+    };
     expect([selection.seed, selection.perClass]).toEqual([0, { train: 600, test: 100 }]);
-    for (const [indices, size] of [[selection.train, 60000], [selection.test, 10000]] as const) {
+    for (const [indices, size] of [
+      [selection.train, 60000],
+      [selection.test, 10000],
+    ] as const) {
       expect(indices.every((k, i) => Number.isInteger(k) && k >= 0 && k < size && (i === 0 || k > indices[i - 1]))).toBe(true);
     }
     const { train, test } = await loadFashionMini();
@@ -49,7 +57,12 @@ describe('fashion-mini', () => {
 
   it('is a base dataset of task ids, with its own name and steps', async () => {
     expect(KNOWN_BASE_DATASETS).toContain('fashion-mini');
-    expect([isKnownBaseDataset('fashion-mini'), isKnownBaseDataset('fashion'), isKnownBaseDataset('mnist'), isKnownBaseDataset('cifar')]).toEqual([true, true, true, false]);
+    expect([isKnownBaseDataset('fashion-mini'), isKnownBaseDataset('fashion'), isKnownBaseDataset('mnist'), isKnownBaseDataset('cifar')]).toEqual([
+      true,
+      true,
+      true,
+      false,
+    ]);
     const task = await loadTask('fashion-mini:subset=0-4', { dataDir: '/nonexistent/full-fashion' });
     expect(task.id).toBe('fashion-mini:subset=0-4');
     expect(task.train.numClasses).toBe(5);

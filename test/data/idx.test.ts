@@ -90,7 +90,9 @@ describe('parseIdx', () => {
 
 describe('Fashion-MNIST', () => {
   it('tells how to get the data when the folder is missing', async () => {
-    await expect(loadFashionMnist({ dataDir: '/nonexistent/fashion' })).rejects.toThrow(/^\/nonexistent\/fashion: .*apt-get install dataset-fashion-mnist.*--data-dir.*`fashion-mini`/);
+    await expect(loadFashionMnist({ dataDir: '/nonexistent/fashion' })).rejects.toThrow(
+      /^\/nonexistent\/fashion: .*apt-get install dataset-fashion-mnist.*--data-dir.*`fashion-mini`/,
+    );
   });
 
   it('names a missing file in a user folder', async () => {

@@ -64,7 +64,12 @@ describe('make_fashion_subset.mjs', () => {
     // The documented rule, replayed with the project's own mulberry32 Rng: one stream, training
     // split first, each class's indices shuffled in class order, the first N kept.
     const rng = new Rng(0);
-    const expected = ([[TRAIN_LABELS, 2], [TEST_LABELS, 1]] as const).map(([labels, n]) => {
+    const expected = (
+      [
+        [TRAIN_LABELS, 2],
+        [TEST_LABELS, 1],
+      ] as const
+    ).map(([labels, n]) => {
       const kept: number[] = [];
       for (let c = 0; c < 10; c++) kept.push(...rng.shuffle(Int32Array.from(labels.flatMap((y, k) => (y === c ? [k] : [])))).slice(0, n));
       return kept.sort((a, b) => a - b);
@@ -72,7 +77,10 @@ describe('make_fashion_subset.mjs', () => {
     expect([selection.train, selection.test]).toEqual(expected);
     expect(selection.perClass).toEqual({ train: 2, test: 1 });
 
-    for (const [prefix, labels, kept] of [['train', TRAIN_LABELS, selection.train], ['t10k', TEST_LABELS, selection.test]] as const) {
+    for (const [prefix, labels, kept] of [
+      ['train', TRAIN_LABELS, selection.train],
+      ['t10k', TEST_LABELS, selection.test],
+    ] as const) {
       const images = gunzipSync(read(`${prefix}-images-idx3-ubyte.gz`));
       const outLabels = gunzipSync(read(`${prefix}-labels-idx1-ubyte.gz`));
       expect([...images.subarray(0, 16)]).toEqual([0, 0, 8, 3, 0, 0, 0, kept.length, 0, 0, 0, 28, 0, 0, 0, 28]);
@@ -89,7 +97,13 @@ describe('make_fashion_subset.mjs', () => {
   it('writes the same bytes every time, with no timestamp in the gzip header', async () => {
     const first = await make('b', 0);
     const second = await make('c', 0);
-    for (const name of ['train-images-idx3-ubyte.gz', 'train-labels-idx1-ubyte.gz', 't10k-images-idx3-ubyte.gz', 't10k-labels-idx1-ubyte.gz', 'selection.json']) {
+    for (const name of [
+      'train-images-idx3-ubyte.gz',
+      'train-labels-idx1-ubyte.gz',
+      't10k-images-idx3-ubyte.gz',
+      't10k-labels-idx1-ubyte.gz',
+      'selection.json',
+    ]) {
       expect(second.read(name).equals(first.read(name))).toBe(true);
     }
     const header = first.read('train-images-idx3-ubyte.gz');
@@ -107,6 +121,9 @@ describe('make_fashion_subset.mjs', () => {
       code: 1,
       stderr: expect.stringMatching(/train-labels-idx1-ubyte\.gz: class 0 has 4 examples, fewer than --train-per-class 5/),
     });
-    await expect(run(['--from', dir, '--seed', 'x'])).rejects.toMatchObject({ code: 1, stderr: expect.stringMatching(/--seed must be a non-negative integer, got 'x'/) });
+    await expect(run(['--from', dir, '--seed', 'x'])).rejects.toMatchObject({
+      code: 1,
+      stderr: expect.stringMatching(/--seed must be a non-negative integer, got 'x'/),
+    });
   });
 });

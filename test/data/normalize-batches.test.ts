@@ -66,7 +66,11 @@ describe('random', () => {
 });
 
 describe('batches', () => {
-  const ds = syntheticDataset(Array.from({ length: 23 }, (_, i) => i % 3), [1, 2, 2], (i) => i);
+  const ds = syntheticDataset(
+    Array.from({ length: 23 }, (_, i) => i % 3),
+    [1, 2, 2],
+    (i) => i,
+  );
 
   it('one epoch visits every example once; same seed -> same batches', () => {
     const a = [...batches(ds, 5, { seed: 1 })];

@@ -11,8 +11,7 @@ export function syntheticDataset(
   const inputs = new Float32Array(labels.length * C * H * W);
   let at = 0;
   for (let i = 0; i < labels.length; i++)
-    for (let ch = 0; ch < C; ch++)
-      for (let r = 0; r < H; r++) for (let c = 0; c < W; c++) inputs[at++] = pixel(i, ch, r, c);
+    for (let ch = 0; ch < C; ch++) for (let r = 0; r < H; r++) for (let c = 0; c < W; c++) inputs[at++] = pixel(i, ch, r, c);
   return { name: 'synthetic', inputs, shape, labels: Int32Array.from(labels), numClasses, classNames: Array.from({ length: numClasses }, (_, k) => `c${k}`) };
 }
 

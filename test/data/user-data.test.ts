@@ -29,9 +29,22 @@ beforeAll(() => {
   writeFileSync(join(dir, 'idx', 'train-images-idx3-ubyte.gz'), gzipSync(idx([N, 4, 4], pixels)));
   writeFileSync(join(dir, 'idx', 'train-labels-idx1-ubyte'), idx([N], labels));
   mkdirSync(join(dir, 'npy'));
-  const x = makeTensor('float32', [N, 1, 4, 4], Float32Array.from(pixels, (v) => v / 255));
+  const x = makeTensor(
+    'float32',
+    [N, 1, 4, 4],
+    Float32Array.from(pixels, (v) => v / 255),
+  );
   writeFileSync(join(dir, 'npy', 'train_inputs.npy'), serializeNpy(x));
-  writeFileSync(join(dir, 'npy', 'train_labels.npy'), serializeNpy(makeTensor('int64', [N], BigInt64Array.from(labels, (v) => BigInt(v)))));
+  writeFileSync(
+    join(dir, 'npy', 'train_labels.npy'),
+    serializeNpy(
+      makeTensor(
+        'int64',
+        [N],
+        BigInt64Array.from(labels, (v) => BigInt(v)),
+      ),
+    ),
+  );
   writeFileSync(join(dir, 'npy', 'test_inputs.npy'), serializeNpy(makeTensor('uint8', [6, 4, 4], pixels.subarray(0, 96))));
   writeFileSync(join(dir, 'npy', 'test_labels.npy'), serializeNpy(makeTensor('int32', [6], Int32Array.from([0, 1, 2, 0, 1, 2]))));
   writeFileSync(join(dir, 'bad_labels.npy'), serializeNpy(makeTensor('float32', [N], new Float32Array(N))));
@@ -63,7 +76,9 @@ describe('user data', () => {
     const x = join(dir, 'npy', 'train_inputs.npy');
     await expect(loadNpyPair('m', x, join(dir, 'bad_labels.npy'))).rejects.toThrow(/bad_labels\.npy: labels must be integers/);
     await expect(loadNpyPair('m', x, join(dir, 'neg_labels.npy'))).rejects.toThrow(/neg_labels\.npy: label -1 at index 0/);
-    await expect(loadNpyPair('m', join(dir, 'flat_inputs.npy'), join(dir, 'npy', 'train_labels.npy'))).rejects.toThrow(/flat_inputs\.npy: inputs must have shape \[N, H, W\]/);
+    await expect(loadNpyPair('m', join(dir, 'flat_inputs.npy'), join(dir, 'npy', 'train_labels.npy'))).rejects.toThrow(
+      /flat_inputs\.npy: inputs must have shape \[N, H, W\]/,
+    );
     await expect(loadNpyPair('m', x, join(dir, 'npy', 'test_labels.npy'))).rejects.toThrow(/test_labels\.npy: has 6 labels for 30 inputs/);
     await expect(loadUserFolder('m', dir)).rejects.toThrow(/no dataset found/);
   });

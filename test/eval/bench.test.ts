@@ -80,7 +80,11 @@ describe('settingGroup and chooseAlpha', () => {
     const c = chooseAlpha('taylor-l1', [0.01, 0.1, 1], (a) => hits[a]);
     expect(c.alpha).toBe(0.1);
     expect(c.validationAccuracy).toBe(1);
-    expect(c.grid).toEqual([{ alpha: 0.01, accuracy: 0.5 }, { alpha: 0.1, accuracy: 1 }, { alpha: 1, accuracy: 1 }]);
+    expect(c.grid).toEqual([
+      { alpha: 0.01, accuracy: 0.5 },
+      { alpha: 0.1, accuracy: 1 },
+      { alpha: 1, accuracy: 1 },
+    ]);
   });
 });
 
@@ -105,7 +109,11 @@ describe('benchmarkZoo on a trained zoo', () => {
     expect(fixed.options.methods).toEqual(METHODS.split(','));
     expect(fixed.settings.map((s) => s.setting)).toEqual(['all', 'fewshot:10', 'full']);
     expect(fixed.settings.map((s) => s.children)).toEqual([18, 3, 15]);
-    expect(fixed.crossGeneration.map((c) => [c.candidates, c.children])).toEqual([[0, 1], [0, 2], [1, 2]]);
+    expect(fixed.crossGeneration.map((c) => [c.candidates, c.children])).toEqual([
+      [0, 1],
+      [0, 2],
+      [1, 2],
+    ]);
     expect(fixed.crossGeneration.map((c) => c.methods[0].total)).toEqual([6, 12, 12]);
     for (const row of [...fixed.settings, ...fixed.crossGeneration]) {
       expect(row.methods.map((c) => c.method)).toEqual(METHODS.split(','));
@@ -154,7 +162,10 @@ describe('benchmarkZoo on a trained zoo', () => {
     const auto = await benchmarkZoo(dir, { methods: METHODS, alpha: 'auto', seed: 1, resamples: 200 });
     if (auto.alpha.mode !== 'auto') throw new Error('expected alpha auto');
     const { validation, test, choices } = auto.alpha;
-    const childIds = models.filter((m) => m.parent !== null).map((m) => m.id).sort();
+    const childIds = models
+      .filter((m) => m.parent !== null)
+      .map((m) => m.id)
+      .sort();
     expect(validation.filter((id) => test.includes(id))).toEqual([]);
     expect([...validation, ...test].sort()).toEqual(childIds);
     expect(validation.length).toBe(Math.round(18 * 0.3));
@@ -178,7 +189,6 @@ describe('benchmarkZoo on a trained zoo', () => {
     const strip = (r: BenchResult) => ({ ...r, seconds: 0, timing: [] });
     expect(strip(again)).toEqual(strip(fixed));
   }, 60_000);
-
 });
 
 describe('scoreMatrix on the trained zoo', () => {
@@ -188,7 +198,12 @@ describe('scoreMatrix on the trained zoo', () => {
     const child = models.find((m) => m.generation === 1)!;
     const roots = models.filter((m) => m.generation === 0).map((m) => join(dir, m.file));
     const probe = await readProbe(join(dir, `probes/${child.task}.npy`));
-    const together = await scoreMatrix([join(dir, child.file)], roots, { probe, methods: ['taylor-l1', 'direct-l1', 'linearized-l2'], alpha: 0.01, alphas: [0.3] });
+    const together = await scoreMatrix([join(dir, child.file)], roots, {
+      probe,
+      methods: ['taylor-l1', 'direct-l1', 'linearized-l2'],
+      alpha: 0.01,
+      alphas: [0.3],
+    });
     expect(together.map((r) => r.method)).toEqual(['taylor-l1', 'taylor-l1@0.3', 'direct-l1', 'linearized-l2', 'linearized-l2@0.3']);
     const at = (alpha: number) => scoreMatrix([join(dir, child.file)], roots, { probe, methods: ['taylor-l1', 'direct-l1', 'linearized-l2'], alpha });
     const [small, large] = [await at(0.01), await at(0.3)];
@@ -199,7 +214,9 @@ describe('scoreMatrix on the trained zoo', () => {
     expect(together[3].children[0].scores).toEqual(small[2].children[0].scores);
     expect(together[4].children[0].scores).toEqual(large[2].children[0].scores);
     // Different alphas give different Taylor scores (the extra results are not copies).
-    expect(together[1].children[0].scores[0].score).not.toBe(together[0].children[0].scores.find((x) => x.parent === together[1].children[0].scores[0].parent)!.score);
+    expect(together[1].children[0].scores[0].score).not.toBe(
+      together[0].children[0].scores.find((x) => x.parent === together[1].children[0].scores[0].parent)!.score,
+    );
   }, 60_000);
 
   it('fitted methods search their own step: no alpha variants, and never below the direct score', async () => {
@@ -216,11 +233,20 @@ describe('scoreMatrix on the trained zoo', () => {
 });
 
 describe('Predictions', () => {
-  const result = (method: string, alpha: number, parent: string | null): MethodResult => ({ method, alpha, layer: 'penultimate', children: [{ child: 'c', parent, scores: [], incompatible: [] }] });
+  const result = (method: string, alpha: number, parent: string | null): MethodResult => ({
+    method,
+    alpha,
+    layer: 'penultimate',
+    children: [{ child: 'c', parent, scores: [], incompatible: [] }],
+  });
 
   it('keeps each alpha of a tangent method apart, and reads other methods without one', () => {
     const p = new Predictions();
-    p.record(0, [result('taylor-l1', 0.01, 'a'), result('taylor-l1@0.3', 0.3, 'b'), result('weights-l2', 0.01, 'c'), result('detector', 0, null)], ['taylor-l1', 'weights-l2', 'detector']);
+    p.record(
+      0,
+      [result('taylor-l1', 0.01, 'a'), result('taylor-l1@0.3', 0.3, 'b'), result('weights-l2', 0.01, 'c'), result('detector', 0, null)],
+      ['taylor-l1', 'weights-l2', 'detector'],
+    );
     expect(p.get(0, 'c', { method: 'taylor-l1', alpha: 0.01 })).toBe('a');
     expect(p.get(0, 'c', { method: 'taylor-l1', alpha: 0.3 })).toBe('b');
     expect(p.get(0, 'c', { method: 'taylor-l1', alpha: 1 })).toBeUndefined();
@@ -230,6 +256,8 @@ describe('Predictions', () => {
   });
 
   it('refuses a result of a method it was not told of', () => {
-    expect(() => new Predictions().record(0, [result('taylor-l2@0.3', 0.3, 'a')], ['taylor-l1'])).toThrow('a result of method taylor-l2@0.3, which was not asked for');
+    expect(() => new Predictions().record(0, [result('taylor-l2@0.3', 0.3, 'a')], ['taylor-l1'])).toThrow(
+      'a result of method taylor-l2@0.3, which was not asked for',
+    );
   });
 });

@@ -157,7 +157,11 @@ describe('GGUF header limits and refusals (files built byte by byte)', () => {
   it('refuses an array longer than the array limit, and more strings than the string limit', () => {
     const array = new GgufBytes().header(0, 1).string('a').u32(GGUF_VALUE_TYPE.array).u32(GGUF_VALUE_TYPE.uint8).u64(5).raw(new Uint8Array(5));
     expect(() => parse(array, { ...DEFAULT_GGUF_LIMITS, maxArrayLength: 4 })).toThrow(/declares 5 items, more than the limit of 4/);
-    expect(parse(array, { ...DEFAULT_GGUF_LIMITS, maxArrayLength: 5 }).metadata.get('a')).toEqual({ type: 'array', itemType: 'uint8', values: new Uint8Array(5) });
+    expect(parse(array, { ...DEFAULT_GGUF_LIMITS, maxArrayLength: 5 }).metadata.get('a')).toEqual({
+      type: 'array',
+      itemType: 'uint8',
+      values: new Uint8Array(5),
+    });
     const strings = new GgufBytes().header(0, 1).string('s').u32(GGUF_VALUE_TYPE.array).u32(GGUF_VALUE_TYPE.string).u64(3).string('x').string('y').string('z');
     // The key is a string too: 1 + 3 = 4.
     expect(() => parse(strings, { ...DEFAULT_GGUF_LIMITS, maxStrings: 3 })).toThrow(/past the limit of 3 strings/);
@@ -178,7 +182,12 @@ describe('GGUF header limits and refusals (files built byte by byte)', () => {
     expect(() => parse(new GgufBytes().header(0, 1).string('general.alignment').u32(GGUF_VALUE_TYPE.uint64).u64(32))).toThrow(/must be a uint32, not uint64/);
     expect(() => parse(new GgufBytes().header(0, 2).kvU32('k', 1).kvU32('k', 2))).toThrow(/metadata key "k" appears twice/);
     expect(() => parse(new GgufBytes().header(0, 1).string('b').u32(GGUF_VALUE_TYPE.bool).u8(2))).toThrow(/bool stored as 2/);
-    const twice = new GgufBytes().header(2, 0).tensorInfo('w', [8], GGML_TYPE_ID.F32, 0).tensorInfo('w', [8], GGML_TYPE_ID.F32, 32).padTo(32).raw(new Uint8Array(64));
+    const twice = new GgufBytes()
+      .header(2, 0)
+      .tensorInfo('w', [8], GGML_TYPE_ID.F32, 0)
+      .tensorInfo('w', [8], GGML_TYPE_ID.F32, 32)
+      .padTo(32)
+      .raw(new Uint8Array(64));
     expect(() => parse(twice)).toThrow(/tensor name "w" appears twice/);
     expect(() => parse(new GgufBytes().header(1, 0).tensorInfo('x'.repeat(65), [8], GGML_TYPE_ID.F32, 0))).toThrow(/more than the 64-byte limit/);
     // A zero dimension makes the product 0, so each dimension is checked on its own too.

@@ -60,38 +60,54 @@ function caseDir(name: string): string {
 
 describe('hostile files are refused by `lineage inspect`', () => {
   for (const c of FILES_HOSTILE_CASES) {
-    it(`${c.name}: ${c.threat}`, async () => {
-      const path = await c.build(caseDir(c.name));
-      expectRefusal(await lineage('inspect', path), path, c.expect);
-    }, 2 * WALL_CAP_MS);
+    it(
+      `${c.name}: ${c.threat}`,
+      async () => {
+        const path = await c.build(caseDir(c.name));
+        expectRefusal(await lineage('inspect', path), path, c.expect);
+      },
+      2 * WALL_CAP_MS,
+    );
   }
 });
 
 describe('large legal files load with `lineage inspect`', () => {
   for (const c of LARGE_LEGAL_FILES) {
-    it(`${c.name}: ${c.threat}`, async () => {
-      const path = await c.build(caseDir(c.name));
-      const r = await lineage('inspect', path);
-      expect(r.stderr).toBe('');
-      expect(r.code).toBe(0);
-      expect(r.stdout).toMatch(new RegExp(`^${c.tensors} tensors, `, 'm'));
-      expect(r.ms).toBeLessThan(WALL_CAP_MS);
-    }, 2 * WALL_CAP_MS);
+    it(
+      `${c.name}: ${c.threat}`,
+      async () => {
+        const path = await c.build(caseDir(c.name));
+        const r = await lineage('inspect', path);
+        expect(r.stderr).toBe('');
+        expect(r.code).toBe(0);
+        expect(r.stdout).toMatch(new RegExp(`^${c.tensors} tensors, `, 'm'));
+        expect(r.ms).toBeLessThan(WALL_CAP_MS);
+      },
+      2 * WALL_CAP_MS,
+    );
   }
 });
 
 describe('files read after the model', () => {
-  it.skipIf(process.platform === 'win32')('a probe .npy that is a FIFO is refused, not read forever', async () => {
-    const dir = caseDir('probe-fifo');
-    const probe = await buildFifoProbe(dir);
-    expectRefusal(await lineage('features', join(dir, 'unread.safetensors'), '--probe', probe), probe, /is a FIFO \(named pipe\), not a regular file/);
-  }, 2 * WALL_CAP_MS);
+  it.skipIf(process.platform === 'win32')(
+    'a probe .npy that is a FIFO is refused, not read forever',
+    async () => {
+      const dir = caseDir('probe-fifo');
+      const probe = await buildFifoProbe(dir);
+      expectRefusal(await lineage('features', join(dir, 'unread.safetensors'), '--probe', probe), probe, /is a FIFO \(named pipe\), not a regular file/);
+    },
+    2 * WALL_CAP_MS,
+  );
 
-  it('an ONNX model that ONNX Runtime refuses is named in the error', async () => {
-    const dir = caseDir('ort-refusal');
-    const model = await buildOnnxRuntimeRefusal(dir);
-    const probe = await buildProbe(dir, 'probe.npy', 1, 3);
-    const r = await lineage('features', model, '--probe', probe);
-    expectRefusal(r, `${model}: ONNX Runtime cannot load the model: `, /Gemm|dimension|shape/i);
-  }, 2 * WALL_CAP_MS);
+  it(
+    'an ONNX model that ONNX Runtime refuses is named in the error',
+    async () => {
+      const dir = caseDir('ort-refusal');
+      const model = await buildOnnxRuntimeRefusal(dir);
+      const probe = await buildProbe(dir, 'probe.npy', 1, 3);
+      const r = await lineage('features', model, '--probe', probe);
+      expectRefusal(r, `${model}: ONNX Runtime cannot load the model: `, /Gemm|dimension|shape/i);
+    },
+    2 * WALL_CAP_MS,
+  );
 });

@@ -29,16 +29,20 @@ const root = mkdtempSync(join(tmpdir(), 'lineage-hostile-gguf-'));
 
 describe('hostile GGUF files are refused by `lineage inspect`', () => {
   for (const c of GGUF_HOSTILE_CASES) {
-    it(`${c.name}: ${c.threat}`, async () => {
-      const dir = join(root, c.name);
-      mkdirSync(dir);
-      const path = await c.build(dir);
-      const r = await inspect(path);
-      expect(r.stderr).toContain(`lineage: ${path}: `);
-      expect(r.stderr).toMatch(c.expect);
-      expect(r.stderr).not.toMatch(/\n\s+at /); // no stack trace
-      expect(r.code).toBe(1);
-      expect(r.ms).toBeLessThan(WALL_CAP_MS);
-    }, 2 * WALL_CAP_MS);
+    it(
+      `${c.name}: ${c.threat}`,
+      async () => {
+        const dir = join(root, c.name);
+        mkdirSync(dir);
+        const path = await c.build(dir);
+        const r = await inspect(path);
+        expect(r.stderr).toContain(`lineage: ${path}: `);
+        expect(r.stderr).toMatch(c.expect);
+        expect(r.stderr).not.toMatch(/\n\s+at /); // no stack trace
+        expect(r.code).toBe(1);
+        expect(r.ms).toBeLessThan(WALL_CAP_MS);
+      },
+      2 * WALL_CAP_MS,
+    );
   }
 });

@@ -56,15 +56,20 @@ function inspect(path: string, rssReport: string): Promise<CliRun> {
   const started = performance.now();
   const args = [`--max-old-space-size=${HEAP_CAP_MB}`, '--require', rssReporter, CLI, 'inspect', path];
   return new Promise((resolve) => {
-    const child = execFile(process.execPath, args, { env: { ...process.env, RSS_REPORT: rssReport }, timeout: 2 * WALL_CAP_MS, maxBuffer: 1 << 20 }, (_error, _stdout, stderr) => {
-      let maxRssKb = Number.POSITIVE_INFINITY;
-      try {
-        maxRssKb = Number(readFileSync(rssReport, 'utf8'));
-      } catch {
-        // no report: the process died without running its exit handlers
-      }
-      resolve({ code: child.exitCode, stderr, wallMs: performance.now() - started, maxRssKb });
-    });
+    const child = execFile(
+      process.execPath,
+      args,
+      { env: { ...process.env, RSS_REPORT: rssReport }, timeout: 2 * WALL_CAP_MS, maxBuffer: 1 << 20 },
+      (_error, _stdout, stderr) => {
+        let maxRssKb = Number.POSITIVE_INFINITY;
+        try {
+          maxRssKb = Number(readFileSync(rssReport, 'utf8'));
+        } catch {
+          // no report: the process died without running its exit handlers
+        }
+        resolve({ code: child.exitCode, stderr, wallMs: performance.now() - started, maxRssKb });
+      },
+    );
   });
 }
 
@@ -148,7 +153,11 @@ describe('zip records are checked before they are trusted', () => {
   const pickle = latin1(`${PROTOCOL_2}}${unicode('w')}${rebuildTensor(storagePid('FloatStorage', '0', 4), 0, intTuple([4]), intTuple([1]))}s.`);
   const storage = floats([1, 2, 3, 4]);
   const damaged = floats([1, 2, 3, 5]);
-  const withStorage = (record: Omit<ZipRecord, 'name'>): Uint8Array => zipArchive([{ name: 'archive/data.pkl', data: pickle }, { name: 'archive/data/0', ...record }]);
+  const withStorage = (record: Omit<ZipRecord, 'name'>): Uint8Array =>
+    zipArchive([
+      { name: 'archive/data.pkl', data: pickle },
+      { name: 'archive/data/0', ...record },
+    ]);
 
   it('reads stored and deflated records whose CRC-32 matches', () => {
     for (const deflate of [false, true]) {
@@ -166,12 +175,16 @@ describe('zip records are checked before they are trusted', () => {
 
   it('refuses a deflated record that inflates to fewer bytes than it declares', () => {
     const record = { data: deflateRaw(storage), lie: { method: 8, size: 20, crc: crc32Of(storage) } };
-    expect(failure(withStorage(record), 'short.pt')).toBe('short.pt: zip record archive/data/0 inflates to 16 bytes, not the 20 it declares; the archive is corrupt');
+    expect(failure(withStorage(record), 'short.pt')).toBe(
+      'short.pt: zip record archive/data/0 inflates to 16 bytes, not the 20 it declares; the archive is corrupt',
+    );
   });
 
   it('refuses a deflated record that declares more than deflate can expand to', () => {
     const record = { data: deflateRaw(storage), lie: { method: 8, size: 1 << 30, crc: crc32Of(storage) } };
-    expect(failure(withStorage(record), 'bomb.pt')).toContain('bomb.pt: corrupt or truncated zip archive: record archive/data/0 declares 1073741824 bytes inflated from');
+    expect(failure(withStorage(record), 'bomb.pt')).toContain(
+      'bomb.pt: corrupt or truncated zip archive: record archive/data/0 declares 1073741824 bytes inflated from',
+    );
   });
 
   it('reads sizes and offsets from zip64 extra fields', () => {
@@ -197,6 +210,8 @@ describe('zip records are checked before they are trusted', () => {
   });
 
   it('refuses a stored record whose two sizes disagree', () => {
-    expect(failure(withStorage({ data: storage, lie: { size: 4096 } }), 'sizes.pt')).toBe('sizes.pt: corrupt or truncated zip archive: stored record archive/data/0 declares 4096 bytes but holds 16');
+    expect(failure(withStorage({ data: storage, lie: { size: 4096 } }), 'sizes.pt')).toBe(
+      'sizes.pt: corrupt or truncated zip archive: stored record archive/data/0 declares 4096 bytes but holds 16',
+    );
   });
 });

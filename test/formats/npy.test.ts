@@ -28,9 +28,7 @@ describe('.npy files written by numpy', () => {
   }
 
   it('rejects Fortran order with a clear error', () => {
-    expect(() => parseNpy(readFileSync(join(dir, 'fortran.npy')), 'fortran.npy')).toThrow(
-      /fortran\.npy: Fortran-order arrays are not supported/,
-    );
+    expect(() => parseNpy(readFileSync(join(dir, 'fortran.npy')), 'fortran.npy')).toThrow(/fortran\.npy: Fortran-order arrays are not supported/);
   });
 });
 

@@ -265,21 +265,48 @@ describe('ONNX Runtime runs what the writer produces', () => {
     });
     const bytes = serializeOnnxModel(makeModel(graph, { opset: 13 }));
     const out = await runOrt(bytes, { x: new ort.Tensor('float32', Float32Array.from([1, 2, 3, -4]), [2, 2]) });
-    expect(out.y).toEqual([[2, 3], [2.5, 2, 7, 4.5, 2, 3]]);
+    expect(out.y).toEqual([
+      [2, 3],
+      [2.5, 2, 7, 4.5, 2, 3],
+    ]);
     expect(out.flat_y).toEqual([[6], [2.5, 2, 7, 4.5, 2, 3]]);
   });
 
   it('reads initializers of every dtype as written (Cast to float in ORT)', async () => {
     const values: Record<DType, [number[], number[]]> = {
       // [input values, what Cast(to=FLOAT) must give]
-      float32: [[1.5, -2], [1.5, -2]],
-      float64: [[0.5, -1000, 0.125], [0.5, -1000, 0.125]],
-      float16: [[0.5, -1.25, 65504], [0.5, -1.25, 65504]],
-      bfloat16: [[1.5, -2, 0.15625], [1.5, -2, 0.15625]],
-      int64: [[-(2 ** 40), 3, 0], [-(2 ** 40), 3, 0]],
-      int32: [[-7, 100000, 0], [-7, 100000, 0]],
-      uint8: [[0, 255, 17], [0, 255, 17]],
-      bool: [[1, 0, 1], [1, 0, 1]],
+      float32: [
+        [1.5, -2],
+        [1.5, -2],
+      ],
+      float64: [
+        [0.5, -1000, 0.125],
+        [0.5, -1000, 0.125],
+      ],
+      float16: [
+        [0.5, -1.25, 65504],
+        [0.5, -1.25, 65504],
+      ],
+      bfloat16: [
+        [1.5, -2, 0.15625],
+        [1.5, -2, 0.15625],
+      ],
+      int64: [
+        [-(2 ** 40), 3, 0],
+        [-(2 ** 40), 3, 0],
+      ],
+      int32: [
+        [-7, 100000, 0],
+        [-7, 100000, 0],
+      ],
+      uint8: [
+        [0, 255, 17],
+        [0, 255, 17],
+      ],
+      bool: [
+        [1, 0, 1],
+        [1, 0, 1],
+      ],
     };
     const nodes = [];
     const initializers: [string, Tensor][] = [];
@@ -316,7 +343,8 @@ describe('files from the onnx package (typed fields)', () => {
     for (const [name, expected] of Object.entries(ref.initializers)) {
       const t = model.graph.initializers.get(name) as Tensor;
       expect([t.dtype, t.shape], name).toEqual([expected.dtype, expected.shape]);
-      const got: (number | bigint)[] = t.dtype === 'float16' || t.dtype === 'bfloat16' ? Array.from(toFloat32(t)) : Array.from(t.data as ArrayLike<number | bigint>);
+      const got: (number | bigint)[] =
+        t.dtype === 'float16' || t.dtype === 'bfloat16' ? Array.from(toFloat32(t)) : Array.from(t.data as ArrayLike<number | bigint>);
       const want = expected.values.map((v) => (t.dtype === 'int64' ? BigInt(v) : t.dtype === 'float32' ? Math.fround(v as number) : v));
       expect(got.length, name).toBe(want.length);
       got.forEach((g, i) => expect(Object.is(g, want[i]) || g === want[i], `${name}[${i}]: ${g} vs ${want[i]}`).toBe(true));
@@ -415,7 +443,10 @@ describe('onnxWeights alias rules', () => {
   it('follows Identity chains from an initializer, exposing every PyTorch-style name', () => {
     const w = weightsOf(
       [makeNode('Identity', ['b.weight'], ['c.weight']), makeNode('Identity', ['a.weight'], ['b.weight']), makeNode('Identity', ['act'], ['d.weight'])],
-      [['a.weight', t(1)], ['a.bias', t(2)]],
+      [
+        ['a.weight', t(1)],
+        ['a.bias', t(2)],
+      ],
     );
     expect([...w.keys()]).toEqual(['a.weight', 'c.weight', 'b.weight', 'a.bias']); // aliases in node order
     expect(w.get('c.weight')).toBe(w.get('a.weight'));
@@ -440,7 +471,11 @@ describe('onnxWeights alias rules', () => {
   it("prefers the PyTorch name over an 'onnx::' initializer name", () => {
     const w = weightsOf(
       [makeNode('Identity', ['onnx::Conv_12'], ['layer1.0.conv1.weight']), makeNode('Identity', ['fc.weight'], ['onnx::Gemm_3'])],
-      [['onnx::Conv_12', t(1)], ['fc.weight', t(2)], ['onnx::Mul_7', t(3)]],
+      [
+        ['onnx::Conv_12', t(1)],
+        ['fc.weight', t(2)],
+        ['onnx::Mul_7', t(3)],
+      ],
     );
     expect([...w.keys()]).toEqual(['layer1.0.conv1.weight', 'fc.weight', 'onnx::Mul_7']);
     expect(w.get('layer1.0.conv1.weight')?.data[0]).toBe(1);
@@ -517,21 +552,37 @@ describe('hostile input gives a FormatError naming the file', () => {
 
   it('raw_data length that does not match the shape', () => {
     expectFormatError(() => parseOnnxModel(rawModel(init({ raw_data: floatBytes(5) })), file), file, /initializer 'w'.*needs 24 bytes of raw_data, found 20/);
-    expectFormatError(() => parseOnnxModel(rawModel(init({ float_data: [1, 2, 3] })), file), file, /initializer 'w' has shape \[2,3\] \(6 elements\) but float_data holds 3/);
+    expectFormatError(
+      () => parseOnnxModel(rawModel(init({ float_data: [1, 2, 3] })), file),
+      file,
+      /initializer 'w' has shape \[2,3\] \(6 elements\) but float_data holds 3/,
+    );
     expectFormatError(() => parseOnnxModel(rawModel(init({})), file), file, /float_data holds 0/);
   });
 
   it('unknown or unsupported data types', () => {
-    expectFormatError(() => parseOnnxModel(rawModel(init({ data_type: 99, raw_data: floatBytes(6) })), file), file, /initializer 'w' has data type 99 \(99\), which is not supported/);
+    expectFormatError(
+      () => parseOnnxModel(rawModel(init({ data_type: 99, raw_data: floatBytes(6) })), file),
+      file,
+      /initializer 'w' has data type 99 \(99\), which is not supported/,
+    );
     expectFormatError(() => parseOnnxModel(rawModel(init({ data_type: 8, string_data: [] })), file), file, /data type STRING \(8\)/);
     expectFormatError(() => parseOnnxModel(rawModel(init({ data_type: 3, raw_data: new Uint8Array(6) })), file), file, /data type INT8 \(3\)/);
     expectFormatError(() => parseOnnxModel(rawModel(init({ data_type: undefined })), file), file, /data type UNDEFINED \(0\)/);
   });
 
   it('negative and oversized dimensions', () => {
-    expectFormatError(() => parseOnnxModel(rawModel(init({ dims: [2, -3], raw_data: new Uint8Array(0) })), file), file, /initializer 'w' has negative dimension -3/);
+    expectFormatError(
+      () => parseOnnxModel(rawModel(init({ dims: [2, -3], raw_data: new Uint8Array(0) })), file),
+      file,
+      /initializer 'w' has negative dimension -3/,
+    );
     expectFormatError(() => parseOnnxModel(rawModel(init({ dims: [2 ** 40, 2 ** 40] })), file), file, /too many elements/);
-    expectFormatError(() => parseOnnxModel(rawModel(init({ dims: ['9223372036854775807'] })), file), file, /dimension 9223372036854775807, which is out of range/);
+    expectFormatError(
+      () => parseOnnxModel(rawModel(init({ dims: ['9223372036854775807'] })), file),
+      file,
+      /dimension 9223372036854775807, which is out of range/,
+    );
     const badInput = { input: [{ name: 'x', type: { tensor_type: { elem_type: 1, shape: { dim: [{ dim_value: -1 }] } } } }] };
     expectFormatError(() => parseOnnxModel(rawModel(badInput), file), file, /input of the main graph 'x' has negative dimension -1/);
   });
@@ -539,20 +590,63 @@ describe('hostile input gives a FormatError naming the file', () => {
   it('external data, mixed data fields and bad element values', () => {
     const external = { data_location: 1, external_data: [{ key: 'location', value: 'weights.bin' }] };
     expectFormatError(() => parseOnnxModel(rawModel(init(external)), file), file, /initializer 'w'.*external data not supported/);
-    expectFormatError(() => parseOnnxModel(rawModel(init({ raw_data: floatBytes(6), float_data: [1, 2, 3, 4, 5, 6] })), file), file, /both raw_data and float_data/);
-    expectFormatError(() => parseOnnxModel(rawModel(init({ int64_data: [1, 2, 3, 4, 5, 6] })), file), file, /int64_data, which does not fit its data type float32/);
-    expectFormatError(() => parseOnnxModel(rawModel(init({ data_type: 9, raw_data: Uint8Array.from([0, 1, 2, 0, 0, 0]) })), file), file, /bool element 2 has byte value 2/);
-    expectFormatError(() => parseOnnxModel(rawModel(init({ data_type: 10, int32_data: [1, 2, 3, 4, 5, 70000] })), file), file, /int32_data value 70000 is out of range for float16/);
+    expectFormatError(
+      () => parseOnnxModel(rawModel(init({ raw_data: floatBytes(6), float_data: [1, 2, 3, 4, 5, 6] })), file),
+      file,
+      /both raw_data and float_data/,
+    );
+    expectFormatError(
+      () => parseOnnxModel(rawModel(init({ int64_data: [1, 2, 3, 4, 5, 6] })), file),
+      file,
+      /int64_data, which does not fit its data type float32/,
+    );
+    expectFormatError(
+      () => parseOnnxModel(rawModel(init({ data_type: 9, raw_data: Uint8Array.from([0, 1, 2, 0, 0, 0]) })), file),
+      file,
+      /bool element 2 has byte value 2/,
+    );
+    expectFormatError(
+      () => parseOnnxModel(rawModel(init({ data_type: 10, int32_data: [1, 2, 3, 4, 5, 70000] })), file),
+      file,
+      /int32_data value 70000 is out of range for float16/,
+    );
   });
 
   it('duplicate names, bad attributes and non-tensor types', () => {
-    const twice = { initializer: [...(init({ raw_data: floatBytes(6) }).initializer as object[]), ...(init({ raw_data: floatBytes(6) }).initializer as object[])] };
+    const twice = {
+      initializer: [...(init({ raw_data: floatBytes(6) }).initializer as object[]), ...(init({ raw_data: floatBytes(6) }).initializer as object[])],
+    };
     expectFormatError(() => parseOnnxModel(rawModel(twice), file), file, /duplicate initializer 'w'/);
     const node = (attribute: object[]): Record<string, unknown> => ({ node: [{ op_type: 'Slice', name: 'slice', input: ['x'], output: ['y'], attribute }] });
-    expectFormatError(() => parseOnnxModel(rawModel(node([{ name: 'ends', type: 7, ints: ['9223372036854775807'] }])), file), file, /attribute 'ends' of node 'slice'.*9223372036854775807, outside the range/);
-    expectFormatError(() => parseOnnxModel(rawModel(node([{ name: 'mode', type: 3, s: Uint8Array.from([0xff, 0xfe]) }])), file), file, /attribute 'mode'.*not valid UTF-8/);
-    expectFormatError(() => parseOnnxModel(rawModel(node([{ name: 'ts', type: 9, tensors: [] }])), file), file, /attribute 'ts'.*type TENSORS, which is not supported/);
-    expectFormatError(() => parseOnnxModel(rawModel(node([{ name: 'a', type: 1, f: 1 }, { name: 'a', type: 1, f: 2 }])), file), file, /duplicate attribute.*'a'/);
+    expectFormatError(
+      () => parseOnnxModel(rawModel(node([{ name: 'ends', type: 7, ints: ['9223372036854775807'] }])), file),
+      file,
+      /attribute 'ends' of node 'slice'.*9223372036854775807, outside the range/,
+    );
+    expectFormatError(
+      () => parseOnnxModel(rawModel(node([{ name: 'mode', type: 3, s: Uint8Array.from([0xff, 0xfe]) }])), file),
+      file,
+      /attribute 'mode'.*not valid UTF-8/,
+    );
+    expectFormatError(
+      () => parseOnnxModel(rawModel(node([{ name: 'ts', type: 9, tensors: [] }])), file),
+      file,
+      /attribute 'ts'.*type TENSORS, which is not supported/,
+    );
+    expectFormatError(
+      () =>
+        parseOnnxModel(
+          rawModel(
+            node([
+              { name: 'a', type: 1, f: 1 },
+              { name: 'a', type: 1, f: 2 },
+            ]),
+          ),
+          file,
+        ),
+      file,
+      /duplicate attribute.*'a'/,
+    );
     expectFormatError(() => parseOnnxModel(rawModel({ node: [{ name: 'n' }] }), file), file, /node 'n'.*has no op_type/);
     const seq = { output: [{ name: 'y', type: { sequence_type: { elem_type: { tensor_type: { elem_type: 1 } } } } }] };
     expectFormatError(() => parseOnnxModel(rawModel(seq), file), file, /output of the main graph 'y' has a sequence type; only tensors are supported/);

@@ -32,16 +32,26 @@ describe('safe unpickler on hand-built pickles', () => {
   it('decodes protocol 2 integers, floats, strings, containers and the memo', () => {
     const data = bytes(
       '\x80\x02}q\x00(', // PROTO 2, EMPTY_DICT, BINPUT 0, MARK
-      'X\x01\x00\x00\x00a', 'K\xff', // 'a': 255 (BININT1)
-      'X\x01\x00\x00\x00b', 'M\x34\x12', // 'b': 0x1234 (BININT2)
-      'X\x01\x00\x00\x00c', 'J\xfe\xff\xff\xff', // 'c': -2 (BININT)
-      'X\x01\x00\x00\x00d', '\x8a\x09\x00\x00\x00\x00\x00\x00\x00\x00\x01', // 'd': 2**64 (LONG1)
-      'X\x01\x00\x00\x00e', '\x8a\x01\x80', // 'e': -128 (LONG1)
-      'X\x01\x00\x00\x00f', 'G\x3f\xf8\x00\x00\x00\x00\x00\x00', // 'f': 1.5 (BINFLOAT, big-endian)
-      'X\x01\x00\x00\x00g', ']q\x01(K\x01N\x88\x89e', // 'g': [1, None, True, False], BINPUT 1
-      'X\x01\x00\x00\x00h', 'h\x01', // 'h': the same list (BINGET 1)
-      'X\x01\x00\x00\x00i', 'K\x01K\x02\x86', // 'i': (1, 2)
-      'X\x02\x00\x00\x00\xc3\xa9', 'X\x00\x00\x00\x00', // 'é': ''
+      'X\x01\x00\x00\x00a',
+      'K\xff', // 'a': 255 (BININT1)
+      'X\x01\x00\x00\x00b',
+      'M\x34\x12', // 'b': 0x1234 (BININT2)
+      'X\x01\x00\x00\x00c',
+      'J\xfe\xff\xff\xff', // 'c': -2 (BININT)
+      'X\x01\x00\x00\x00d',
+      '\x8a\x09\x00\x00\x00\x00\x00\x00\x00\x00\x01', // 'd': 2**64 (LONG1)
+      'X\x01\x00\x00\x00e',
+      '\x8a\x01\x80', // 'e': -128 (LONG1)
+      'X\x01\x00\x00\x00f',
+      'G\x3f\xf8\x00\x00\x00\x00\x00\x00', // 'f': 1.5 (BINFLOAT, big-endian)
+      'X\x01\x00\x00\x00g',
+      ']q\x01(K\x01N\x88\x89e', // 'g': [1, None, True, False], BINPUT 1
+      'X\x01\x00\x00\x00h',
+      'h\x01', // 'h': the same list (BINGET 1)
+      'X\x01\x00\x00\x00i',
+      'K\x01K\x02\x86', // 'i': (1, 2)
+      'X\x02\x00\x00\x00\xc3\xa9',
+      'X\x00\x00\x00\x00', // 'é': ''
       'u.', // SETITEMS, STOP
     );
     const value = load(data) as Map<string, PickleValue>;
@@ -118,7 +128,9 @@ describe('safe unpickler on hand-built pickles', () => {
 
 describe('safe unpickler on hostile pickles', () => {
   it('refuses globals that are not allowed, naming them', () => {
-    expect(failure(() => load(bytes('cos\nsystem\n.')))).toBe('test.pkl: refusing to load: pickle references os.system, which is not on the list of allowed names');
+    expect(failure(() => load(bytes('cos\nsystem\n.')))).toBe(
+      'test.pkl: refusing to load: pickle references os.system, which is not on the list of allowed names',
+    );
     // Python 2 module names are mapped before the check, as Python's own Unpickler does.
     expect(failure(() => load(bytes('\x80\x02c__builtin__\neval\n.')))).toContain('builtins.eval');
     expect(failure(() => load(bytes('\x80\x04\x8c\x08builtins\x8c\x04exec\x93.')))).toContain('builtins.exec');
@@ -184,7 +196,9 @@ describe('safe unpickler on hostile pickles', () => {
     const data = bytes('\x80\x02]q\x00(', 'N'.repeat(100), 'e', 'cbuiltins\nlist\nq\x01', 'h\x01h\x00\x85R0'.repeat(50), 'N.');
     expect(run(data, {})).toBeNull();
     const oneStepPerByte = { workPerByte: 1, workAllowance: 0 };
-    expect(failure(() => run(data, oneStepPerByte))).toContain(`copies.pkl: pickle takes more than ${data.length} steps (opcodes plus elements copied) to decode its ${data.length} bytes`);
+    expect(failure(() => run(data, oneStepPerByte))).toContain(
+      `copies.pkl: pickle takes more than ${data.length} steps (opcodes plus elements copied) to decode its ${data.length} bytes`,
+    );
     // Without the copies the same budget is enough: every opcode is a byte or more.
     const plain = bytes('\x80\x02]q\x00(', 'N'.repeat(100), 'e', 'h\x00h\x00\x860'.repeat(50), 'N.');
     expect(run(plain, oneStepPerByte)).toBeNull();
@@ -221,7 +235,13 @@ describe('pickles written by Python with protocols 2 to 5', () => {
     ['tuple', [true, false]],
     ['set', new Set([4, 5])],
     ['frozenset', new Set(['x'])],
-    ['dict', new Map<PickleValue, PickleValue>([['a', 1], [2, 'b']])],
+    [
+      'dict',
+      new Map<PickleValue, PickleValue>([
+        ['a', 1],
+        [2, 'b'],
+      ]),
+    ],
   ]);
   for (const protocol of [2, 3, 4, 5]) {
     it(`protocol ${protocol}`, () => {

@@ -2,17 +2,7 @@ import { describe, it, expect, beforeAll, afterAll, vi } from 'vitest';
 import { promises as fs, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import {
-  DTYPES,
-  fromFloat32,
-  makeTensor,
-  shapeSize,
-  tensorsIdentical,
-  toFloat32,
-  type DType,
-  type Tensor,
-  type Weights,
-} from '../../src/tensor.js';
+import { DTYPES, fromFloat32, makeTensor, shapeSize, tensorsIdentical, toFloat32, type DType, type Tensor, type Weights } from '../../src/tensor.js';
 import { FormatError } from '../../src/formats/errors.js';
 import {
   SafetensorsFile,
@@ -389,8 +379,8 @@ describe('hostile safetensors input', () => {
     ['a missing shape', rawFile(entry({ dtype: 'F32', data_offsets: [0, 8] }), 8), /tensor "t": missing shape/],
     ['missing data_offsets', rawFile(entry({ dtype: 'F32', shape: [2] }), 8), /tensor "t": missing data_offsets/],
     ['a dtype that is not a string', rawFile(entry({ ...f32x2, dtype: 4 }), 8), /tensor "t": dtype must be a string/],
-    ['an unknown dtype', rawFile(entry({ ...f32x2, dtype: 'F8_E4M3' }), 8), /unknown dtype F8_E4M3 for tensor "t"/],
-    ['a valid safetensors dtype we lack', rawFile(entry({ ...f32x2, dtype: 'I8' }), 8), /unknown dtype I8 for tensor "t"/],
+    ['an unknown dtype', rawFile(entry({ ...f32x2, dtype: 'F4' }), 8), /unknown dtype F4 for tensor "t"/],
+    ['a valid safetensors dtype we lack', rawFile(entry({ ...f32x2, dtype: 'U64' }), 8), /unknown dtype U64 for tensor "t"/],
     ['a shape that is not an array', rawFile(entry({ ...f32x2, shape: '2' }), 8), /shape must be an array/],
     ['a negative dimension', rawFile(entry({ ...f32x2, shape: [-2] }), 8), /shape \[-2\] has a dimension that is not a non-negative integer/],
     ['a fractional dimension', rawFile(entry({ ...f32x2, shape: [1.5] }), 8), /not a non-negative integer/],
@@ -403,7 +393,11 @@ describe('hostile safetensors input', () => {
     ['a string of offsets', rawFile(entry({ ...f32x2, data_offsets: '0,8' }), 8), /data_offsets must be two/],
     ['an offset past 2^53', rawFile('{"t":{"dtype":"U8","shape":[0],"data_offsets":[18446744073709551616,18446744073709551616]}}'), /data_offsets must be two/],
     ['begin after end', rawFile(entry({ ...f32x2, data_offsets: [8, 0] }), 8), /data_offsets \[8,0\] end before they begin/],
-    ['a byte count that does not match dtype and shape', rawFile(entry({ ...f32x2, data_offsets: [0, 4] }), 4), /F32 shape \[2\] needs 8 bytes but data_offsets \[0,4\] span 4/],
+    [
+      'a byte count that does not match dtype and shape',
+      rawFile(entry({ ...f32x2, data_offsets: [0, 4] }), 4),
+      /F32 shape \[2\] needs 8 bytes but data_offsets \[0,4\] span 4/,
+    ],
     ['offsets outside the data area', rawFile(entry({ ...f32x2, data_offsets: [8, 16] }), 8), /data_offsets \[8,16\] run past the end of the 8-byte data area/],
     ['data cut short after a valid header', rawFile(entry(f32x2), 5), /run past the end of the 5-byte data area \(truncated file\?\)/],
     [
@@ -513,9 +507,21 @@ describe('sharded safetensors', () => {
   });
 
   const bad: [string, unknown, RegExp][] = [
-    ['a missing shard file', { weight_map: { 'embed.weight': S1, extra: 'model-00003-of-00003.safetensors' } }, /shard "model-00003-of-00003.safetensors" \(holding tensor "extra"\) does not exist/],
-    ['a tensor absent from its shard', { weight_map: { 'embed.weight': S2 } }, /tensor "embed.weight" is listed in shard "model-00002-of-00002.safetensors", which does not contain it/],
-    ['a parent-folder shard path', { weight_map: { 'embed.weight': `../sharded/${S1}` } }, /shard "..\/sharded\/model-00001-of-00002.safetensors" for tensor "embed.weight" is not a file inside the index's folder/],
+    [
+      'a missing shard file',
+      { weight_map: { 'embed.weight': S1, extra: 'model-00003-of-00003.safetensors' } },
+      /shard "model-00003-of-00003.safetensors" \(holding tensor "extra"\) does not exist/,
+    ],
+    [
+      'a tensor absent from its shard',
+      { weight_map: { 'embed.weight': S2 } },
+      /tensor "embed.weight" is listed in shard "model-00002-of-00002.safetensors", which does not contain it/,
+    ],
+    [
+      'a parent-folder shard path',
+      { weight_map: { 'embed.weight': `../sharded/${S1}` } },
+      /shard "..\/sharded\/model-00001-of-00002.safetensors" for tensor "embed.weight" is not a file inside the index's folder/,
+    ],
     ['a nested parent-folder path', { weight_map: { 'embed.weight': `x/../../${S1}` } }, /is not a file inside the index's folder/],
     ['a backslash parent-folder path', { weight_map: { 'embed.weight': `..\\${S1}` } }, /is not a file inside the index's folder/],
     ['an absolute shard path', { weight_map: { 'embed.weight': `/tmp/${S1}` } }, /is not a file inside the index's folder/],

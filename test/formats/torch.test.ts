@@ -79,7 +79,8 @@ function expectThrowsFormatError(fn: () => unknown, ...parts: string[]): void {
 function jsonValues(t: Tensor): JsonValues {
   const values = Array.from(t.data as ArrayLike<number | bigint>);
   if (t.dtype === 'int64') return values.map((v) => v.toString());
-  if (t.dtype === 'float32' || t.dtype === 'float64') return values.map((v) => (Number.isFinite(v) ? Number(v) : String(v).replace('Infinity', 'inf').replace('NaN', 'nan')));
+  if (t.dtype === 'float32' || t.dtype === 'float64')
+    return values.map((v) => (Number.isFinite(v) ? Number(v) : String(v).replace('Infinity', 'inf').replace('NaN', 'nan')));
   return values.map(Number);
 }
 
@@ -179,11 +180,19 @@ describe('hostile and broken PyTorch files', () => {
 
   it('names the missing storage record and its tensor', () => {
     const { record, tensor } = small.missing_record;
-    expectThrowsFormatError(() => readTorchCheckpoint(fixture('missing_record.pt'), 'missing_record.pt'), 'missing_record.pt:', `missing record ${record}`, `'${tensor}'`);
+    expectThrowsFormatError(
+      () => readTorchCheckpoint(fixture('missing_record.pt'), 'missing_record.pt'),
+      'missing_record.pt:',
+      `missing record ${record}`,
+      `'${tensor}'`,
+    );
   });
 
   it('rejects the legacy pre-1.6 format with a hint to re-save', () => {
-    expectThrowsFormatError(() => readTorchCheckpoint(fixture('legacy.pt'), 'legacy.pt'), 'legacy.pt: legacy (pre-1.6) PyTorch format is not supported; re-save with torch>=1.6');
+    expectThrowsFormatError(
+      () => readTorchCheckpoint(fixture('legacy.pt'), 'legacy.pt'),
+      'legacy.pt: legacy (pre-1.6) PyTorch format is not supported; re-save with torch>=1.6',
+    );
   });
 
   it('rejects truncated zips', () => {
@@ -206,7 +215,11 @@ describe('hostile and broken PyTorch files', () => {
 
   it('rejects zips that are not checkpoints, TorchScript archives and corrupt records', () => {
     const text = (s: string) => new TextEncoder().encode(s);
-    expectThrowsFormatError(() => readTorchCheckpoint(zipSync({ 'readme.txt': text('hi') }, { level: 0 }), 'other.zip'), 'other.zip: zip archive has no <name>/data.pkl record', 'readme.txt');
+    expectThrowsFormatError(
+      () => readTorchCheckpoint(zipSync({ 'readme.txt': text('hi') }, { level: 0 }), 'other.zip'),
+      'other.zip: zip archive has no <name>/data.pkl record',
+      'readme.txt',
+    );
     const script = zipSync({ 'm/data.pkl': text('x'), 'm/constants.pkl': text('x'), 'm/code/m.py': text('x') }, { level: 0 });
     expectThrowsFormatError(() => readTorchCheckpoint(script, 'scripted.pt'), 'scripted.pt: is a TorchScript archive');
     // A checkpoint whose storage record was shortened: the record no longer holds its storage.
@@ -217,7 +230,10 @@ describe('hostile and broken PyTorch files', () => {
 
   it('rejects views that reach past the end of their storage', () => {
     const zip = zipSync({ 'archive/data.pkl': singleTensorPickle('FloatStorage', 4, 2, [2, 2], [2, 1]), 'archive/data/0': new Uint8Array(16) }, { level: 0 });
-    expectThrowsFormatError(() => readTorchCheckpoint(zip, 'oob.pt'), "oob.pt: tensor 'w' (offset 2, shape [2,2], stride [2,1]) reaches past the end of its 4-element storage");
+    expectThrowsFormatError(
+      () => readTorchCheckpoint(zip, 'oob.pt'),
+      "oob.pt: tensor 'w' (offset 2, shape [2,2], stride [2,1]) reaches past the end of its 4-element storage",
+    );
     const strided = zipSync({ 'archive/data.pkl': singleTensorPickle('FloatStorage', 4, 0, [3], [2]), 'archive/data/0': new Uint8Array(16) }, { level: 0 });
     expectThrowsFormatError(() => readTorchCheckpoint(strided, 'oob.pt'), "tensor 'w' (offset 0, shape [3], stride [2]) reaches past the end");
   });
@@ -229,7 +245,10 @@ describe('hostile and broken PyTorch files', () => {
 
   it('refuses persistent ids that are not torch storages and files without tensors', () => {
     const notStorage = protocol2(unicode('x'), 'Q.');
-    expectThrowsFormatError(() => readTorchCheckpoint(zipSync({ 'a/data.pkl': notStorage }, { level: 0 }), 'pid.pt'), 'pid.pt: refusing to load: pickle has a persistent id that is not a torch storage');
+    expectThrowsFormatError(
+      () => readTorchCheckpoint(zipSync({ 'a/data.pkl': notStorage }, { level: 0 }), 'pid.pt'),
+      'pid.pt: refusing to load: pickle has a persistent id that is not a torch storage',
+    );
     const noTensors = protocol2('}', unicode('epoch'), 'K\x03s.');
     expectThrowsFormatError(() => readTorchCheckpoint(zipSync({ 'a/data.pkl': noTensors }, { level: 0 }), 'empty.pt'), 'empty.pt: holds no tensors');
   });

@@ -34,7 +34,14 @@ function statsDelta(weights: Weights, which: 'mean' | 'var' | 'both'): Weights {
     const isVar = name.endsWith('running_var');
     if (!(isMean && which !== 'var') && !(isVar && which !== 'mean')) continue;
     const base = t.data as Float32Array;
-    delta.set(name, makeTensor('float32', t.shape, base.map((v) => (isVar ? 0.4 * v : 0.5) * (next() * 2 - 1))));
+    delta.set(
+      name,
+      makeTensor(
+        'float32',
+        t.shape,
+        base.map((v) => (isVar ? 0.4 * v : 0.5) * (next() * 2 - 1)),
+      ),
+    );
   }
   return delta;
 }
@@ -43,7 +50,14 @@ function moved(weights: Weights, delta: Weights, step: number): Weights {
   const out: Weights = new Map(weights);
   for (const [name, d] of delta) {
     const base = weights.get(name)!.data as Float32Array;
-    out.set(name, makeTensor('float32', d.shape, base.map((v, i) => v + step * (d.data as Float32Array)[i])));
+    out.set(
+      name,
+      makeTensor(
+        'float32',
+        d.shape,
+        base.map((v, i) => v + step * (d.data as Float32Array)[i]),
+      ),
+    );
   }
   return out;
 }

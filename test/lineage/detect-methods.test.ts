@@ -38,16 +38,20 @@ const detector: LoadedDetector = { file: 'untrained', config, weights: initDetec
 describe('detectWithMethods', () => {
   it('reads every child and candidate once for learning-free methods and the detector together', async () => {
     const reads = new Map<string, number>();
-    const counted = (name: string): ModelRef => async () => {
-      reads.set(name, (reads.get(name) ?? 0) + 1);
-      return { ...(await resolveModel(file(name))), id: name };
-    };
+    const counted =
+      (name: string): ModelRef =>
+      async () => {
+        reads.set(name, (reads.get(name) ?? 0) + 1);
+        return { ...(await resolveModel(file(name))), id: name };
+      };
     const names = ['conv-child.onnx', 'conv-a.onnx', 'conv-b.safetensors'];
     const methods = parseMethodList('taylor-l1,weights-l2');
     const both = await detectWithMethods([counted(names[0])], [counted(names[1]), counted(names[2])], { probe, methods, detector });
     expect(Object.fromEntries(reads)).toEqual(Object.fromEntries(names.map((n) => [n, 1])));
 
-    const asIds = (ref: string): ModelRef => async () => ({ ...(await resolveModel(file(ref))), id: ref });
+    const asIds =
+      (ref: string): ModelRef =>
+      async () => ({ ...(await resolveModel(file(ref))), id: ref });
     const alone = await scoreMatrix([asIds(names[0])], [asIds(names[1]), asIds(names[2])], { probe, methods });
     const learned = await detectorScores([asIds(names[0])], [asIds(names[1]), asIds(names[2])], { probe, detector });
     expect(both.learningFree).toEqual(alone);
@@ -59,7 +63,17 @@ describe('detectWithMethods', () => {
   it('lineage detect --method detector,taylor-l1 prints both, in the order asked', async () => {
     const detectorFile = join(mkdtempSync(join(tmpdir(), 'lineage-detect-methods-')), 'detector.safetensors');
     await saveDetector(detectorFile, config, detector.weights);
-    const args = ['--child', file('conv-child.onnx'), '--parents', file('conv-a.onnx'), file('conv-b.onnx'), '--probe', file('probe.npy'), '--json', '--no-progress'];
+    const args = [
+      '--child',
+      file('conv-child.onnx'),
+      '--parents',
+      file('conv-a.onnx'),
+      file('conv-b.onnx'),
+      '--probe',
+      file('probe.npy'),
+      '--json',
+      '--no-progress',
+    ];
     const r = await lineage('detect', ...args, '--method', 'detector,taylor-l1', '--detector', detectorFile);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);

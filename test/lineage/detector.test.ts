@@ -77,7 +77,11 @@ describe('detector model against PyTorch', () => {
   };
 
   it('has exactly the fixture tensors', () => {
-    expect(parameterSpecs(ref.arch).map((s) => s.name).sort()).toEqual(Object.keys(ref.weights).sort());
+    expect(
+      parameterSpecs(ref.arch)
+        .map((s) => s.name)
+        .sort(),
+    ).toEqual(Object.keys(ref.weights).sort());
   });
 
   it('matches eval logits, train logits, loss, gradients and running statistics', async () => {
@@ -129,15 +133,24 @@ describe('detector input helpers', () => {
   it('resolves layer specs to weight keys', () => {
     const t = (shape: number[]) => makeTensor('float32', shape, new Float32Array(shape.reduce((a, b) => a * b, 1)));
     const mlp: Weights = new Map([
-      ['fc1.weight', t([8, 4])], ['fc1.bias', t([8])], ['fc2.weight', t([6, 8])], ['fc2.bias', t([6])], ['fc3.weight', t([3, 6])], ['fc3.bias', t([3])],
+      ['fc1.weight', t([8, 4])],
+      ['fc1.bias', t([8])],
+      ['fc2.weight', t([6, 8])],
+      ['fc2.bias', t([6])],
+      ['fc3.weight', t([3, 6])],
+      ['fc3.bias', t([3])],
     ]);
     const head = ['fc3.weight', 'fc3.bias'];
     expect(resolveWeightKey(mlp, head, parseLayerSpec('penultimate'))).toBe('fc2.weight');
     expect(resolveWeightKey(mlp, head, parseLayerSpec('fc1'))).toBe('fc1.weight');
     expect(resolveWeightKey(mlp, head, parseLayerSpec('penultimate:fc1'))).toBe('fc1.weight');
     const resnet: Weights = new Map([
-      ['conv1.weight', t([4, 3, 3, 3])], ['layer3.0.conv1.weight', t([4, 4, 3, 3])], ['layer3.0.bn1.weight', t([4])],
-      ['layer3.1.conv2.weight', t([4, 4, 3, 3])], ['layer3.1.bn2.running_mean', t([4])], ['fc.weight', t([2, 4])],
+      ['conv1.weight', t([4, 3, 3, 3])],
+      ['layer3.0.conv1.weight', t([4, 4, 3, 3])],
+      ['layer3.0.bn1.weight', t([4])],
+      ['layer3.1.conv2.weight', t([4, 4, 3, 3])],
+      ['layer3.1.bn2.running_mean', t([4])],
+      ['fc.weight', t([2, 4])],
     ]);
     expect(resolveWeightKey(resnet, ['fc.weight'], parseLayerSpec('layer3'))).toBe('layer3.1.conv2.weight');
     expect(resolveWeightKey(resnet, ['fc.weight'], parseLayerSpec('layer3:layer3.0.conv1'))).toBe('layer3.0.conv1.weight');
@@ -170,7 +183,16 @@ const CHILDREN = 10;
 
 function shifted(base: Weights, noiseSeed: number, scale: number): Weights {
   const noise = syntheticStateDict(KEYS, noiseSeed);
-  return new Map([...base].map(([k, t]) => [k, makeTensor('float32', t.shape, (t.data as Float32Array).map((v, i) => v + scale * (noise.get(k)!.data as Float32Array)[i]))]));
+  return new Map(
+    [...base].map(([k, t]) => [
+      k,
+      makeTensor(
+        'float32',
+        t.shape,
+        (t.data as Float32Array).map((v, i) => v + scale * (noise.get(k)!.data as Float32Array)[i]),
+      ),
+    ]),
+  );
 }
 
 async function writeSyntheticZoo(dir: string): Promise<void> {
@@ -188,7 +210,14 @@ async function writeSyntheticZoo(dir: string): Promise<void> {
       models.push({ id: `p${p}.${c}`, file: `models/p${p}.${c}.safetensors`, arch: 'mlp', parent: `p${p}`, generation: 1, task: 'digits' });
     }
   }
-  await writeNpy(join(dir, 'probes', 'digits.npy'), makeTensor('float32', [64, 1, 28, 28], new Float32Array(64 * 784).map((_, i) => Math.sin(i * 12.9898) * 0.8)));
+  await writeNpy(
+    join(dir, 'probes', 'digits.npy'),
+    makeTensor(
+      'float32',
+      [64, 1, 28, 28],
+      new Float32Array(64 * 784).map((_, i) => Math.sin(i * 12.9898) * 0.8),
+    ),
+  );
   writeFileSync(join(dir, 'manifest.json'), JSON.stringify({ zoo: { name: 'synthetic' }, models, probes: { digits: 'probes/digits.npy' } }));
 }
 
@@ -239,7 +268,8 @@ describe('detector trained on synthetic families', () => {
     const loaded = await loadDetector(bothFile);
     expect(loaded.config).toEqual(JSON.parse(JSON.stringify(both.config)));
     expect(tensorNames(loaded.weights)).toEqual(tensorNames(both.weights));
-    for (const [k, t] of both.weights) expect(Buffer.from((loaded.weights.get(k)!.data as Float32Array).buffer).equals(Buffer.from((t.data as Float32Array).buffer)), k).toBe(true);
+    for (const [k, t] of both.weights)
+      expect(Buffer.from((loaded.weights.get(k)!.data as Float32Array).buffer).equals(Buffer.from((t.data as Float32Array).buffer)), k).toBe(true);
     const evaluation = await evaluateDetector(bothFile, [zoo]);
     expect(evaluation.all.examples).toBe(PARENTS * CHILDREN);
     expect([evaluation.train.examples, evaluation.val.examples, evaluation.test.examples, evaluation.unseen.examples]).toEqual([28, 4, 8, 0]);
@@ -248,7 +278,13 @@ describe('detector trained on synthetic families', () => {
 
   it('scores candidates with probabilities and reports incompatible ones', async () => {
     const wide = join(tmp, 'wide.safetensors');
-    await writeSafetensors(wide, syntheticStateDict([{ name: 'fc1.weight', shape: [32, 784] }, { name: 'fc1.bias', shape: [32] }, { name: 'fc2.weight', shape: [12, 32] }, ...KEYS.slice(3)], 9));
+    await writeSafetensors(
+      wide,
+      syntheticStateDict(
+        [{ name: 'fc1.weight', shape: [32, 784] }, { name: 'fc1.bias', shape: [32] }, { name: 'fc2.weight', shape: [12, 32] }, ...KEYS.slice(3)],
+        9,
+      ),
+    );
     const childId = both.config.training!.splits.test[0].split('/')[1];
     const parentId = childId.split('.')[0];
     const candidates = [...Array.from({ length: PARENTS }, (_, p) => modelFile(`p${p}`)), wide];
@@ -291,7 +327,13 @@ process.stdout.write(JSON.stringify(result));
     const weightsOnly = await trainDetector({ zoos: [zoo], epochs: 3, seed: 5, architecture: { inputs: ['weights'] } });
     const again = await trainDetector({ zoos: [zoo], epochs: 3, seed: 5, architecture: { inputs: ['weights'] } });
     const featuresOnly = await trainDetector({ zoos: [zoo], epochs: 3, seed: 5, architecture: { inputs: ['features'] } });
-    const encoders = (r: TrainDetectorResult) => [...new Set(tensorNames(r.weights).filter((n) => n.startsWith('encoders.')).map((n) => n.split('.').slice(1, 3).join('.')))];
+    const encoders = (r: TrainDetectorResult) => [
+      ...new Set(
+        tensorNames(r.weights)
+          .filter((n) => n.startsWith('encoders.'))
+          .map((n) => n.split('.').slice(1, 3).join('.')),
+      ),
+    ];
     expect(encoders(weightsOnly)).toEqual(['weights.0']);
     expect(encoders(featuresOnly)).toEqual(['features.0']);
     expect(encoders(both)).toEqual(['weights.0', 'features.0']);
@@ -301,7 +343,8 @@ process.stdout.write(JSON.stringify(result));
     expect(Object.keys(weightsOnly.config.normalization)).toEqual(['weights']);
     expect(featuresOnly.config.inputs).toEqual(['features']);
     expect(Object.keys(featuresOnly.config.normalization)).toEqual(['features']);
-    for (const [k, t] of weightsOnly.weights) expect(Buffer.from((again.weights.get(k)!.data as Float32Array).buffer).equals(Buffer.from((t.data as Float32Array).buffer)), k).toBe(true);
+    for (const [k, t] of weightsOnly.weights)
+      expect(Buffer.from((again.weights.get(k)!.data as Float32Array).buffer).equals(Buffer.from((t.data as Float32Array).buffer)), k).toBe(true);
     expect(again.history.map((h) => h.loss)).toEqual(weightsOnly.history.map((h) => h.loss));
     expect(weightsOnly.history.at(-1)!.test).toBeGreaterThanOrEqual(0.5);
     expect(featuresOnly.history.at(-1)!.test).toBeGreaterThanOrEqual(0.5);
@@ -322,7 +365,15 @@ process.stdout.write(JSON.stringify(result));
       architecture: { layers: ['fc1', 'penultimate'], embed: 16, depth: 2, heads: 2, ffn: 16, noParent: true },
     });
     const names = tensorNames(r.weights);
-    for (const n of ['encoders.weights.1.conv2.weight', 'encoders.features.1.bn.running_var', 'tokens.layer.0', 'tokens.layer.1', 'blocks.1.ffn.fc2.weight', 'none']) expect(names).toContain(n);
+    for (const n of [
+      'encoders.weights.1.conv2.weight',
+      'encoders.features.1.bn.running_var',
+      'tokens.layer.0',
+      'tokens.layer.1',
+      'blocks.1.ffn.fc2.weight',
+      'none',
+    ])
+      expect(names).toContain(n);
     expect(r.weights.get('encoders.weights.0.conv2.weight')!.shape).toEqual([3, 3, 3, 16]);
     // each child is asked twice: with its parent (answer: the parent) and without (answer: none)
     expect(r.counts).toEqual({ train: 56, val: 8, test: 16 });
@@ -358,10 +409,14 @@ process.stdout.write(JSON.stringify(result));
     await expect(loadDetector(deeper)).rejects.toThrow(/deeper\.safetensors: detector tensor blocks\.1\.norm1\.weight is missing/);
     const missing = new Map(good.weights);
     missing.delete('head.bias');
-    await expect(loadDetector(await variant('missing.safetensors', missing, good.metadata))).rejects.toThrow(/missing\.safetensors: detector tensor head\.bias is missing/);
+    await expect(loadDetector(await variant('missing.safetensors', missing, good.metadata))).rejects.toThrow(
+      /missing\.safetensors: detector tensor head\.bias is missing/,
+    );
     const reshaped = new Map(good.weights);
     reshaped.set('head.weight', makeTensor('float32', [1, 32], new Float32Array(32)));
-    await expect(loadDetector(await variant('reshaped.safetensors', reshaped, good.metadata))).rejects.toThrow(/head\.weight has shape \[1,32\], expected \[32,1\]/);
+    await expect(loadDetector(await variant('reshaped.safetensors', reshaped, good.metadata))).rejects.toThrow(
+      /head\.weight has shape \[1,32\], expected \[32,1\]/,
+    );
     const nan = new Map(good.weights);
     nan.set('tokens.cls', makeTensor('float32', [32], new Float32Array(32).fill(Number.NaN)));
     await expect(loadDetector(await variant('nan.safetensors', nan, good.metadata))).rejects.toThrow(/tokens\.cls holds NaN/);
@@ -394,8 +449,19 @@ describe('detector on a real tiny zoo (zoo builder, MNIST)', () => {
         seed: 0,
         probes: 64,
         evalLimit: 200,
-        roots: [{ name: 'mlp', count: 4, arch: 'mlp', hyper: { hidden: [32, 16] }, task: 'mnist', train: { optimizer: 'sgd', lr: 0.05, momentum: 0.9, steps: 60, batch: 32 } }],
-        generations: [{ children: 5, tasks: ['mnist:rot=90', 'mnist:subset=0-4', 'mnist'], train: { optimizer: 'sgd', lr: 0.02, momentum: 0.9, steps: 20, batch: 32 } }],
+        roots: [
+          {
+            name: 'mlp',
+            count: 4,
+            arch: 'mlp',
+            hyper: { hidden: [32, 16] },
+            task: 'mnist',
+            train: { optimizer: 'sgd', lr: 0.05, momentum: 0.9, steps: 60, batch: 32 },
+          },
+        ],
+        generations: [
+          { children: 5, tasks: ['mnist:rot=90', 'mnist:subset=0-4', 'mnist'], train: { optimizer: 'sgd', lr: 0.02, momentum: 0.9, steps: 20, batch: 32 } },
+        ],
       },
       'spec',
     );

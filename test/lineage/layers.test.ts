@@ -20,7 +20,14 @@ function finetune(w: Weights, seed: number, scale: number): Weights {
     [...w].map(([k, t]) => {
       if (t.dtype !== 'float32') return [k, t];
       const n = noise.get(k)!.data as Float32Array;
-      return [k, makeTensor('float32', t.shape, (t.data as Float32Array).map((v, i) => v + scale * n[i]))];
+      return [
+        k,
+        makeTensor(
+          'float32',
+          t.shape,
+          (t.data as Float32Array).map((v, i) => v + scale * n[i]),
+        ),
+      ];
     }),
   );
 }
@@ -32,7 +39,19 @@ describe('layer-level lineage', () => {
     expect(blockOf('blocks.3.attn.qkv.weight')).toBe('blocks.3');
     expect(blockOf('fc1.weight')).toBe('fc1');
     expect(blockOf('cls_token')).toBe('cls_token');
-    expect([...groupBlocks(keys.map((k) => k.name)).keys()]).toEqual(['conv1', 'bn1', 'layer1.0', 'layer1.1', 'layer2.0', 'layer2.1', 'layer3.0', 'layer3.1', 'layer4.0', 'layer4.1', 'fc']);
+    expect([...groupBlocks(keys.map((k) => k.name)).keys()]).toEqual([
+      'conv1',
+      'bn1',
+      'layer1.0',
+      'layer1.1',
+      'layer2.0',
+      'layer2.1',
+      'layer3.0',
+      'layer3.1',
+      'layer4.0',
+      'layer4.1',
+      'fc',
+    ]);
   });
 
   it('finds the origin of every block of a stitched, then fine-tuned ResNet-18', () => {
@@ -59,16 +78,39 @@ describe('layer-level lineage', () => {
     await writeSafetensors(join(dir, 'base.safetensors'), base);
     await writeSafetensors(join(dir, 'donor.safetensors'), donor);
     const run = promisify(execFile);
-    const stitch = await run('node', ['bin/lineage.js', 'stitch', '--base', join(dir, 'base.safetensors'), '--take', `${join(dir, 'donor.safetensors')}:layer2.0,layer3.1`, '--out', join(dir, 's.safetensors'), '--json']);
+    const stitch = await run('node', [
+      'bin/lineage.js',
+      'stitch',
+      '--base',
+      join(dir, 'base.safetensors'),
+      '--take',
+      `${join(dir, 'donor.safetensors')}:layer2.0,layer3.1`,
+      '--out',
+      join(dir, 's.safetensors'),
+      '--json',
+    ]);
     expect(JSON.parse(stitch.stdout).taken).toEqual({ 'layer2.0': join(dir, 'donor.safetensors'), 'layer3.1': join(dir, 'donor.safetensors') });
-    const { stdout } = await run('node', ['bin/lineage.js', 'layers', join(dir, 's.safetensors'), '--candidates', join(dir, 'base.safetensors'), join(dir, 'donor.safetensors'), '--json'], { maxBuffer: 1 << 24 });
+    const { stdout } = await run(
+      'node',
+      ['bin/lineage.js', 'layers', join(dir, 's.safetensors'), '--candidates', join(dir, 'base.safetensors'), join(dir, 'donor.safetensors'), '--json'],
+      { maxBuffer: 1 << 24 },
+    );
     const layers = JSON.parse(stdout).layers as { layer: string; origins: { model: string; probability: number }[] }[];
     const top = Object.fromEntries(layers.map((l) => [l.layer, l.origins[0].model.endsWith('donor.safetensors') ? 'donor' : 'base']));
     expect(top['layer2.0']).toBe('donor');
     expect(top['layer3.1']).toBe('donor');
     expect(top['layer1.0']).toBe('base');
     expect(top.fc).toBe('base');
-    const bad = await run('node', ['bin/lineage.js', 'stitch', '--base', join(dir, 'base.safetensors'), '--take', `${join(dir, 'donor.safetensors')}:layer9`, '--out', join(dir, 'x.safetensors')]).catch((e) => e);
+    const bad = await run('node', [
+      'bin/lineage.js',
+      'stitch',
+      '--base',
+      join(dir, 'base.safetensors'),
+      '--take',
+      `${join(dir, 'donor.safetensors')}:layer9`,
+      '--out',
+      join(dir, 'x.safetensors'),
+    ]).catch((e) => e);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/unknown block 'layer9'/);
   });

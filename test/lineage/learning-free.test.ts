@@ -13,7 +13,11 @@ const keys = [
   { name: 'fc3.bias', shape: [10] },
 ];
 const model = (id: string, seed: number): LineageModel => ({ id, file: id, metadata: {}, weights: syntheticStateDict(keys, seed) });
-const probe = makeTensor('float32', [37, 1, 28, 28], new Float32Array(37 * 784).map((_, i) => Math.cos(i * 0.7)));
+const probe = makeTensor(
+  'float32',
+  [37, 1, 28, 28],
+  new Float32Array(37 * 784).map((_, i) => Math.cos(i * 0.7)),
+);
 
 describe('scoreMatrix', () => {
   it('gives the same scores whatever the probe chunking', async () => {
@@ -44,7 +48,18 @@ describe('scoreMatrix', () => {
     const parents = [model('p1', 2), model('p2', 3)];
     const methods = ['direct-l2', 'taylor-l2', 'linearized-l2', 'fitted-l2', 'taylor-cka', 'fitted-cka', 'weights-cos'];
     const together = await scoreMatrix(children, parents, { probe, methods, alpha: 0.3, alphas: [0.05] });
-    expect(together.map((r) => r.method)).toEqual(['direct-l2', 'taylor-l2', 'taylor-l2@0.05', 'linearized-l2', 'linearized-l2@0.05', 'fitted-l2', 'taylor-cka', 'taylor-cka@0.05', 'fitted-cka', 'weights-cos']);
+    expect(together.map((r) => r.method)).toEqual([
+      'direct-l2',
+      'taylor-l2',
+      'taylor-l2@0.05',
+      'linearized-l2',
+      'linearized-l2@0.05',
+      'fitted-l2',
+      'taylor-cka',
+      'taylor-cka@0.05',
+      'fitted-cka',
+      'weights-cos',
+    ]);
     for (const r of together) {
       const [name, at] = r.method.split('@');
       const [alone] = await scoreMatrix(children, parents, { probe, methods: [name], alpha: at === undefined ? 0.3 : Number(at) });
@@ -81,7 +96,11 @@ describe('BatchNorm statistics option', () => {
     childWeights.set('blocks.0.bn.running_var', other.get('blocks.0.bn.running_var')!);
     const child: LineageModel = { id: 'c', file: 'c', metadata: {}, weights: childWeights };
     const p: LineageModel = { id: 'p', file: 'p', metadata: {}, weights: parent };
-    const x = makeTensor('float32', [6, 1, 28, 28], new Float32Array(6 * 784).map((_, i) => Math.sin(i)));
+    const x = makeTensor(
+      'float32',
+      [6, 1, 28, 28],
+      new Float32Array(6 * 784).map((_, i) => Math.sin(i)),
+    );
     const [own] = await scoreMatrix([child], [p], { probe: x, methods: ['direct-l1'], bnStats: 'parent' });
     const [childStats] = await scoreMatrix([child], [p], { probe: x, methods: ['direct-l1'], bnStats: 'child' });
     expect(own.children[0].scores[0].score).toBeLessThan(-1e-3);
@@ -97,11 +116,29 @@ describe('BatchNorm statistics option', () => {
     // A 1% change: the first-order residual is then about 100 times smaller than the change itself.
     const mean = parent.get('blocks.0.bn.running_mean')!.data as Float32Array;
     const variance = parent.get('blocks.0.bn.running_var')!.data as Float32Array;
-    childWeights.set('blocks.0.bn.running_mean', makeTensor('float32', [4], mean.map((v, i) => v + 0.01 * (i % 2 ? 1 : -1))));
-    childWeights.set('blocks.0.bn.running_var', makeTensor('float32', [4], variance.map((v, i) => v * (1 + 0.01 * (i < 2 ? 1 : -1)))));
+    childWeights.set(
+      'blocks.0.bn.running_mean',
+      makeTensor(
+        'float32',
+        [4],
+        mean.map((v, i) => v + 0.01 * (i % 2 ? 1 : -1)),
+      ),
+    );
+    childWeights.set(
+      'blocks.0.bn.running_var',
+      makeTensor(
+        'float32',
+        [4],
+        variance.map((v, i) => v * (1 + 0.01 * (i < 2 ? 1 : -1))),
+      ),
+    );
     const child: LineageModel = { id: 'c', file: 'c', metadata: {}, weights: childWeights };
     const p: LineageModel = { id: 'p', file: 'p', metadata: {}, weights: parent };
-    const x = makeTensor('float32', [6, 1, 28, 28], new Float32Array(6 * 784).map((_, i) => Math.sin(i)));
+    const x = makeTensor(
+      'float32',
+      [6, 1, 28, 28],
+      new Float32Array(6 * 784).map((_, i) => Math.sin(i)),
+    );
     const methods = ['direct-l1', 'linearized-l1'];
     const score = (r: Awaited<ReturnType<typeof scoreMatrix>>, method: string) => r.find((m) => m.method === method)!.children[0].scores[0].score;
     const moved = await scoreMatrix([child], [p], { probe: x, methods, alpha: 1, bnStats: 'delta' });

@@ -26,7 +26,6 @@ function spoiled(weights: Weights, tensor: string, index: number, value: number)
   return new Map([...weights, [tensor, makeTensor('float32', weights.get(tensor)!.shape, data)]]);
 }
 
-
 /** Exit 1 with exactly one line: `lineage: <file>: <problem>`. */
 function expectRefused(r: { code: number; stdout: string; stderr: string }, file: string, problem: RegExp): void {
   expect(r.code, r.stderr).toBe(1);
@@ -57,7 +56,15 @@ beforeAll(async () => {
     join(zoo, 'manifest.json'),
     JSON.stringify({
       zoo: { name: 'nan', scale: 1 },
-      models: models.map((m) => ({ id: m.id, file: `models/${m.id}.safetensors`, arch: 'mlp', parent: specs.find((s) => s.id === m.id)!.parent, generation: 0, task: 'digits', setting: 'full' })),
+      models: models.map((m) => ({
+        id: m.id,
+        file: `models/${m.id}.safetensors`,
+        arch: 'mlp',
+        parent: specs.find((s) => s.id === m.id)!.parent,
+        generation: 0,
+        task: 'digits',
+        setting: 'full',
+      })),
       probes: {},
     }),
   );
@@ -79,8 +86,16 @@ describe('a child with NaN or infinite values is refused, naming the file and th
 
   it('features, layers and ancestors', async () => {
     expectRefused(await lineage('features', f('child-nan.safetensors'), '--probe', f('probe.npy')), f('child-nan.safetensors'), /tensor fc1\.bias holds NaN/);
-    expectRefused(await lineage('layers', f('child-inf.safetensors'), '--candidates', model('root')), f('child-inf.safetensors'), /tensor fc2\.weight holds NaN/);
-    expectRefused(await lineage('ancestors', f('child-nan.safetensors'), '--candidates', model('root'), model('a')), f('child-nan.safetensors'), /tensor fc1\.bias holds NaN/);
+    expectRefused(
+      await lineage('layers', f('child-inf.safetensors'), '--candidates', model('root')),
+      f('child-inf.safetensors'),
+      /tensor fc2\.weight holds NaN/,
+    );
+    expectRefused(
+      await lineage('ancestors', f('child-nan.safetensors'), '--candidates', model('root'), model('a')),
+      f('child-nan.safetensors'),
+      /tensor fc1\.bias holds NaN/,
+    );
   });
 });
 
@@ -120,7 +135,18 @@ describe('a model with NaN values is left out of a comparison of many, and repor
   });
 
   it('ancestors and layers leave out a NaN candidate', async () => {
-    const anc = await lineage('ancestors', model('a1'), '--candidates', model('stranger'), model('root'), model('broken'), model('b'), model('b1'), model('a'), '--json');
+    const anc = await lineage(
+      'ancestors',
+      model('a1'),
+      '--candidates',
+      model('stranger'),
+      model('root'),
+      model('broken'),
+      model('b'),
+      model('b1'),
+      model('a'),
+      '--json',
+    );
     expect(anc.code, anc.stderr).toBe(0);
     expect(anc.stderr).toContain(`lineage: warning: left out ${model('broken')}: tensor fc2.weight holds NaN`);
     const doc = JSON.parse(anc.stdout) as { candidates: { id: string; relation: string }[]; excluded: { model: string }[] };

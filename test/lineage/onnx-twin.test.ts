@@ -38,7 +38,10 @@ function expectSameScores(onnx: MethodResult[], twin: MethodResult[]): void {
     const want = twin[m].children[0];
     const got = r.children[0];
     expect(got.incompatible, r.method).toEqual([]);
-    expect(got.scores.map((s) => stem(s.parent)), r.method).toEqual(want.scores.map((s) => stem(s.parent)));
+    expect(
+      got.scores.map((s) => stem(s.parent)),
+      r.method,
+    ).toEqual(want.scores.map((s) => stem(s.parent)));
     expect(stem(got.parent ?? ''), r.method).toBe(stem(want.parent ?? ''));
     got.scores.forEach((s, i) => {
       const w = want.scores[i].score;
@@ -75,7 +78,10 @@ describe('ONNX models score as their safetensors twins', () => {
   });
 
   it("names the input of the final linear node 'penultimate'", async () => {
-    for (const [name, op] of [['mlp-a.onnx', 'Relu'], ['conv-a.onnx', 'ReduceMean']]) {
+    for (const [name, op] of [
+      ['mlp-a.onnx', 'Relu'],
+      ['conv-a.onnx', 'ReduceMean'],
+    ]) {
       const graph = await graphFromOnnxFile(file(name), readFileSync(file(name)));
       const value = graph.taps.get('penultimate');
       const gemm = graph.nodes.find((n) => n.outputs.includes(graph.outputs[0].name))!;
@@ -108,7 +114,18 @@ describe('BatchNorm folded into convolutions', () => {
 describe('lineage detect on ONNX files', () => {
   it('works with the default layer and agrees with the safetensors twins', async () => {
     const run = (ext: string) =>
-      lineage('detect', '--child', file(`conv-child.${ext}`), '--parents', file(`conv-a.${ext}`), file(`conv-b.${ext}`), '--probe', file('probe.npy'), '--json', '--no-progress');
+      lineage(
+        'detect',
+        '--child',
+        file(`conv-child.${ext}`),
+        '--parents',
+        file(`conv-a.${ext}`),
+        file(`conv-b.${ext}`),
+        '--probe',
+        file('probe.npy'),
+        '--json',
+        '--no-progress',
+      );
     const [onnx, twin] = [await run('onnx'), await run('safetensors')];
     expect(onnx.stderr).toBe('');
     expect(onnx.code).toBe(0);
@@ -144,7 +161,12 @@ describe('ONNX files built by hand', () => {
       ['head.weight', makeTensor('float32', [2, 3], values(seed + 1, 6))],
       ['head.bias', makeTensor('float32', [2], values(seed + 2, 2))],
     ];
-    const graph = makeGraph({ nodes, initializers, inputs: [{ name: 'x', elemType: 'float32', shape: ['N', 4] }], outputs: [{ name: 'y', elemType: 'float32', shape: ['N', head ? 2 : 3] }] });
+    const graph = makeGraph({
+      nodes,
+      initializers,
+      inputs: [{ name: 'x', elemType: 'float32', shape: ['N', 4] }],
+      outputs: [{ name: 'y', elemType: 'float32', shape: ['N', head ? 2 : 3] }],
+    });
     const path = join(tmp, name);
     await writeOnnxModel(path, makeModel(graph, { opset: 13 }));
     return path;
@@ -158,11 +180,14 @@ describe('ONNX files built by hand', () => {
     for (const [m, r] of aliased.entries()) {
       expect(r.children[0].scores, methods[m]).toEqual(plain[m].children[0].scores);
       // Had the child kept its own fc.weight, the direct score of every candidate would be 0.
-      expect(r.children[0].scores.every((s) => s.score < 0), methods[m]).toBe(true);
+      expect(
+        r.children[0].scores.every((s) => s.score < 0),
+        methods[m],
+      ).toBe(true);
     }
   });
 
-  it("refuses the default layer on a graph without a final linear node, naming the file", async () => {
+  it('refuses the default layer on a graph without a final linear node, naming the file', async () => {
     const headless = await write('headless.onnx', 4, { head: false });
     await expect(scoreMatrix([headless], [headless], { probe: x, methods: ['direct-l1'] })).rejects.toThrow(
       /headless\.onnx: unknown layer 'penultimate'.*no final Gemm or MatMul/,
@@ -178,7 +203,12 @@ describe('ONNX files built by hand', () => {
       ['head.weight', makeTensor('float32', [2, 3], values(6, 6))],
     ];
     const path = join(tmp, 'aliases.onnx');
-    const graph = makeGraph({ nodes, initializers, inputs: [{ name: 'x', elemType: 'float32', shape: ['N', 4] }], outputs: [{ name: 'y', elemType: 'float32', shape: ['N', 2] }] });
+    const graph = makeGraph({
+      nodes,
+      initializers,
+      inputs: [{ name: 'x', elemType: 'float32', shape: ['N', 4] }],
+      outputs: [{ name: 'y', elemType: 'float32', shape: ['N', 2] }],
+    });
     await writeOnnxModel(path, makeModel(graph, { opset: 13 }));
     const started = performance.now();
     const model = await resolveModel(path);

@@ -242,9 +242,7 @@ describe('directional derivative = central finite difference (h = 1e-3, float64,
       for (const seed of [1, 2, 3]) {
         const { fp, fc, t } = smoothCase(seed, n, d);
         const central = (step: number): number =>
-          (metric.raw(shiftAlongTangent(fp, t, step), fc, n, d, params) -
-            metric.raw(shiftAlongTangent(fp, t, -step), fc, n, d, params)) /
-          (2 * step);
+          (metric.raw(shiftAlongTangent(fp, t, step), fc, n, d, params) - metric.raw(shiftAlongTangent(fp, t, -step), fc, n, d, params)) / (2 * step);
         // Richardson: cancels the h^2 term, so curvature (CKA, dc) does not eat the tolerance.
         const fd = (4 * central(h / 2) - central(h)) / 3;
         expectRelClose(metric.directional(fp, fc, t, n, d, params), fd, 1e-5, `${name} seed ${seed}`);
@@ -282,10 +280,7 @@ describe('taylor score vs linearised score', () => {
     it(`${name} ${JSON.stringify(params)}: gap shrinks as alpha^2`, () => {
       const metric = getMetric(name);
       const gap = (alpha: number): number =>
-        Math.abs(
-          taylorScore(metric, fp, fc, t, alpha, n, d, params).score -
-            linearizedScore(metric, fp, fc, t, alpha, n, d, params).score,
-        );
+        Math.abs(taylorScore(metric, fp, fc, t, alpha, n, d, params).score - linearizedScore(metric, fp, fc, t, alpha, n, d, params).score);
       const ratio = gap(0.02) / gap(0.01);
       expect(ratio).toBeGreaterThan(3.6);
       expect(ratio).toBeLessThan(4.4);

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { parseNpy } from '../../src/formats/npy.js';
 import { scoreMatrix } from '../../src/lineage/learning-free.js';
 import type { LineageModel } from '../../src/lineage/model.js';
-import { type Tensor, type Weights } from '../../src/tensor.js';
+import type { Tensor, Weights } from '../../src/tensor.js';
 import { syntheticStateDict, type SyntheticTensorSpec } from '../../src/testing/synthetic-weights.js';
 import { readFixture } from '../archs/fixtures.js';
 

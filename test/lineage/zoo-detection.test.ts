@@ -15,7 +15,9 @@ const spec: ZooSpec = {
   name: 'detect-test',
   probes: 256,
   evalLimit: 500,
-  roots: [{ name: 'mlp', count: 4, arch: 'mlp', hyper: { sizes: [784, 128, 64, 10] }, task: 'mnist', train: { optimizer: 'sgd', lr: 0.05, steps: 150, batch: 64 } }],
+  roots: [
+    { name: 'mlp', count: 4, arch: 'mlp', hyper: { sizes: [784, 128, 64, 10] }, task: 'mnist', train: { optimizer: 'sgd', lr: 0.05, steps: 150, batch: 64 } },
+  ],
   generations: [
     {
       children: 3,

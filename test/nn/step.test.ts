@@ -23,7 +23,17 @@ function expectClose(actual: ArrayLike<number>, expected: number[]): void {
 describe('trainStep', () => {
   it('applies the share-weighted sum of the parts gradients and returns the weighted loss', () => {
     // loss_i = sum (w - a_i)^2, so d loss_i / dw = 2 (w - a_i)
-    const params = new ParameterSet(new Map([['w', f32([2], [1, -1])], ['unused', f32([1], [5])]]), [{ name: 'w', buffer: false }, { name: 'unused', buffer: false }], 'test model');
+    const params = new ParameterSet(
+      new Map([
+        ['w', f32([2], [1, -1])],
+        ['unused', f32([1], [5])],
+      ]),
+      [
+        { name: 'w', buffer: false },
+        { name: 'unused', buffer: false },
+      ],
+      'test model',
+    );
     const sgd = createOptimizer(tf, { optimizer: 'sgd', lr: 0.1 });
     const w = params.variables.get('w')!;
     const towards = (a: number[]) => () => tf.sum(tf.square(tf.sub(w, tf.tensor1d(a)))) as tfTypes.Scalar;
@@ -73,8 +83,14 @@ describe('ParameterSet', () => {
 describe('updateRunningStatistics', () => {
   it('moves the running statistics by momentum 0.1 with the unbiased batch variance', () => {
     const params = new ParameterSet(
-      new Map([['bn.running_mean', f32([2], [0, 1])], ['bn.running_var', f32([2], [1, 2])]]),
-      [{ name: 'bn.running_mean', buffer: true }, { name: 'bn.running_var', buffer: true }],
+      new Map([
+        ['bn.running_mean', f32([2], [0, 1])],
+        ['bn.running_var', f32([2], [1, 2])],
+      ]),
+      [
+        { name: 'bn.running_mean', buffer: true },
+        { name: 'bn.running_var', buffer: true },
+      ],
       'test model',
     );
     const mean = tf.tensor4d([2, -1], [1, 2, 1, 1]);

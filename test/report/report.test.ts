@@ -65,7 +65,11 @@ describe('renderReport', () => {
   it('json: the data plus rankings, null for not computed and non-finite numbers', () => {
     const data = sampleReport(false);
     data.tree.edges[0].score = Number.NaN;
-    const doc = JSON.parse(renderReport(data, 'json')) as { layerOrigins: null; rankings: { child: string; candidates: { candidate: string }[] }[]; tree: { edges: { score: number | null }[] } };
+    const doc = JSON.parse(renderReport(data, 'json')) as {
+      layerOrigins: null;
+      rankings: { child: string; candidates: { candidate: string }[] }[];
+      tree: { edges: { score: number | null }[] };
+    };
     expect(doc.layerOrigins).toBeNull();
     expect(doc.tree.edges[0].score).toBeNull();
     // a (row 1) scores -0.01 * (1 + |1 - j|) - 0.001: root and b tie at -0.021, then a1 at -0.031

@@ -24,7 +24,11 @@ export function rng(seed: number): () => number {
 
 export function randomTensor(shape: readonly number[], next: () => number, scale = 1, offset = 0): Tensor<'float32'> {
   const n = shape.reduce((a, b) => a * b, 1);
-  return makeTensor('float32', shape, Float32Array.from({ length: n }, () => next() * scale + offset));
+  return makeTensor(
+    'float32',
+    shape,
+    Float32Array.from({ length: n }, () => next() * scale + offset),
+  );
 }
 
 export function int64(values: readonly number[], shape: readonly number[] = [values.length]): Tensor<'int64'> {

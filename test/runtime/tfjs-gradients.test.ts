@@ -44,7 +44,11 @@ const GRAPHS: Array<{ name: string; shapes: number[][]; loss: Loss; eps: number 
     // Batch 1: for batch > 1 the cpu backend's ResizeNearestNeighborGrad is itself wrong (it
     // offsets dy by the images' batch stride); tfjs-kernels.test.ts checks ours there.
     name: 'depthwise + avgPool + sigmoid/tanh + resizeNearestNeighbor + conv2dTranspose',
-    shapes: [[1, 6, 6, 3], [3, 3, 3, 2], [3, 3, 4, 6]],
+    shapes: [
+      [1, 6, 6, 3],
+      [3, 3, 3, 2],
+      [3, 3, 4, 6],
+    ],
     eps: 1e-2,
     loss: (t, [x, depthwise, transposed]) => {
       let h = t.depthwiseConv2d(x as Tensor4D, depthwise as Tensor4D, 1, 'same');
@@ -59,12 +63,23 @@ const GRAPHS: Array<{ name: string; shapes: number[][]; loss: Loss; eps: number 
     shapes: [[10, 8], [1, 1, 8], [8], [8], [8, 24], [8, 16], [16, 8]],
     eps: 1e-2,
     loss: (t, [embedding, cls, gamma, beta, qkv, up, down]) => {
-      const tokens = t.reshape(t.gather(embedding, t.tensor2d([[1, 4, 4], [9, 0, 2]], [2, 3], 'int32')), [2, 3, 8]);
+      const tokens = t.reshape(
+        t.gather(
+          embedding,
+          t.tensor2d(
+            [
+              [1, 4, 4],
+              [9, 0, 2],
+            ],
+            [2, 3],
+            'int32',
+          ),
+        ),
+        [2, 3, 8],
+      );
       let h = t.concat([t.tile(cls, [2, 1, 1]), tokens], 1);
       const normed = layerNorm(t, h, gamma, beta);
-      const [q, k, v] = t.split(t.matMul(normed, qkv as Tensor2D), 3, -1).map((part) =>
-        t.transpose(t.reshape(part, [2, 4, 2, 4]), [0, 2, 1, 3]),
-      );
+      const [q, k, v] = t.split(t.matMul(normed, qkv as Tensor2D), 3, -1).map((part) => t.transpose(t.reshape(part, [2, 4, 2, 4]), [0, 2, 1, 3]));
       const attention = t.softmax(t.div(t.matMul(q, k, false, true), 2));
       const mixed = t.reshape(t.transpose(t.matMul(attention, v), [0, 2, 1, 3]), [2, 4, 8]);
       h = t.add(h, mixed);
@@ -77,7 +92,10 @@ const GRAPHS: Array<{ name: string; shapes: number[][]; loss: Loss; eps: number 
     shapes: [[3, 5], [7, 4], [4]],
     eps: 1e-3,
     loss: (t, [x, w, b]) => {
-      const padded = t.pad(x, [[0, 0], [1, 1]]);
+      const padded = t.pad(x, [
+        [0, 0],
+        [1, 1],
+      ]);
       const h = t.add(t.matMul(padded, w as Tensor2D), b);
       const mixed = t.add(t.leakyRelu(h, 0.1), t.elu(t.transpose(t.transpose(h))));
       const clipped = t.where(t.greater(mixed, 0.5), t.maximum(mixed, 0.7), t.mul(mixed, 0.3));
@@ -106,13 +124,73 @@ describe('training-shaped graphs differentiate on wasm like on cpu, and like fin
 describe('gradients that tfjs-core 4.22 got wrong', () => {
   const cases: Array<[string, number[][], Loss]> = [
     ['cumsum along a non-last axis', [[3, 4]], (t, [x]) => t.sum(t.square(t.cumsum(x, 0, true, true)))],
-    ['mirrorPad reflect', [[3, 4]], (t, [x]) => t.sum(t.square(t.mirrorPad(x as Tensor2D, [[2, 1], [1, 2]], 'reflect')))],
-    ['mirrorPad symmetric', [[3, 4]], (t, [x]) => t.sum(t.square(t.mirrorPad(x as Tensor2D, [[3, 1], [0, 2]], 'symmetric')))],
+    [
+      'mirrorPad reflect',
+      [[3, 4]],
+      (t, [x]) =>
+        t.sum(
+          t.square(
+            t.mirrorPad(
+              x as Tensor2D,
+              [
+                [2, 1],
+                [1, 2],
+              ],
+              'reflect',
+            ),
+          ),
+        ),
+    ],
+    [
+      'mirrorPad symmetric',
+      [[3, 4]],
+      (t, [x]) =>
+        t.sum(
+          t.square(
+            t.mirrorPad(
+              x as Tensor2D,
+              [
+                [3, 1],
+                [0, 2],
+              ],
+              'symmetric',
+            ),
+          ),
+        ),
+    ],
     ['tile, rank 5', [[2, 1, 3, 1, 2]], (t, [x]) => t.sum(t.square(t.tile(x, [1, 2, 2, 3, 1])))],
-    ['squaredDifference with broadcasting', [[3, 4], [3, 1]], (t, [a, b]) => t.sum(t.squaredDifference(a, b))],
-    ['matMul [B,T,D] x [D,E]', [[2, 3, 4], [4, 5]], (t, [a, b]) => t.sum(t.square(t.matMul(a, b)))],
-    ['matMul [D,T]^T x [B,D,E]', [[4, 3], [2, 4, 5]], (t, [a, b]) => t.sum(t.square(t.matMul(a, b, true, false)))],
-    ['matMul [B,1,T,D] x [1,H,E,D]^T', [[2, 1, 3, 4], [1, 2, 5, 4]], (t, [a, b]) => t.sum(t.square(t.matMul(a, b, false, true)))],
+    [
+      'squaredDifference with broadcasting',
+      [
+        [3, 4],
+        [3, 1],
+      ],
+      (t, [a, b]) => t.sum(t.squaredDifference(a, b)),
+    ],
+    [
+      'matMul [B,T,D] x [D,E]',
+      [
+        [2, 3, 4],
+        [4, 5],
+      ],
+      (t, [a, b]) => t.sum(t.square(t.matMul(a, b))),
+    ],
+    [
+      'matMul [D,T]^T x [B,D,E]',
+      [
+        [4, 3],
+        [2, 4, 5],
+      ],
+      (t, [a, b]) => t.sum(t.square(t.matMul(a, b, true, false))),
+    ],
+    [
+      'matMul [B,1,T,D] x [1,H,E,D]^T',
+      [
+        [2, 1, 3, 4],
+        [1, 2, 5, 4],
+      ],
+      (t, [a, b]) => t.sum(t.square(t.matMul(a, b, false, true))),
+    ],
   ];
   for (const [name, shapes, loss] of cases) {
     it(name, async () => {
@@ -158,7 +236,14 @@ describe('element-wise gradients match finite differences', () => {
     ['prod', (t, x) => t.prod(t.add(x, 2), 1)],
     ['min/max', (t, x) => t.concat([t.max(x, 0), t.min(x, 1)])],
     ['mean', (t, x) => t.mean(t.square(x), 1)],
-    ['unstack/stack', (t, x) => t.stack(t.unstack(x).map((r, i) => t.mul(r, i + 1)), 1)],
+    [
+      'unstack/stack',
+      (t, x) =>
+        t.stack(
+          t.unstack(x).map((r, i) => t.mul(r, i + 1)),
+          1,
+        ),
+    ],
     ['addN', (t, x) => t.addN([x, t.square(x), t.sin(x)])],
     ['expandDims/squeeze', (t, x) => t.squeeze(t.expandDims(t.square(x), 1))],
   ];

@@ -62,13 +62,25 @@ function opsModel(next: () => number): Graph {
   y = g.node('Pad', [y, g.int64('p', [0, 0, 1, 0, 0, 0, 0, 1])], { mode: attr.string('reflect') });
   y = g.conv(y, 'dil', { dilation: 2 });
   y = g.node('AveragePool', [y], { kernel_shape: attr.ints([3, 3]), strides: attr.ints([2, 2]), pads: attr.ints([1, 1, 1, 1]) });
-  y = g.node('Resize', [y, '', g.float('s', [1, 1, 2, 3])], { mode: attr.string('nearest'), coordinate_transformation_mode: attr.string('asymmetric'), nearest_mode: attr.string('floor') });
+  y = g.node('Resize', [y, '', g.float('s', [1, 1, 2, 3])], {
+    mode: attr.string('nearest'),
+    coordinate_transformation_mode: attr.string('asymmetric'),
+    nearest_mode: attr.string('floor'),
+  });
   const [a, b] = g.nodeMulti('Split', [y], { axis: attr.int(1) }, 2);
-  y = g.node('Slice', [g.node('Concat', [b, g.node('Sigmoid', [a])], { axis: attr.int(1) }), g.int64('st', [-1, 0]), g.int64('en', [-100, 100]), g.int64('ax', [2, 3]), g.int64('sp', [-2, 2])]);
+  y = g.node('Slice', [
+    g.node('Concat', [b, g.node('Sigmoid', [a])], { axis: attr.int(1) }),
+    g.int64('st', [-1, 0]),
+    g.int64('en', [-100, 100]),
+    g.int64('ax', [2, 3]),
+    g.int64('sp', [-2, 2]),
+  ]);
   const t = g.node('Reshape', [g.node('Transpose', [y], { perm: attr.ints([0, 2, 1, 3]) }), g.int64('sh', [2, -1, 6])]);
   const q = g.node('MatMul', [t, g.node('Transpose', [g.param('q.weight')])]);
   const attn = g.node('Softmax', [g.node('MatMul', [q, g.node('Transpose', [t], { perm: attr.ints([0, 2, 1]) })])], { axis: attr.int(-1) });
-  y = g.node('Concat', [g.node('MatMul', [attn, t]), g.node('Sqrt', [g.node('Add', [g.node('Pow', [t, g.float('two', [2], [])]), g.float('one', [1], [])])])], { axis: attr.int(-1) });
+  y = g.node('Concat', [g.node('MatMul', [attn, t]), g.node('Sqrt', [g.node('Add', [g.node('Pow', [t, g.float('two', [2], [])]), g.float('one', [1], [])])])], {
+    axis: attr.int(-1),
+  });
   y = g.node('Gather', [g.node('ReduceMean', [y], { axes: attr.ints([1]), keepdims: attr.int(0) }), g.int64('idx', [1, 0])], { axis: attr.int(0) });
   return g.build([{ name: g.node('Gemm', [y, g.param('fc.weight')], { transB: attr.int(1) }) }]);
 }
@@ -108,7 +120,11 @@ async function checkAgainstFiniteDifferences(c: GradCase, eps: number, tol: numb
   // Each moved weight is bound into a session of its own, as learning-free scoring binds a model's.
   const loss = async (name: string, delta: Float32Array, step: number): Promise<number> => {
     const base = name === 'x' ? c.x : (c.graph.initializers.get(name) as Tensor<'float32'>);
-    const moved = makeTensor('float32', base.shape, Float32Array.from(base.data as Float32Array, (v, i) => v + step * eps * delta[i]));
+    const moved = makeTensor(
+      'float32',
+      base.shape,
+      Float32Array.from(base.data as Float32Array, (v, i) => v + step * eps * delta[i]),
+    );
     const x = name === 'x' ? moved : c.x;
     const compiled = await CompiledGraph.create(c.graph, [output], name === 'x' ? {} : { bind: new Map([[name, moved]]) });
     try {
@@ -128,7 +144,9 @@ async function checkAgainstFiniteDifferences(c: GradCase, eps: number, tol: numb
       // Richardson extrapolation of two central differences cancels their O(eps^2) error.
       const numeric = (4 * (await central(name, delta, 0.5)) - (await central(name, delta, 1))) / 3;
       const scale = Math.max(1, Math.abs(numeric));
-      expect(Math.abs(analytic - numeric), `${c.graph.name} d/d${name}: autodiff ${analytic} vs finite differences ${numeric}`).toBeLessThanOrEqual(tol * scale);
+      expect(Math.abs(analytic - numeric), `${c.graph.name} d/d${name}: autodiff ${analytic} vs finite differences ${numeric}`).toBeLessThanOrEqual(
+        tol * scale,
+      );
       checked++;
     }
   }
@@ -170,8 +188,17 @@ describe('training', () => {
     const g = new GraphBuilder('mlp', weights);
     const graph = g.build([{ name: g.linear(g.relu(g.linear(g.input('x', [64, 16]), 'fc1')), 'fc2') }]);
     const output = graph.outputs[0].name;
-    const x = tf.tensor2d(Float32Array.from({ length: 64 * 16 }, () => next()), [64, 16]);
-    const labels = tf.oneHot(tf.tensor1d(Array.from({ length: 64 }, (_, i) => (i * 7) % 4), 'int32'), 4);
+    const x = tf.tensor2d(
+      Float32Array.from({ length: 64 * 16 }, () => next()),
+      [64, 16],
+    );
+    const labels = tf.oneHot(
+      tf.tensor1d(
+        Array.from({ length: 64 }, (_, i) => (i * 7) % 4),
+        'int32',
+      ),
+      4,
+    );
     const params = initializerVariables(graph);
     expect([...params.keys()]).toEqual([...weights.keys()]);
     const optimizer = tf.train.sgd(0.5);

@@ -51,14 +51,29 @@ describe('linear ops', () => {
 
   it('MatMul: 1-D operands, 2-D weights, broadcast batches', async () => {
     const shapes: Array<[number[], number[]]> = [
-      [[3, 4], [4, 5]],
-      [[2, 3, 4], [4, 5]],
-      [[2, 1, 3, 4], [5, 4, 2]],
-      [[6, 3, 4], [6, 4, 2]],
+      [
+        [3, 4],
+        [4, 5],
+      ],
+      [
+        [2, 3, 4],
+        [4, 5],
+      ],
+      [
+        [2, 1, 3, 4],
+        [5, 4, 2],
+      ],
+      [
+        [6, 3, 4],
+        [6, 4, 2],
+      ],
       [[4], [2, 4, 3]],
       [[2, 3, 4], [4]],
       [[4], [4]],
-      [[1, 3, 4], [2, 1, 4, 3]],
+      [
+        [1, 3, 4],
+        [2, 1, 4, 3],
+      ],
     ];
     for (const [sa, sb] of shapes) await binaryCase('MatMul', randomTensor(sa, r), randomTensor(sb, r));
   });
@@ -68,11 +83,20 @@ describe('element-wise ops', () => {
   const r = rng(12);
   it('Add, Sub, Mul, Div broadcast like numpy', async () => {
     const pairs: Array<[number[], number[]]> = [
-      [[2, 3, 4, 5], [3, 1, 1]],
+      [
+        [2, 3, 4, 5],
+        [3, 1, 1],
+      ],
       [[2, 3, 4, 5], [5]],
       [[2, 3, 4, 5], []],
-      [[3, 1], [1, 4]],
-      [[2, 1, 4, 1], [1, 3, 1, 5]],
+      [
+        [3, 1],
+        [1, 4],
+      ],
+      [
+        [2, 1, 4, 1],
+        [1, 3, 1, 5],
+      ],
     ];
     for (const op of ['Add', 'Sub', 'Mul', 'Div']) {
       for (const [sa, sb] of pairs) {
@@ -157,7 +181,13 @@ describe('convolutions', () => {
   });
 
   it('ConvTranspose: strides, pads, output_padding, groups, dilations, output_shape, 1-D', async () => {
-    await conv([2, 3, 5, 4], [3, 4, 3, 3], { strides: attr.ints([2, 2]), pads: attr.ints([1, 1, 1, 1]), output_padding: attr.ints([1, 1]) }, true, 'ConvTranspose');
+    await conv(
+      [2, 3, 5, 4],
+      [3, 4, 3, 3],
+      { strides: attr.ints([2, 2]), pads: attr.ints([1, 1, 1, 1]), output_padding: attr.ints([1, 1]) },
+      true,
+      'ConvTranspose',
+    );
     await conv([2, 3, 5, 4], [3, 2, 2, 2], { strides: attr.ints([2, 2]) }, false, 'ConvTranspose');
     await conv([2, 3, 5, 4], [3, 4, 3, 2], { pads: attr.ints([0, 1, 1, 0]) }, true, 'ConvTranspose');
     await conv([2, 4, 5, 4], [4, 3, 3, 3], { group: attr.int(2), strides: attr.ints([2, 1]) }, true, 'ConvTranspose');
@@ -205,7 +235,10 @@ describe('pooling', () => {
 describe('normalization and reductions', () => {
   const r = rng(15);
   it('BatchNormalization (inference) on 4-D and 2-D inputs', async () => {
-    for (const shape of [[2, 3, 4, 5], [4, 3]]) {
+    for (const shape of [
+      [2, 3, 4, 5],
+      [4, 3],
+    ]) {
       const x = randomTensor(shape, r, 2);
       const constants = { scale: randomTensor([3], r), bias: randomTensor([3], r), mean: randomTensor([3], r), variance: positive([3], r) };
       await expectMatchesOrt(oneNodeGraph({ op: 'BatchNormalization', feeds: { x }, constants, attributes: { epsilon: attr.float(1e-3) } }), { x });
@@ -214,8 +247,17 @@ describe('normalization and reductions', () => {
 
   it('LayerNormalization over trailing axes, with Mean and InvStdDev', async () => {
     const x = randomTensor([2, 3, 4], r, 2, 0.5);
-    await expectMatchesOrt(oneNodeGraph({ op: 'LayerNormalization', feeds: { x }, constants: { s: randomTensor([4], r), b: randomTensor([4], r) }, outputs: 3 }), { x });
-    const g = oneNodeGraph({ op: 'LayerNormalization', feeds: { x }, constants: { s: randomTensor([3, 4], r) }, attributes: { axis: attr.int(1), epsilon: attr.float(1e-2) }, outputs: 3 });
+    await expectMatchesOrt(
+      oneNodeGraph({ op: 'LayerNormalization', feeds: { x }, constants: { s: randomTensor([4], r), b: randomTensor([4], r) }, outputs: 3 }),
+      { x },
+    );
+    const g = oneNodeGraph({
+      op: 'LayerNormalization',
+      feeds: { x },
+      constants: { s: randomTensor([3, 4], r) },
+      attributes: { axis: attr.int(1), epsilon: attr.float(1e-2) },
+      outputs: 3,
+    });
     await expectMatchesOrt(g, { x });
   });
 
@@ -224,7 +266,10 @@ describe('normalization and reductions', () => {
     await unaryCase('ReduceMean', x, { axes: attr.ints([2, 3]) });
     await unaryCase('ReduceMean', x, { axes: attr.ints([-3]), keepdims: attr.int(0) });
     await unaryCase('ReduceMean', x, {});
-    await expectMatchesOrt(oneNodeGraph({ op: 'ReduceMean', feeds: { x }, constants: { axes: int64([0, 2]) }, attributes: { keepdims: attr.int(0) }, opset: 18 }), { x });
+    await expectMatchesOrt(
+      oneNodeGraph({ op: 'ReduceMean', feeds: { x }, constants: { axes: int64([0, 2]) }, attributes: { keepdims: attr.int(0) }, opset: 18 }),
+      { x },
+    );
   });
 
   it('Softmax: opset 13 axis semantics and the older flatten-to-2-D semantics', async () => {
@@ -269,7 +314,9 @@ describe('shape ops', () => {
     await expectMatchesOrt(oneNodeGraph({ op: 'Concat', feeds: { a, b, c }, attributes: { axis: attr.int(-2) } }), { a, b, c });
     await expectMatchesOrt(oneNodeGraph({ op: 'Split', feeds: { b }, attributes: { axis: attr.int(2) }, outputs: 2 }), { b });
     await expectMatchesOrt(oneNodeGraph({ op: 'Split', feeds: { b }, constants: { s: int64([1, 2]) }, attributes: { axis: attr.int(1) }, outputs: 2 }), { b });
-    await expectMatchesOrt(oneNodeGraph({ op: 'Split', feeds: { b }, attributes: { axis: attr.int(1), num_outputs: attr.int(2) }, outputs: 2, opset: 18 }), { b });
+    await expectMatchesOrt(oneNodeGraph({ op: 'Split', feeds: { b }, attributes: { axis: attr.int(1), num_outputs: attr.int(2) }, outputs: 2, opset: 18 }), {
+      b,
+    });
     await expectMatchesOrt(oneNodeGraph({ op: 'Expand', feeds: { a }, constants: { s: int64([3, 1, 5, 1]) } }), { a });
     const value = attr.tensor(makeTensor('float32', [1], Float32Array.from([2.5])));
     await expectMatchesOrt(oneNodeGraph({ op: 'ConstantOfShape', constants: { s: int64([2, 3]) }, attributes: { value } }), {});
@@ -382,7 +429,11 @@ function cnnGraph(next: () => number): Graph {
   const narrow = g.conv(y, 'c2');
   const sliced = g.node('Slice', [y, g.int64('s', [0]), g.int64('e', [4]), g.int64('a', [1])]);
   y = g.node('Concat', [narrow, sliced, g.node('Mul', [narrow, g.float('k', [0.5, 2, -1, 3], [4, 1, 1])])], { axis: attr.int(1) });
-  y = g.node('Resize', [y, '', g.float('sc', [1, 1, 2, 2])], { mode: attr.string('nearest'), coordinate_transformation_mode: attr.string('asymmetric'), nearest_mode: attr.string('floor') });
+  y = g.node('Resize', [y, '', g.float('sc', [1, 1, 2, 2])], {
+    mode: attr.string('nearest'),
+    coordinate_transformation_mode: attr.string('asymmetric'),
+    nearest_mode: attr.string('floor'),
+  });
   const mean = g.node('ReduceMean', [y], { axes: attr.ints([2, 3]), keepdims: attr.int(0) });
   return g.build([{ name: g.linear(mean, 'fc') }, { name: y }]);
 }

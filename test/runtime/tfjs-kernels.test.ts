@@ -6,17 +6,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import type { Tensor, Tensor4D } from '@tensorflow/tfjs-core';
 import { initTfjs } from '../../src/runtime/tfjs/backend.js';
 import type { Tfjs } from '../../src/runtime/tfjs/backend.js';
-import {
-  expectClose,
-  expectDirectionalDerivative,
-  loadBoth,
-  on,
-  referenceMatMul,
-  seeded,
-  size,
-  subsampleFilter,
-  zeroInsertFilter,
-} from './tfjs-reference.js';
+import { expectClose, expectDirectionalDerivative, loadBoth, on, referenceMatMul, seeded, size, subsampleFilter, zeroInsertFilter } from './tfjs-reference.js';
 
 type Pad = 'same' | 'valid' | number | [[number, number], [number, number], [number, number], [number, number]];
 type Pair = [number, number];
@@ -41,13 +31,42 @@ const CONV_CASES: ConvCase[] = [
     kernel: [3, 3],
     outChannels: 2,
     strides: [2, 2],
-    pad: [[0, 0], [1, 2], [0, 1], [0, 0]],
+    pad: [
+      [0, 0],
+      [1, 2],
+      [0, 1],
+      [0, 0],
+    ],
   },
   { name: '1x1 s1 valid', x: [2, 5, 5, 2], kernel: [1, 1], outChannels: 3, strides: [1, 1], pad: 'valid' },
   { name: '5x5 s3 same', x: [2, 9, 10, 2], kernel: [5, 5], outChannels: 2, strides: [3, 3], pad: 'same' },
   { name: '3x3 s2 numeric pad 1', x: [2, 8, 8, 2], kernel: [3, 3], outChannels: 3, strides: [2, 2], pad: 1 },
-  { name: '2x2 s1 pads wider than filter', x: [1, 4, 5, 2], kernel: [2, 2], outChannels: 2, strides: [1, 1], pad: [[0, 0], [3, 2], [2, 3], [0, 0]] },
-  { name: '2x2 s2 pads wider than filter', x: [2, 5, 6, 2], kernel: [2, 2], outChannels: 3, strides: [2, 2], pad: [[0, 0], [3, 2], [2, 4], [0, 0]] },
+  {
+    name: '2x2 s1 pads wider than filter',
+    x: [1, 4, 5, 2],
+    kernel: [2, 2],
+    outChannels: 2,
+    strides: [1, 1],
+    pad: [
+      [0, 0],
+      [3, 2],
+      [2, 3],
+      [0, 0],
+    ],
+  },
+  {
+    name: '2x2 s2 pads wider than filter',
+    x: [2, 5, 6, 2],
+    kernel: [2, 2],
+    outChannels: 3,
+    strides: [2, 2],
+    pad: [
+      [0, 0],
+      [3, 2],
+      [2, 4],
+      [0, 0],
+    ],
+  },
   { name: '2x2 s3 valid (a phase without taps)', x: [2, 8, 7, 2], kernel: [2, 2], outChannels: 2, strides: [3, 3], pad: 'valid' },
   { name: '1x1 s2 valid, even size', x: [2, 6, 6, 3], kernel: [1, 1], outChannels: 2, strides: [2, 2], pad: 'valid' },
   { name: '4x4 s2 same, even size', x: [2, 8, 6, 2], kernel: [4, 4], outChannels: 2, strides: [2, 2], pad: 'same' },
@@ -73,12 +92,7 @@ describe('initTfjs', () => {
     expect(first.getKernel('Conv2DBackpropFilter', 'cpu')?.kernelFunc.name).not.toBe('');
     await initTfjs('wasm');
     expect(first.getBackend()).toBe('wasm');
-    for (const name of [
-      'Conv2DBackpropFilter',
-      'DepthwiseConv2dNativeBackpropFilter',
-      'DepthwiseConv2dNativeBackpropInput',
-      'UnsortedSegmentSum',
-    ]) {
+    for (const name of ['Conv2DBackpropFilter', 'DepthwiseConv2dNativeBackpropFilter', 'DepthwiseConv2dNativeBackpropInput', 'UnsortedSegmentSum']) {
       expect(first.getKernel(name, 'wasm'), name).toBeDefined();
     }
     expect(first.getGradient('Conv2DBackpropFilter')).toBeDefined();
@@ -138,11 +152,15 @@ describe('Conv2DBackpropFilter / Conv2DBackpropInput on wasm match the cpu backe
     const attrs = { strides: [1, 1], pad: c.pad, dataFormat: 'NHWC' };
     const [filterGrad, inputGrad] = await on('wasm', (t) => [
       t.engine().runKernel('Conv2DBackpropFilter', { x: t.tensor(x, c.x), dy: t.tensor(dy, dyShape) }, { ...attrs, dilations, filterShape }) as Tensor,
-      t.engine().runKernel('Conv2DBackpropInput', { dy: t.tensor(dy, dyShape), filter: t.tensor(w, filterShape) }, { ...attrs, dilations, inputShape: c.x }) as Tensor,
+      t
+        .engine()
+        .runKernel('Conv2DBackpropInput', { dy: t.tensor(dy, dyShape), filter: t.tensor(w, filterShape) }, { ...attrs, dilations, inputShape: c.x }) as Tensor,
     ]);
     const [wideFilterGrad, refInputGrad] = await on('cpu', (t) => [
       t.engine().runKernel('Conv2DBackpropFilter', { x: t.tensor(x, c.x), dy: t.tensor(dy, dyShape) }, { ...attrs, filterShape: wide.shape }) as Tensor,
-      t.engine().runKernel('Conv2DBackpropInput', { dy: t.tensor(dy, dyShape), filter: t.tensor(wide.values, wide.shape) }, { ...attrs, inputShape: c.x }) as Tensor,
+      t
+        .engine()
+        .runKernel('Conv2DBackpropInput', { dy: t.tensor(dy, dyShape), filter: t.tensor(wide.values, wide.shape) }, { ...attrs, inputShape: c.x }) as Tensor,
     ]);
     expectClose(filterGrad, subsampleFilter(wideFilterGrad, wide.shape, ...dilations), 1e-4, 'filter gradient');
     expectClose(inputGrad, refInputGrad, 1e-4, 'input gradient');
@@ -151,12 +169,16 @@ describe('Conv2DBackpropFilter / Conv2DBackpropInput on wasm match the cpu backe
   it('rejects a dy whose shape does not fit the convolution', async () => {
     await initTfjs('wasm');
     expect(() =>
-      tf.engine().runKernel('Conv2DBackpropFilter', { x: tf.zeros([1, 5, 5, 1]), dy: tf.zeros([1, 4, 4, 1]) }, {
-        strides: 1,
-        pad: 'same',
-        dataFormat: 'NHWC',
-        filterShape: [3, 3, 1, 1],
-      }),
+      tf.engine().runKernel(
+        'Conv2DBackpropFilter',
+        { x: tf.zeros([1, 5, 5, 1]), dy: tf.zeros([1, 4, 4, 1]) },
+        {
+          strides: 1,
+          pad: 'same',
+          dataFormat: 'NHWC',
+          filterShape: [3, 3, 1, 1],
+        },
+      ),
     ).toThrow(/dy has shape/);
   });
 });
@@ -178,7 +200,13 @@ describe('depthwise backprop kernels (missing in wasm) match the cpu backend', (
       const attrs = { strides: c.strides, pad: c.pad, dilations: [1, 1] };
       const run = (t: Tfjs): Tensor[] => [
         t.engine().runKernel('DepthwiseConv2dNativeBackpropFilter', { x: t.tensor(x, c.x), dy: t.tensor(dy, dyShape) }, { ...attrs, filterShape }) as Tensor,
-        t.engine().runKernel('DepthwiseConv2dNativeBackpropInput', { dy: t.tensor(dy, dyShape), filter: t.tensor(w, filterShape) }, { ...attrs, inputShape: c.x }) as Tensor,
+        t
+          .engine()
+          .runKernel(
+            'DepthwiseConv2dNativeBackpropInput',
+            { dy: t.tensor(dy, dyShape), filter: t.tensor(w, filterShape) },
+            { ...attrs, inputShape: c.x },
+          ) as Tensor,
       ];
       const wasm = await on('wasm', run);
       const cpu = await on('cpu', run);
@@ -198,12 +226,36 @@ describe('depthwise backprop kernels (missing in wasm) match the cpu backend', (
     const wide = zeroInsertFilter(w, filterShape, ...dilations);
     const attrs = { strides: [1, 1], pad: 'same' };
     const [filterGrad, inputGrad] = await on('wasm', (t) => [
-      t.engine().runKernel('DepthwiseConv2dNativeBackpropFilter', { x: t.tensor(x, xShape), dy: t.tensor(dy, dyShape) }, { ...attrs, dilations, filterShape }) as Tensor,
-      t.engine().runKernel('DepthwiseConv2dNativeBackpropInput', { dy: t.tensor(dy, dyShape), filter: t.tensor(w, filterShape) }, { ...attrs, dilations, inputShape: xShape }) as Tensor,
+      t
+        .engine()
+        .runKernel(
+          'DepthwiseConv2dNativeBackpropFilter',
+          { x: t.tensor(x, xShape), dy: t.tensor(dy, dyShape) },
+          { ...attrs, dilations, filterShape },
+        ) as Tensor,
+      t
+        .engine()
+        .runKernel(
+          'DepthwiseConv2dNativeBackpropInput',
+          { dy: t.tensor(dy, dyShape), filter: t.tensor(w, filterShape) },
+          { ...attrs, dilations, inputShape: xShape },
+        ) as Tensor,
     ]);
     const [wideFilterGrad, refInputGrad] = await on('cpu', (t) => [
-      t.engine().runKernel('DepthwiseConv2dNativeBackpropFilter', { x: t.tensor(x, xShape), dy: t.tensor(dy, dyShape) }, { ...attrs, dilations: 1, filterShape: wide.shape }) as Tensor,
-      t.engine().runKernel('DepthwiseConv2dNativeBackpropInput', { dy: t.tensor(dy, dyShape), filter: t.tensor(wide.values, wide.shape) }, { ...attrs, dilations: 1, inputShape: xShape }) as Tensor,
+      t
+        .engine()
+        .runKernel(
+          'DepthwiseConv2dNativeBackpropFilter',
+          { x: t.tensor(x, xShape), dy: t.tensor(dy, dyShape) },
+          { ...attrs, dilations: 1, filterShape: wide.shape },
+        ) as Tensor,
+      t
+        .engine()
+        .runKernel(
+          'DepthwiseConv2dNativeBackpropInput',
+          { dy: t.tensor(dy, dyShape), filter: t.tensor(wide.values, wide.shape) },
+          { ...attrs, dilations: 1, inputShape: xShape },
+        ) as Tensor,
     ]);
     expectClose(filterGrad, subsampleFilter(wideFilterGrad, wide.shape, ...dilations), 1e-4, 'filter gradient');
     expectClose(inputGrad, refInputGrad, 1e-4, 'input gradient');
@@ -267,8 +319,32 @@ describe('GatherV2 with batchDims (wrong in wasm 4.22)', () => {
   it('matches the cpu backend, and batchDims 0 still works', async () => {
     const x = seeded(310, 2 * 3 * 5 * 4);
     const run = (t: Tfjs) => [
-      t.gather(t.tensor(x, [2, 3, 5, 4]), t.tensor2d([[0, 4, 4, 1], [3, 3, 0, 2]], [2, 4], 'int32'), 2, 1),
-      t.gather(t.tensor(x, [2, 3, 5, 4]), t.tensor2d([[0, 2], [1, 1]], [2, 2], 'int32'), 1, 1),
+      t.gather(
+        t.tensor(x, [2, 3, 5, 4]),
+        t.tensor2d(
+          [
+            [0, 4, 4, 1],
+            [3, 3, 0, 2],
+          ],
+          [2, 4],
+          'int32',
+        ),
+        2,
+        1,
+      ),
+      t.gather(
+        t.tensor(x, [2, 3, 5, 4]),
+        t.tensor2d(
+          [
+            [0, 2],
+            [1, 1],
+          ],
+          [2, 2],
+          'int32',
+        ),
+        1,
+        1,
+      ),
       t.gather(t.tensor(x, [2, 3, 5, 4]), t.tensor1d([4, 0, 4], 'int32'), 2, 0),
     ];
     const wasm = await on('wasm', run);
@@ -391,14 +467,34 @@ describe('conv2d gradients', () => {
   }
 
   it('wrt input and filter match finite differences (s2 same)', async () => {
-    await expectDirectionalDerivative('wasm', [[2, 5, 5, 2], [3, 3, 2, 3]], (t, xs) => loss(t, xs, [2, 2], 'same'), 410, 0.5, 1e-3);
+    await expectDirectionalDerivative(
+      'wasm',
+      [
+        [2, 5, 5, 2],
+        [3, 3, 2, 3],
+      ],
+      (t, xs) => loss(t, xs, [2, 2], 'same'),
+      410,
+      0.5,
+      1e-3,
+    );
   });
 
   it('dilated conv: wasm gradients match finite differences; cpu refuses clearly', async () => {
-    await expectDirectionalDerivative('wasm', [[2, 7, 7, 2], [3, 2, 2, 3]], (t, xs) => loss(t, xs, [1, 1], 'same', [2, 2]), 420, 0.5, 1e-3);
-    await expect(
-      on('cpu', (t) => t.grad((w: Tensor) => loss(t, [t.ones([1, 5, 5, 1]), w], [1, 1], 'same', [2, 2]))(t.ones([3, 3, 1, 1]))),
-    ).rejects.toThrow(/dilated conv2d/);
+    await expectDirectionalDerivative(
+      'wasm',
+      [
+        [2, 7, 7, 2],
+        [3, 2, 2, 3],
+      ],
+      (t, xs) => loss(t, xs, [1, 1], 'same', [2, 2]),
+      420,
+      0.5,
+      1e-3,
+    );
+    await expect(on('cpu', (t) => t.grad((w: Tensor) => loss(t, [t.ones([1, 5, 5, 1]), w], [1, 1], 'same', [2, 2]))(t.ones([3, 3, 1, 1])))).rejects.toThrow(
+      /dilated conv2d/,
+    );
   });
 
   it('conv2dTranspose forward and gradients: wasm = cpu', async () => {
@@ -425,7 +521,10 @@ describe('conv2d gradients', () => {
       const dw = t.grad((wt: Tensor) => t.sum(t.mul(t.conv2d(x as Tensor4D, wt as Tensor4D, 2, 'same'), r)))(w);
       return t.sum(t.square(dw));
     };
-    const shapes = [[2, 6, 5, 2], [2, 3, 3, 3]];
+    const shapes = [
+      [2, 6, 5, 2],
+      [2, 3, 3, 3],
+    ];
     const run = (t: Tfjs) => t.grads((...xs: Tensor[]) => secondOrder(t, xs))(shapes.map((s, i) => t.tensor(seeded(450 + i, size(s)), s)));
     const wasm = await on('wasm', run);
     const cpu = await on('cpu', run);
@@ -436,7 +535,10 @@ describe('conv2d gradients', () => {
 
   it('depthwise conv gradients (incl. second order): wasm = cpu = finite differences', async () => {
     const f = (t: Tfjs, [x, w]: Tensor[]) => t.sum(t.square(t.depthwiseConv2d(x as Tensor4D, w as Tensor4D, 2, 'same')));
-    const shapes = [[2, 7, 6, 3], [3, 3, 3, 2]];
+    const shapes = [
+      [2, 7, 6, 3],
+      [3, 3, 3, 2],
+    ];
     const run = (t: Tfjs) => {
       const inputs = shapes.map((s, i) => t.tensor(seeded(460 + i, size(s)), s));
       const first = t.grads((...xs: Tensor[]) => f(t, xs))(inputs);

@@ -82,16 +82,18 @@ export async function expectDirectionalDerivative(
   });
   for (let which = 0; which < shapes.length; which++) {
     const direction = seeded(seed + 100 + which, size(shapes[which]));
-    const shifted = (sign: number) =>
-      values.map((v, i) => (i === which ? v.map((x, j) => x + sign * eps * direction[j]) : v));
+    const shifted = (sign: number) => values.map((v, i) => (i === which ? v.map((x, j) => x + sign * eps * direction[j]) : v));
     const [plus, minus] = await on(backend, (tf) =>
-      [shifted(1), shifted(-1)].map((vs) => loss(tf, vs.map((v, i) => tf.tensor(v, shapes[i])))),
+      [shifted(1), shifted(-1)].map((vs) =>
+        loss(
+          tf,
+          vs.map((v, i) => tf.tensor(v, shapes[i])),
+        ),
+      ),
     );
     const numeric = (plus[0] - minus[0]) / (2 * eps);
     const analytic = grads[which].reduce((acc, g, j) => acc + g * direction[j], 0);
-    expect(Math.abs(numeric - analytic), `input ${which}: numeric ${numeric}, analytic ${analytic}`).toBeLessThanOrEqual(
-      rel * Math.max(1, Math.abs(numeric)),
-    );
+    expect(Math.abs(numeric - analytic), `input ${which}: numeric ${numeric}, analytic ${analytic}`).toBeLessThanOrEqual(rel * Math.max(1, Math.abs(numeric)));
   }
 }
 

@@ -128,7 +128,14 @@ describe('fine-tuning modes', () => {
     const before = convnet();
     const r = await finetune(before, convData(), { kind: 'lora', rank: 3, alpha: 3 });
     const adapters = r.adapters!;
-    expect([...adapters.keys()]).toEqual(['blocks.0.conv.lora_A', 'blocks.0.conv.lora_B', 'blocks.1.conv.lora_A', 'blocks.1.conv.lora_B', 'blocks.2.conv.lora_A', 'blocks.2.conv.lora_B']);
+    expect([...adapters.keys()]).toEqual([
+      'blocks.0.conv.lora_A',
+      'blocks.0.conv.lora_B',
+      'blocks.1.conv.lora_A',
+      'blocks.1.conv.lora_B',
+      'blocks.2.conv.lora_A',
+      'blocks.2.conv.lora_B',
+    ]);
     expect(adapters.get('blocks.1.conv.lora_A')!.shape).toEqual([3, 4 * 9]);
     expect(adapters.get('blocks.1.conv.lora_B')!.shape).toEqual([6, 3]);
     expect(changed(before, r.state).sort()).toEqual(['blocks.0.conv.weight', 'blocks.1.conv.weight', 'blocks.2.conv.weight', 'head.bias', 'head.weight']);
@@ -156,7 +163,13 @@ describe('heads', () => {
     // last block of a 3-block convnet is at 1/4 resolution: output pixel (y, x) = low-res (y>>2, x>>2)
     const low = out['seg_head/conv'].arraySync() as number[][][][];
     const high = out[plan.output].arraySync() as number[][][][];
-    for (const [y, xx] of [[0, 0], [3, 5], [15, 15], [8, 2]]) expect(high[1][2][y][xx]).toBe(low[1][2][y >> 2][xx >> 2]);
+    for (const [y, xx] of [
+      [0, 0],
+      [3, 5],
+      [15, 15],
+      [8, 2],
+    ])
+      expect(high[1][2][y][xx]).toBe(low[1][2][y >> 2][xx >> 2]);
   });
 
   it('detection head: Linear on penultimate with slots x (4 + classes) outputs', () => {
@@ -181,9 +194,25 @@ describe('heads', () => {
     const masks = Int32Array.from(inputs, (v) => (v > 0.7 ? 2 : v > 0.4 ? 1 : 0));
     const seg: SegmentationDataset = { kind: 'segmentation', name: 'seg', inputs, shape: [1, 16, 16], masks, numClasses: 3 };
     const boxes = Float32Array.from({ length: n * 4 }, (_, i) => (i % 4 < 2 ? 0.2 : 0.7));
-    const det: DetectionDataset = { kind: 'detection', name: 'det', inputs, shape: [1, 16, 16], maxObjects: 1, boxes, classes: Int32Array.from({ length: n }, (_, i) => i % 3), numClasses: 3 };
+    const det: DetectionDataset = {
+      kind: 'detection',
+      name: 'det',
+      inputs,
+      shape: [1, 16, 16],
+      maxObjects: 1,
+      boxes,
+      classes: Int32Array.from({ length: n }, (_, i) => i % 3),
+      numClasses: 3,
+    };
     for (const data of [seg, det]) {
-      const plan = prepareFinetune(convnet(), { kind: data.kind, numClasses: 3, inputShape: [1, 16, 16], mode: { kind: 'full' }, seed: 1, ...(data.kind === 'detection' ? { slots: 1 } : {}) });
+      const plan = prepareFinetune(convnet(), {
+        kind: data.kind,
+        numClasses: 3,
+        inputShape: [1, 16, 16],
+        mode: { kind: 'full' },
+        seed: 1,
+        ...(data.kind === 'detection' ? { slots: 1 } : {}),
+      });
       const config: TrainConfig = { optimizer: 'adam', lr: 0.01, batchSize: n, steps: 30, seed: 0 };
       const session = new TrainSession(plan, config, [1, 16, 16]);
       const summary = await runTraining(session, data, config);

@@ -26,7 +26,17 @@ export interface ReferenceJson {
   losses: {
     ce: { logits: number[]; shape: number[]; labels: number[]; loss: number; grad: number[] };
     pixel: { logits: number[]; shape: number[]; masks: number[]; loss: number; grad: number[] };
-    detection: { outputs: number[]; shape: number[]; slots: number; boxes: number[]; classes: number[]; box: number; cls: number; total: number; grad: number[] };
+    detection: {
+      outputs: number[];
+      shape: number[];
+      slots: number;
+      boxes: number[];
+      classes: number[];
+      box: number;
+      cls: number;
+      total: number;
+      grad: number[];
+    };
   };
   mlp_train: TrainCaseJson;
   convnet_train: TrainCaseJson;

@@ -100,7 +100,10 @@ describe('acquireZooLock', () => {
       ['', /\.lock: holds nothing, so its build cannot be checked; remove it if no zoo build is writing this folder/],
       ['{"owner": "me"}', /\.lock: holds no owner/],
       ['0', /\.lock: holds no owner/],
-      [JSON.stringify({ pid: deadPid(), hostname: `not-${hostname()}`, startTime: '5', nonce: 'x' }), /another zoo build \(pid \d+ on host not-.*\) is writing this folder/],
+      [
+        JSON.stringify({ pid: deadPid(), hostname: `not-${hostname()}`, startTime: '5', nonce: 'x' }),
+        /another zoo build \(pid \d+ on host not-.*\) is writing this folder/,
+      ],
       [String(process.ppid), new RegExp(`another zoo build \\(pid ${process.ppid}\\) is writing this folder`)],
     ];
     for (const [content, expected] of cases) {
@@ -142,7 +145,9 @@ describe('zoo build lock (CLI)', () => {
 
     const second = await lineage('zoo', 'build', join(dir, 'short.json'), '--out', out, '--workers', '0', '--no-progress');
     expect(second.code, second.stderr).toBe(1);
-    expect(second.stderr).toBe(`lineage: ${join(out, '.lock')}: another zoo build (pid ${first.pid}) is writing this folder; wait for it or stop it (remove this file only if no such build runs)\n`);
+    expect(second.stderr).toBe(
+      `lineage: ${join(out, '.lock')}: another zoo build (pid ${first.pid}) is writing this folder; wait for it or stop it (remove this file only if no such build runs)\n`,
+    );
     expect(lockOf(out).pid).toBe(first.pid);
 
     first.kill('SIGKILL');

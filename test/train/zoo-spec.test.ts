@@ -105,9 +105,10 @@ describe('checkZooSpec', () => {
     expect(checkZooSpec(base, 'x.json')).toBe(base);
     expect(bad((s) => ((s.roots as Record<string, unknown>[])[0].arch = 'lstm'))).toMatch(/^zoos\/x.json: roots\[0\].arch: must be one of mlp, convnet/);
     expect(bad((s) => ((s.roots as Record<string, unknown>[])[0].task = 'mnist:rot'))).toMatch(/roots\[0\].task: task 'mnist:rot'/);
-    expect(bad((s) => ((s.generations as Record<string, unknown>[])[0].settings = ['lora'])))
-      .toMatch(/generations\[0\].settings\[0\]: setting 'lora'/);
-    expect(bad((s) => ((s.generations as Record<string, unknown>[])[1].train = { steps: 3, epochs: 1 }))).toMatch(/generations\[1\].train: give exactly one of steps and epochs/);
+    expect(bad((s) => ((s.generations as Record<string, unknown>[])[0].settings = ['lora']))).toMatch(/generations\[0\].settings\[0\]: setting 'lora'/);
+    expect(bad((s) => ((s.generations as Record<string, unknown>[])[1].train = { steps: 3, epochs: 1 }))).toMatch(
+      /generations\[1\].train: give exactly one of steps and epochs/,
+    );
     expect(bad((s) => ((s.roots as Record<string, unknown>[])[0].trian = {}))).toMatch(/unknown field 'trian'/);
     expect(bad((s) => delete s.roots)).toMatch(/roots: must be a non-empty list/);
   });
@@ -168,7 +169,10 @@ describe('plan size limits', () => {
 
   it(`refuses a zoo over ${MAX_ZOO_MODELS} models before listing a job`, () => {
     // 10 + 100 + 1,000 + 10,000 models
-    const tenfold = { roots: [{ count: 10, arch: 'mlp', task: 'mnist', train: { steps: 1 } }], generations: [1, 2, 3].map(() => ({ children: 10, tasks: ['mnist'], train: { steps: 1 } })) };
+    const tenfold = {
+      roots: [{ count: 10, arch: 'mlp', task: 'mnist', train: { steps: 1 } }],
+      generations: [1, 2, 3].map(() => ({ children: 10, tasks: ['mnist'], train: { steps: 1 } })),
+    };
     const spec = checkZooSpec(tenfold, 'wide.json');
     expect(() => planZoo(spec, 1, 'wide.json')).toThrow(/^wide.json: the zoo has 11,110 models, over the limit of 10,000/);
     expect(planZoo(spec, 0.5, 'wide.json')).toHaveLength(10 + 50 + 250 + 1250);
@@ -181,7 +185,9 @@ describe('plan size limits', () => {
 
   it(`refuses a zoo over ${MAX_ZOO_TRAINING_STEPS.toLocaleString('en-US')} training steps`, () => {
     const steps = (train: Record<string, unknown>) => checkZooSpec({ roots: [{ arch: 'mlp', task: 'fashion', train }] }, 'long.json');
-    expect(() => planZoo(steps({ steps: 10_000_001 }), 1, 'long.json')).toThrow(/^long.json: the zoo trains 10,000,001 steps in all .* over the limit of 10,000,000/);
+    expect(() => planZoo(steps({ steps: 10_000_001 }), 1, 'long.json')).toThrow(
+      /^long.json: the zoo trains 10,000,001 steps in all .* over the limit of 10,000,000/,
+    );
     expect(planZoo(steps({ steps: 10_000_000 }))).toHaveLength(1);
     // 200 epochs of batch 1 are 200 x 60,000 = 12,000,000 steps; of batch 64, 200 x 937
     expect(() => planZoo(steps({ epochs: 200, batch: 1 }), 1, 'long.json')).toThrow(/12,000,000 steps/);

@@ -137,7 +137,9 @@ describe('zoo build (in process)', () => {
 
     // a different spec in the same folder is refused
     const changed = { ...tiny, roots: [{ ...tiny.roots[0], seed: 3 }] };
-    await expect(buildZoo(changed, { out: a, workers: 0 })).rejects.toThrow(/manifest.json: model mlp-0 was built differently \(seed 0 in the manifest, 3 in the spec\)/);
+    await expect(buildZoo(changed, { out: a, workers: 0 })).rejects.toThrow(
+      /manifest.json: model mlp-0 was built differently \(seed 0 in the manifest, 3 in the spec\)/,
+    );
   });
 });
 
@@ -192,9 +194,15 @@ describe('zoo build (CLI, 2 worker processes)', () => {
 
     // the workers exit with the builder: nothing is written after it is gone
     await new Promise((r) => setTimeout(r, 1500));
-    const settled = readdirSync(join(out, 'models')).map((f) => `${f}:${statSync(join(out, 'models', f)).mtimeMs}`).sort();
+    const settled = readdirSync(join(out, 'models'))
+      .map((f) => `${f}:${statSync(join(out, 'models', f)).mtimeMs}`)
+      .sort();
     await new Promise((r) => setTimeout(r, 1500));
-    expect(readdirSync(join(out, 'models')).map((f) => `${f}:${statSync(join(out, 'models', f)).mtimeMs}`).sort()).toEqual(settled);
+    expect(
+      readdirSync(join(out, 'models'))
+        .map((f) => `${f}:${statSync(join(out, 'models', f)).mtimeMs}`)
+        .sort(),
+    ).toEqual(settled);
 
     const second = await exited(runCli(['zoo', 'build', specFile, '--out', out, '--workers', '2', '--no-progress', '--json']));
     expect(second.code, second.stderr).toBe(0);

@@ -150,7 +150,11 @@ const HOSTILE: [what: string, doc: unknown, problem: string][] = [
   ['file missing', { models: [{ id: 'r', parent: null }] }, 'models[0].file must be a non-empty path'],
   ['file a list', { models: [{ id: 'r', file: ['m'], parent: null }] }, 'models[0].file must be a non-empty path'],
   ['file climbing out', { models: [{ id: 'r', file: '../../etc/passwd', parent: null }] }, "models[0].file '../../etc/passwd' points outside the zoo folder"],
-  ['file climbing out midway', { models: [{ id: 'r', file: 'models/../../x.safetensors', parent: null }] }, "models[0].file 'models/../../x.safetensors' points outside the zoo folder"],
+  [
+    'file climbing out midway',
+    { models: [{ id: 'r', file: 'models/../../x.safetensors', parent: null }] },
+    "models[0].file 'models/../../x.safetensors' points outside the zoo folder",
+  ],
   ['file absolute', { models: [{ id: 'r', file: '/etc/passwd', parent: null }] }, "models[0].file '/etc/passwd' must be a path relative to the zoo folder"],
   ['file the folder itself', { models: [{ id: 'r', file: 'models/..', parent: null }] }, "models[0].file 'models/..' names the zoo folder itself"],
   ['file with a NUL', { models: [{ id: 'r', file: 'm\0.safetensors', parent: null }] }, 'models[0].file contains a NUL character'],
@@ -164,7 +168,11 @@ const HOSTILE: [what: string, doc: unknown, problem: string][] = [
   ['setting a list', { models: [model('r', null, { setting: ['full'] })] }, 'models[0].setting must be a string'],
   ['seed a string', { models: [model('r', null, { seed: '1' })] }, 'models[0].seed must be a number'],
   ['hyper a list', { models: [model('r', null, { hyper: [] })] }, 'models[0].hyper must be an object'],
-  ['adapter climbing out', { models: [model('r', null, { adapter: '../a.safetensors' })] }, "models[0].adapter '../a.safetensors' points outside the zoo folder"],
+  [
+    'adapter climbing out',
+    { models: [model('r', null, { adapter: '../a.safetensors' })] },
+    "models[0].adapter '../a.safetensors' points outside the zoo folder",
+  ],
   ['an id repeated', { models: [...ok, model('c', 'r'), model('r', null)] }, 'model id r appears twice (models[0] and models[2])'],
   ['a parent not in the zoo', { models: [...ok, model('c', 'ghost')] }, 'model c: parent ghost is not in the manifest'],
   ['a model its own parent', { models: [...ok, model('c', 'c')] }, 'model c: its parent chain loops (c -> c)'],
@@ -204,7 +212,20 @@ describe('readZooManifest: hostile manifests', () => {
 
   it('the builder reads an earlier manifest with the same checks, and says how to start over', async () => {
     const dir = zooWith({ models: [model('mlp-0', 'mlp-0')], probes: {} });
-    const spec = { roots: [{ name: 'mlp', count: 1, arch: 'mlp' as const, hyper: { hidden: [4] }, task: 'mnist', train: { optimizer: 'sgd' as const, lr: 0.1, steps: 1, batch: 4 } }] };
-    expect(await problemOf(buildZoo(spec, { out: dir, workers: 0 }), dir)).toBe('model mlp-0: its parent chain loops (mlp-0 -> mlp-0); remove it to rebuild the zoo');
+    const spec = {
+      roots: [
+        {
+          name: 'mlp',
+          count: 1,
+          arch: 'mlp' as const,
+          hyper: { hidden: [4] },
+          task: 'mnist',
+          train: { optimizer: 'sgd' as const, lr: 0.1, steps: 1, batch: 4 },
+        },
+      ],
+    };
+    expect(await problemOf(buildZoo(spec, { out: dir, workers: 0 }), dir)).toBe(
+      'model mlp-0: its parent chain loops (mlp-0 -> mlp-0); remove it to rebuild the zoo',
+    );
   });
 });

@@ -10,8 +10,20 @@ interface AncestorsCommandOptions extends TreeCliOptions {
 
 function printHuman(r: AncestorRanking): void {
   const table = formatTable(
-    [{ header: 'candidate' }, { header: 'relation' }, { header: 'generations', align: 'right' }, { header: 'same family' }, { header: 'score', align: 'right' }],
-    r.candidates.map((c) => [c.id, c.relation, c.generations === null ? '-' : String(c.generations), c.sameFamily ? 'yes' : 'no', Number.isFinite(c.score) ? c.score.toPrecision(6) : '-']),
+    [
+      { header: 'candidate' },
+      { header: 'relation' },
+      { header: 'generations', align: 'right' },
+      { header: 'same family' },
+      { header: 'score', align: 'right' },
+    ],
+    r.candidates.map((c) => [
+      c.id,
+      c.relation,
+      c.generations === null ? '-' : String(c.generations),
+      c.sameFamily ? 'yes' : 'no',
+      Number.isFinite(c.score) ? c.score.toPrecision(6) : '-',
+    ]),
   );
   const left = r.excluded.map((e) => `left out: ${e.model}: ${e.reason}\n`).join('');
   process.stdout.write(`child ${r.child}\n${table}\n${left}`);
@@ -32,7 +44,11 @@ export function registerAncestors(program: Command): void {
     progress.stop();
     warnExcluded(ranking.excluded);
     if (options.json) {
-      printJson({ child: ranking.child, candidates: ranking.candidates.map((c) => ({ ...c, score: Number.isFinite(c.score) ? c.score : null })), excluded: ranking.excluded });
+      printJson({
+        child: ranking.child,
+        candidates: ranking.candidates.map((c) => ({ ...c, score: Number.isFinite(c.score) ? c.score : null })),
+        excluded: ranking.excluded,
+      });
     } else {
       printHuman(ranking);
     }

@@ -22,11 +22,18 @@ interface BenchCliOptions {
 export function registerBench(program: Command): void {
   program
     .command('bench')
-    .description('benchmark parent detection on a built zoo: top-1 accuracy per setting and method with bootstrap intervals, the cross-generation matrix, time per pair')
+    .description(
+      'benchmark parent detection on a built zoo: top-1 accuracy per setting and method with bootstrap intervals, the cross-generation matrix, time per pair',
+    )
     .requiredOption('--zoo <dir>', 'zoo folder (with manifest.json)')
     .option('--methods <list>', "comma list of methods, or 'all'", 'all')
     .option('--detector <file>', 'learned detector (.safetensors) to add as a method')
-    .option('--alpha <value>', "tangent step for taylor/linearized methods, > 0 (a warning above 1), or 'auto' (chosen on validation children, reported on test children)", keywordOr(['auto'], alphaOption()), DEFAULT_ALPHA)
+    .option(
+      '--alpha <value>',
+      "tangent step for taylor/linearized methods, > 0 (a warning above 1), or 'auto' (chosen on validation children, reported on test children)",
+      keywordOr(['auto'], alphaOption()),
+      DEFAULT_ALPHA,
+    )
     .option('--seed <n>', 'seed of the bootstrap and of the validation split (a non-negative integer)', nonNegativeInt('--seed'), 0)
     .option('--resamples <n>', 'bootstrap resamples (a positive integer)', positiveInt('--resamples'), 1000)
     .option('--out <results.json>', 'write the full result as JSON')

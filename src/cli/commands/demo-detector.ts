@@ -8,7 +8,8 @@ export async function runDemoDetector(zoo: string, quiet: boolean): Promise<Demo
     zoos: [zoo],
     seed: 0,
     onEpoch: (record, epochs) => {
-      if (!quiet && (record.epoch === epochs || record.epoch % 10 === 0)) process.stderr.write(`detector: epoch ${record.epoch}/${epochs}, loss ${record.loss.toFixed(3)}\n`);
+      if (!quiet && (record.epoch === epochs || record.epoch % 10 === 0))
+        process.stderr.write(`detector: epoch ${record.epoch}/${epochs}, loss ${record.loss.toFixed(3)}\n`);
     },
   });
   const last = result.history[result.history.length - 1];

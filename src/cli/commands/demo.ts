@@ -74,7 +74,13 @@ function log(quiet: boolean, text: string): void {
 async function buildDemoZoo(options: DemoOptions, quiet: boolean): Promise<DemoManifest> {
   const spec = await readZooSpec(SPEC);
   log(quiet, `zoo: ${options.cache} (spec ${SPEC})`);
-  const bar = process.stderr.isTTY && !quiet ? new cliProgress.SingleBar({ format: 'training {bar} {value}/{total} models | ETA {eta_formatted}', stream: process.stderr }, cliProgress.Presets.shades_classic) : undefined;
+  const bar =
+    process.stderr.isTTY && !quiet
+      ? new cliProgress.SingleBar(
+          { format: 'training {bar} {value}/{total} models | ETA {eta_formatted}', stream: process.stderr },
+          cliProgress.Presets.shades_classic,
+        )
+      : undefined;
   let lastLogged = -1;
   const { manifest, built } = await buildZoo(spec, {
     out: options.cache,
@@ -117,7 +123,13 @@ async function detectParents(cache: string, manifest: DemoManifest, roots: Manif
     }
     rankings.push({ child: child.id, truth: child.parent as string, ranked });
   }
-  const rows = METHODS.map((m) => ({ method: m, correct: tally[m].correct, total: children.length, accuracy: tally[m].correct / children.length, seconds: tally[m].seconds }));
+  const rows = METHODS.map((m) => ({
+    method: m,
+    correct: tally[m].correct,
+    total: children.length,
+    accuracy: tally[m].correct / children.length,
+    seconds: tally[m].seconds,
+  }));
   return { rows, rankings };
 }
 
@@ -138,7 +150,10 @@ async function firstChildOrigins(cache: string, roots: ManifestModel[], first: M
   const firstWeights = (await resolveModel(join(cache, first.file))).weights;
   const candidates = new Map<string, ReadonlyMap<string, Tensor>>();
   for (const r of roots) candidates.set(r.id, (await resolveModel(join(cache, r.file))).weights);
-  return layerOrigins(firstWeights, candidates).map((o) => ({ layer: `${first.id}: ${o.layer}`, origins: o.origins.map((x) => ({ model: x.model, probability: x.probability })) }));
+  return layerOrigins(firstWeights, candidates).map((o) => ({
+    layer: `${first.id}: ${o.layer}`,
+    origins: o.origins.map((x) => ({ model: x.model, probability: x.probability })),
+  }));
 }
 
 function printDemo(manifest: DemoManifest, rows: readonly DemoRow[], tree: DemoTree, report: string, seconds: number): void {
@@ -174,7 +189,14 @@ async function runDemo(options: DemoOptions): Promise<void> {
   await writeReport(out, reportFromTree(tree.tree, { title, truth: tree.truth, accuracy: tree.accuracy, layerOrigins: origins }));
   const total = (performance.now() - started) / 1000;
   if (options.json) {
-    printJson({ zoo: options.cache, report: out, parentDetection: rows, tree: { method: 'weights-l2', ...tree.accuracy, seconds: tree.seconds }, rankings, seconds: total });
+    printJson({
+      zoo: options.cache,
+      report: out,
+      parentDetection: rows,
+      tree: { method: 'weights-l2', ...tree.accuracy, seconds: tree.seconds },
+      rankings,
+      seconds: total,
+    });
     return;
   }
   printDemo(manifest, rows, tree, out, total);
@@ -183,7 +205,9 @@ async function runDemo(options: DemoOptions): Promise<void> {
 export function registerDemo(program: Command): void {
   program
     .command('demo')
-    .description('build a small model zoo (cached), detect every child\'s parent with several methods, recover the family tree, print the accuracy table and write the report')
+    .description(
+      "build a small model zoo (cached), detect every child's parent with several methods, recover the family tree, print the accuracy table and write the report",
+    )
     .option('--cache <dir>', 'zoo folder (built when absent, reused after)', defaultCache())
     .option('--out <report.html>', 'report file (.html, .md or .json)')
     .option('--workers <n>', 'training processes (0: train in this process)', nonNegativeInt('--workers'), 2)

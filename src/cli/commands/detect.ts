@@ -59,8 +59,17 @@ export function registerDetect(program: Command): void {
     .option('--arch <name>', 'built-in architecture (mlp, convnet, resnet18, resnet34, resnet50, vit); inferred when absent')
     .option('--heads <n>', 'ViT attention heads when the file does not say', positiveInt('--heads'))
     .option('--layer <name>', 'feature layer: a named layer (see `lineage inspect --layers`) or an ONNX value name', DEFAULT_LAYER)
-    .option('--method <names>', `method, comma list, or 'all': <mode>-<metric> with mode direct|taylor|linearized|fitted and metric l1|l2|lp|lse|linf|cka|cka-unbiased|dc, or weights-l2, weights-cos, or detector (with --detector)`, 'taylor-l1')
-    .option('--alpha <a>', 'step along the fine-tuning tangent for taylor and linearized scores, > 0 (a warning above 1; fitted methods search their own in [0, 1])', alphaOption(), DEFAULT_ALPHA)
+    .option(
+      '--method <names>',
+      `method, comma list, or 'all': <mode>-<metric> with mode direct|taylor|linearized|fitted and metric l1|l2|lp|lse|linf|cka|cka-unbiased|dc, or weights-l2, weights-cos, or detector (with --detector)`,
+      'taylor-l1',
+    )
+    .option(
+      '--alpha <a>',
+      'step along the fine-tuning tangent for taylor and linearized scores, > 0 (a warning above 1; fitted methods search their own in [0, 1])',
+      alphaOption(),
+      DEFAULT_ALPHA,
+    )
     .option('--bn-stats <whose>', BN_STATS_HELP, bnStatsFlag, DEFAULT_BN_STATS)
     .option('--detector <file>', 'learned detector for --method detector (see `lineage detector train`)')
     .option('--json', 'print JSON: one object per method (an array when several methods)')
@@ -80,7 +89,13 @@ export function registerDetect(program: Command): void {
       const needProbe = methods.some((m) => m.kind === 'feature');
       if (needProbe && !options.probe) throw new UsageError(`method ${methods.find((m) => m.kind === 'feature')!.name} needs --probe X.npy`);
       const probe = options.probe ? await readProbe(options.probe, options.probeRows) : undefined;
-      const bar = options.progress && process.stderr.isTTY ? new cliProgress.SingleBar({ format: 'candidates {bar} {value}/{total} | ETA {eta_formatted}', stream: process.stderr }, cliProgress.Presets.shades_classic) : undefined;
+      const bar =
+        options.progress && process.stderr.isTTY
+          ? new cliProgress.SingleBar(
+              { format: 'candidates {bar} {value}/{total} | ETA {eta_formatted}', stream: process.stderr },
+              cliProgress.Presets.shades_classic,
+            )
+          : undefined;
       bar?.start(options.parents.length, 0);
       const { learningFree, detector } = await detectWithMethods(options.child, options.parents, {
         probe,

@@ -61,7 +61,10 @@ interface PhasedProgress {
 }
 
 function phasedProgress(enabled: boolean, format: string): PhasedProgress {
-  const bar = enabled && process.stderr.isTTY ? new cliProgress.SingleBar({ format, stream: process.stderr, hideCursor: true }, cliProgress.Presets.shades_classic) : undefined;
+  const bar =
+    enabled && process.stderr.isTTY
+      ? new cliProgress.SingleBar({ format, stream: process.stderr, hideCursor: true }, cliProgress.Presets.shades_classic)
+      : undefined;
   let current = '';
   return {
     tick: (phase, done, total) => {
@@ -91,7 +94,9 @@ function historyTable(history: readonly EpochRecord[]): string {
 }
 
 function evaluationTable(e: DetectorEvaluation): string {
-  const rows = (['all', 'train', 'val', 'test', 'unseen'] as const).filter((k) => e[k].examples > 0).map((k) => [k, String(e[k].examples), percent(e[k].accuracy)]);
+  const rows = (['all', 'train', 'val', 'test', 'unseen'] as const)
+    .filter((k) => e[k].examples > 0)
+    .map((k) => [k, String(e[k].examples), percent(e[k].accuracy)]);
   return formatTable([{ header: 'children' }, { header: 'examples', align: 'right' }, { header: 'top-1 %', align: 'right' }], rows);
 }
 
@@ -108,7 +113,10 @@ function parseInputs(text: string): ReturnType<typeof parseModalities> {
 
 function trainRequest(options: TrainCliOptions): TrainRequest {
   const inputs = parseInputs(options.inputs);
-  const layers = options.layers.split(',').map((s) => s.trim()).filter(Boolean);
+  const layers = options.layers
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   if (layers.length === 0) throw new UsageError('--layers: give at least one layer');
   const embed = options.embed;
   const heads = options.attnHeads;
@@ -213,8 +221,16 @@ function registerTrain(detector: Command): void {
     )
     .requiredOption('--zoo <dir>', 'zoo folder with manifest.json (repeat for several zoos)', collect)
     .requiredOption('--out <file>', 'where to write the detector (.safetensors)')
-    .option('--epochs <n>', `epochs (default ${PAPER_EPOCHS}, the paper's, from ${PAPER_TRAIN_CHILDREN} training children on; ${TINY_ZOO_EPOCHS} for smaller zoos)`, positiveInt('--epochs'))
-    .option('--layers <specs>', 'comma list of FEATURE[:WEIGHT] layers, one token per layer per input (e.g. penultimate or fc1,fc2 or layer3:layer3.1.conv2.weight)', DEFAULT_ARCHITECTURE.layers.join(','))
+    .option(
+      '--epochs <n>',
+      `epochs (default ${PAPER_EPOCHS}, the paper's, from ${PAPER_TRAIN_CHILDREN} training children on; ${TINY_ZOO_EPOCHS} for smaller zoos)`,
+      positiveInt('--epochs'),
+    )
+    .option(
+      '--layers <specs>',
+      'comma list of FEATURE[:WEIGHT] layers, one token per layer per input (e.g. penultimate or fc1,fc2 or layer3:layer3.1.conv2.weight)',
+      DEFAULT_ARCHITECTURE.layers.join(','),
+    )
     .option('--inputs <list>', 'weights, features or weights,features', DEFAULT_ARCHITECTURE.inputs.join(','))
     .option('--seed <s>', 'seeds initial weights, the split and the batch order (a non-negative integer)', nonNegativeInt('--seed'), 0)
     .option('--embed <E>', 'token width', positiveInt('--embed'), DEFAULT_ARCHITECTURE.embed)
@@ -228,7 +244,12 @@ function registerTrain(detector: Command): void {
     .option('--gamma <g>', 'StepLR factor, applied every epochs/10 epochs (> 0)', positiveFinite('--gamma'), 0.7)
     .option('--max-size <n>', 'weight and feature matrices are average-pooled to at most n x n', positiveInt('--max-size'), DEFAULT_MAX_SIZE)
     .option('--probe-rows <n>', 'probe inputs behind each feature pair', positiveInt('--probe-rows'), DEFAULT_PROBE_ROWS)
-    .option('--activation-budget <values>', 'encoder activation values per layer in one pass (float32); a batch beyond it runs as chunks with summed gradients', positiveInt('--activation-budget'), ACTIVATION_BUDGET)
+    .option(
+      '--activation-budget <values>',
+      'encoder activation values per layer in one pass (float32); a batch beyond it runs as chunks with summed gradients',
+      positiveInt('--activation-budget'),
+      ACTIVATION_BUDGET,
+    )
     .option('--arch <name>', 'built-in architecture of the zoo models; inferred when absent')
     .option('--heads <n>', 'ViT attention heads of the zoo models when their files do not say', positiveInt('--heads'))
     .option('--json', 'print a JSON summary')

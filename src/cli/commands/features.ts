@@ -18,11 +18,14 @@ interface FeaturesCliOptions {
 export function registerFeatures(program: Command): void {
   program
     .command('features')
-    .description('compute a model\'s features at a layer on a probe batch; write them as an N x D float32 .npy')
+    .description("compute a model's features at a layer on a probe batch; write them as an N x D float32 .npy")
     .argument('<model>', 'model file (.safetensors, .pt/.bin, .onnx)')
     .requiredOption('--probe <X.npy>', 'probe inputs, N x C x H x W float32, already normalised')
     .option('--probe-rows <n>', 'use only the first n rows (a positive integer; default: all)', positiveInt('--probe-rows'))
-    .option('--layer <name>', 'named layer (penultimate, layer3, blocks.1, fc2, ...) or ONNX value name; default: penultimate (built-in) or the first graph output (ONNX)')
+    .option(
+      '--layer <name>',
+      'named layer (penultimate, layer3, blocks.1, fc2, ...) or ONNX value name; default: penultimate (built-in) or the first graph output (ONNX)',
+    )
     .option('--arch <name>', 'built-in architecture; inferred when absent')
     .option('--heads <n>', 'ViT attention heads when the file does not say', positiveInt('--heads'))
     .option('--out <F.npy>', 'write the features here')
@@ -33,7 +36,14 @@ export function registerFeatures(program: Command): void {
       const [n, d] = result.features.shape;
       if (options.out) await writeNpy(options.out, result.features);
       if (options.json) {
-        printJson({ model, layer: result.layer, value: result.value, shape: [n, d], out: options.out ?? null, ...(options.out ? {} : { features: Array.from(result.features.data) }) });
+        printJson({
+          model,
+          layer: result.layer,
+          value: result.value,
+          shape: [n, d],
+          out: options.out ?? null,
+          ...(options.out ? {} : { features: Array.from(result.features.data) }),
+        });
       } else {
         process.stdout.write(`${model}: layer ${result.layer} (${result.value}) -> ${n} x ${d} features${options.out ? `, written to ${options.out}` : ''}\n`);
       }

@@ -34,13 +34,7 @@ export function inspectReport(listing: WeightListing): InspectReport {
 }
 
 function printHuman(report: InspectReport): void {
-  const rows = report.tensors.map((t) => [
-    t.name,
-    t.dtype,
-    `[${t.shape.join(', ')}]`,
-    formatCount(shapeSize(t.shape)),
-    formatBytes(t.bytes),
-  ]);
+  const rows = report.tensors.map((t) => [t.name, t.dtype, `[${t.shape.join(', ')}]`, formatCount(shapeSize(t.shape)), formatBytes(t.bytes)]);
   const out: string[] = [`${report.file} (${report.format})`];
   const meta = Object.entries(report.metadata);
   if (meta.length > 0) {
@@ -55,7 +49,9 @@ function printHuman(report: InspectReport): void {
     ),
   );
   out.push('');
-  out.push(`${report.tensors.length} tensors, ${formatCount(report.elements)} elements, ${formatCount(report.parameters)} parameters (BatchNorm running statistics excluded)`);
+  out.push(
+    `${report.tensors.length} tensors, ${formatCount(report.elements)} elements, ${formatCount(report.parameters)} parameters (BatchNorm running statistics excluded)`,
+  );
   process.stdout.write(`${out.join('\n')}\n`);
 }
 
@@ -74,7 +70,13 @@ export function registerInspect(program: Command): void {
         const { graph } = await buildModelGraph(model, { arch: options.arch, heads: options.heads });
         const layers = [...graph.taps].map(([layer, value]) => ({ layer, value }));
         if (options.json) printJson({ file, layers });
-        else process.stdout.write(`${formatTable([{ header: 'layer' }, { header: 'graph value' }], layers.map((l) => [l.layer, l.value]))}\n`);
+        else
+          process.stdout.write(
+            `${formatTable(
+              [{ header: 'layer' }, { header: 'graph value' }],
+              layers.map((l) => [l.layer, l.value]),
+            )}\n`,
+          );
         return;
       }
       const report = inspectReport(await listWeights(file));

@@ -38,7 +38,9 @@ export function registerLayers(program: Command): void {
         o.origins[0] ? `${(100 * o.origins[0].probability).toFixed(1)}%` : '',
         o.origins[1] ? `${o.origins[1].model} ${(100 * o.origins[1].probability).toFixed(1)}%` : '',
       ]);
-      process.stdout.write(`${formatTable([{ header: 'block' }, { header: 'most likely origin' }, { header: 'probability', align: 'right' }, { header: 'runner-up' }], rows)}\n`);
+      process.stdout.write(
+        `${formatTable([{ header: 'block' }, { header: 'most likely origin' }, { header: 'probability', align: 'right' }, { header: 'runner-up' }], rows)}\n`,
+      );
     });
 
   program
@@ -55,7 +57,11 @@ export function registerLayers(program: Command): void {
         const colon = spec.lastIndexOf(':');
         if (colon <= 0) throw new UsageError(`--take expects file:block[,block...], got '${spec}'`);
         const id = spec.slice(0, colon);
-        const blocks = spec.slice(colon + 1).split(',').map((b) => b.trim()).filter(Boolean);
+        const blocks = spec
+          .slice(colon + 1)
+          .split(',')
+          .map((b) => b.trim())
+          .filter(Boolean);
         donors.push({ id, weights: (await resolveModel(id)).weights, blocks });
       }
       let stitched: ReturnType<typeof stitchWeights>;
@@ -66,6 +72,11 @@ export function registerLayers(program: Command): void {
       }
       await writeSafetensors(options.out, stitched.weights);
       if (options.json) printJson({ out: options.out, base: options.base, taken: stitched.origin });
-      else process.stdout.write(`wrote ${options.out}: ${Object.entries(stitched.origin).map(([b, m]) => `${b} from ${m}`).join(', ')}; the rest from ${options.base}\n`);
+      else
+        process.stdout.write(
+          `wrote ${options.out}: ${Object.entries(stitched.origin)
+            .map(([b, m]) => `${b} from ${m}`)
+            .join(', ')}; the rest from ${options.base}\n`,
+        );
     });
 }

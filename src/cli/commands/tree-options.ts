@@ -30,7 +30,11 @@ export interface TreeCliOptions {
 
 export function addTreeOptions(command: Command): Command {
   return command
-    .option('--method <name>', 'one scoring method: <mode>-<metric> (e.g. taylor-l1, direct-cka) or weights-l2, weights-cos (default weights-l2: placed 89.6% of edges on a 52-MLP zoo vs 62.5% for taylor-l1, and needs no probe)', 'weights-l2')
+    .option(
+      '--method <name>',
+      'one scoring method: <mode>-<metric> (e.g. taylor-l1, direct-cka) or weights-l2, weights-cos (default weights-l2: placed 89.6% of edges on a 52-MLP zoo vs 62.5% for taylor-l1, and needs no probe)',
+      'weights-l2',
+    )
     .option('--probe <X.npy>', 'probe inputs, N x C x H x W float32, already normalised (needed by feature methods)')
     .option('--probe-rows <n>', 'use the first n rows of the probe (a positive integer)', positiveInt('--probe-rows'), DEFAULT_PROBE_ROWS)
     .option('--arch <name>', 'built-in architecture; inferred when absent')
@@ -38,10 +42,29 @@ export function addTreeOptions(command: Command): Command {
     .option('--layer <name>', 'feature layer (see `lineage inspect --layers`)', DEFAULT_LAYER)
     .option('--alpha <a>', 'step along the fine-tuning tangent for taylor and linearized scores, > 0 (a warning above 1)', alphaOption(), DEFAULT_ALPHA)
     .option('--bn-stats <whose>', BN_STATS_HELP, bnStatsFlag, DEFAULT_BN_STATS)
-    .option('--direction <list>', 'parent/child direction evidence: centrality, kurtosis, fit, weighted as name=w (negative: reversed), comma separated, or none', 'centrality')
-    .option('--direction-strength <s>', 'weight of direction evidence, in generation steps (>= 0)', nonNegativeFinite('--direction-strength'), DEFAULT_DIRECTION_STRENGTH)
-    .option('--root-threshold <t>', "auto (families by relative weight distance), none (one tree per compatible group), or a score: a model is a root when no candidate reaches it", keywordOr(['auto', 'none'], finiteNumber('--root-threshold')), 'auto')
-    .option('--related-distance <d>', 'auto roots: largest relative weight distance between related models (>= 0)', nonNegativeFinite('--related-distance'), DEFAULT_RELATED_DISTANCE)
+    .option(
+      '--direction <list>',
+      'parent/child direction evidence: centrality, kurtosis, fit, weighted as name=w (negative: reversed), comma separated, or none',
+      'centrality',
+    )
+    .option(
+      '--direction-strength <s>',
+      'weight of direction evidence, in generation steps (>= 0)',
+      nonNegativeFinite('--direction-strength'),
+      DEFAULT_DIRECTION_STRENGTH,
+    )
+    .option(
+      '--root-threshold <t>',
+      'auto (families by relative weight distance), none (one tree per compatible group), or a score: a model is a root when no candidate reaches it',
+      keywordOr(['auto', 'none'], finiteNumber('--root-threshold')),
+      'auto',
+    )
+    .option(
+      '--related-distance <d>',
+      'auto roots: largest relative weight distance between related models (>= 0)',
+      nonNegativeFinite('--related-distance'),
+      DEFAULT_RELATED_DISTANCE,
+    )
     .option('--json', 'print JSON')
     .option('--no-progress', 'do not show a progress bar');
 }
@@ -80,7 +103,10 @@ export async function treeOptionsFrom(options: TreeCliOptions, probePath?: strin
 /** A progress bar over scored pairs on stderr (only on a terminal). */
 export function pairProgress(enabled: boolean): { onProgress: (done: number, total: number) => void; stop: () => void } {
   if (!enabled || !process.stderr.isTTY) return { onProgress: () => {}, stop: () => {} };
-  const bar = new cliProgress.SingleBar({ format: 'pairs {bar} {value}/{total} | ETA {eta_formatted}', stream: process.stderr }, cliProgress.Presets.shades_classic);
+  const bar = new cliProgress.SingleBar(
+    { format: 'pairs {bar} {value}/{total} | ETA {eta_formatted}', stream: process.stderr },
+    cliProgress.Presets.shades_classic,
+  );
   let started = false;
   return {
     onProgress: (done, total) => {

@@ -38,7 +38,7 @@ export function registerTree(program: Command): void {
     .command('tree')
     .description('recover the family tree (who was fine-tuned from whom) of a set of models')
     .argument('[models...]', 'model files (or use --zoo)')
-    .option('--zoo <dir>', "a zoo folder: models, true parents and probes from DIR/manifest.json; prints edge accuracy")
+    .option('--zoo <dir>', 'a zoo folder: models, true parents and probes from DIR/manifest.json; prints edge accuracy')
     .option('--out <file>', 'write a report: .html (self-contained page), .md or .json');
   addTreeOptions(command).action(async (files: string[], options: TreeCommandOptions) => {
     if (options.zoo && files.length > 0) throw new UsageError('give model files or --zoo, not both');

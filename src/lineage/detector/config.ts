@@ -104,7 +104,10 @@ export function inputSlots(arch: Pick<DetectorArchitecture, 'inputs' | 'layers'>
 
 /** Parses `weights`, `features` or `weights,features` (any order, no repeats). */
 export function parseModalities(text: string): Modality[] {
-  const names = text.split(',').map((s) => s.trim()).filter(Boolean);
+  const names = text
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   if (names.length === 0) throw new RangeError(`no input modality given (use weights, features or weights,features)`);
   for (const n of names) {
     if (!(MODALITIES as readonly string[]).includes(n)) throw new RangeError(`unknown input modality '${n}' (use weights, features or weights,features)`);

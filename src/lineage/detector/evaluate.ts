@@ -42,7 +42,13 @@ export async function evaluateDetector(detectorRef: string | LoadedDetector, zoo
   const sets = { train: member('train'), val: member('val'), test: member('test') };
   const pick = (keep: (key: string) => boolean): SplitAccuracy => {
     const idx = examples.map((e, i) => (keep(e.key) ? i : -1)).filter((i) => i >= 0);
-    return { examples: idx.length, accuracy: accuracy(idx.map((i) => examples[i]), idx.map((i) => probabilities[i])) };
+    return {
+      examples: idx.length,
+      accuracy: accuracy(
+        idx.map((i) => examples[i]),
+        idx.map((i) => probabilities[i]),
+      ),
+    };
   };
   const name = (candidates: { id: string }[], index: number) => (index < candidates.length ? candidates[index].id : null);
   return {

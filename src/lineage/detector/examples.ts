@@ -77,7 +77,13 @@ function pairActivationValues(example: DetectorExample, slots: readonly Slot[], 
  * Splits one batch (indices of examples of one signature) into consecutive chunks whose pairs fit
  * the activation budget; a chunk holds at least one example whatever its size.
  */
-export function splitByActivationBudget(examples: readonly DetectorExample[], batch: readonly number[], slots: readonly Slot[], embed: number, budget = ACTIVATION_BUDGET): number[][] {
+export function splitByActivationBudget(
+  examples: readonly DetectorExample[],
+  batch: readonly number[],
+  slots: readonly Slot[],
+  embed: number,
+  budget = ACTIVATION_BUDGET,
+): number[][] {
   if (batch.length === 0) return [];
   const first = examples[batch[0]];
   const perExample = first.candidates.length * pairActivationValues(first, slots, embed);
@@ -122,7 +128,10 @@ function normalizationOf(normalization: Partial<Record<Modality, InputNormalizat
 }
 
 /** Mean and standard deviation of every slot's values over the examples (children and candidates). */
-export function inputNormalization(examples: readonly DetectorExample[], config: Pick<DetectorConfig, 'inputs' | 'layers'>): Partial<Record<Modality, InputNormalization[]>> {
+export function inputNormalization(
+  examples: readonly DetectorExample[],
+  config: Pick<DetectorConfig, 'inputs' | 'layers'>,
+): Partial<Record<Modality, InputNormalization[]>> {
   const out: Partial<Record<Modality, InputNormalization[]>> = {};
   for (const modality of config.inputs) {
     out[modality] = config.layers.map((_, layer) => {

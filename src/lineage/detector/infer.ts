@@ -12,13 +12,22 @@ export const EVAL_BATCH = 16;
  * Softmax over each example's candidates (plus "no parent" last when the detector has it), with
  * BatchNorm on its running statistics. Examples are batched by signature; results are in input order.
  */
-export function candidateProbabilities(model: DetectorModel, config: DetectorConfig, examples: readonly DetectorExample[], batchSize = EVAL_BATCH, activationBudget = ACTIVATION_BUDGET): Float32Array[] {
+export function candidateProbabilities(
+  model: DetectorModel,
+  config: DetectorConfig,
+  examples: readonly DetectorExample[],
+  batchSize = EVAL_BATCH,
+  activationBudget = ACTIVATION_BUDGET,
+): Float32Array[] {
   const out: Float32Array[] = new Array(examples.length);
   const order = Int32Array.from(examples.keys());
   const slots = inputSlots(config);
   const batches = groupBatches(examples, order, batchSize, slots).flatMap((b) => splitByActivationBudget(examples, b, slots, config.embed, activationBudget));
   for (const batch of batches) {
-    const input = assembleBatch(batch.map((i) => examples[i]), config);
+    const input = assembleBatch(
+      batch.map((i) => examples[i]),
+      config,
+    );
     const probs = tf.tidy(() => tf.softmax(model.forward(input, false)));
     const values = probs.dataSync() as Float32Array;
     const width = probs.shape[1];

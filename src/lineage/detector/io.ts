@@ -39,7 +39,10 @@ export async function loadDetector(path: string): Promise<LoadedDetector> {
 /** Validates the metadata of a detector file and returns its configuration. */
 export function checkConfig(metadata: Record<string, string>, file: string): DetectorConfig {
   if (metadata.format !== DETECTOR_FORMAT) {
-    throw new InputError(file, `not a lineage detector (metadata format is ${metadata.format === undefined ? 'missing' : `'${metadata.format}'`}, expected '${DETECTOR_FORMAT}'; train one with \`lineage detector train\`)`);
+    throw new InputError(
+      file,
+      `not a lineage detector (metadata format is ${metadata.format === undefined ? 'missing' : `'${metadata.format}'`}, expected '${DETECTOR_FORMAT}'; train one with \`lineage detector train\`)`,
+    );
   }
   let raw: unknown;
   try {

@@ -187,7 +187,12 @@ export class DetectorModel {
     if (training) {
       return batchNormReluPool(h, gamma, beta, (mean, variance) => {
         const [n, height, width] = h.shape;
-        stats?.push({ prefix: `${p}.bn`, mean: tf.keep(tf.reshape(mean, [-1])) as tf.Tensor1D, variance: tf.keep(tf.reshape(variance, [-1])) as tf.Tensor1D, count: n * height * width });
+        stats?.push({
+          prefix: `${p}.bn`,
+          mean: tf.keep(tf.reshape(mean, [-1])) as tf.Tensor1D,
+          variance: tf.keep(tf.reshape(variance, [-1])) as tf.Tensor1D,
+          count: n * height * width,
+        });
       });
     }
     const scale = tf.mul(tf.rsqrt(tf.add(this.parameters.buffer(`${p}.bn.running_var`), NORM_EPS)), gamma);
@@ -214,7 +219,8 @@ export class DetectorModel {
     const normed = tf.reshape(this.layerNorm(`${prefix}.norm1`, x), [n * T, E]);
     const qkv = tf.reshape(this.linear(`${prefix}.attn.qkv`, normed), [n, T, 3 * E]);
     // q, k, v: [n, T, E] -> [n, H, T, d] -> [n * H, T, d]
-    const part = (i: number) => tf.reshape(tf.transpose(tf.reshape(tf.slice(qkv, [0, 0, i * E], [n, T, E]), [n, T, H, d]), [0, 2, 1, 3]), [n * H, T, d]) as tf.Tensor3D;
+    const part = (i: number) =>
+      tf.reshape(tf.transpose(tf.reshape(tf.slice(qkv, [0, 0, i * E], [n, T, E]), [n, T, H, d]), [0, 2, 1, 3]), [n * H, T, d]) as tf.Tensor3D;
     const q = part(0);
     const k = part(1);
     const v = part(2);
@@ -231,7 +237,13 @@ export class DetectorModel {
   /** Moves the running statistics towards these batch statistics (nn/batchnorm.ts), in order; disposes them. */
   updateRunningStats(stats: BatchNormStatistics[]): void {
     for (const s of stats) {
-      updateRunningStatistics(this.parameters, { runningMean: `${s.prefix}.running_mean`, runningVar: `${s.prefix}.running_var`, mean: s.mean, variance: s.variance, count: s.count });
+      updateRunningStatistics(this.parameters, {
+        runningMean: `${s.prefix}.running_mean`,
+        runningVar: `${s.prefix}.running_var`,
+        mean: s.mean,
+        variance: s.variance,
+        count: s.count,
+      });
       s.mean.dispose();
       s.variance.dispose();
     }

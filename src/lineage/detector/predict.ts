@@ -39,7 +39,8 @@ export class DetectorRanker {
     if (needsProbe && !options.probe) throw new RangeError(`detector ${detector.file} uses feature inputs: give a probe batch (--probe X.npy)`);
     const probes = new Map<string, Tensor<'float32'>>();
     if (needsProbe && options.probe) {
-      if (options.probe.shape.length < 2 || options.probe.shape[0] === 0) throw new RangeError(`probe must be N x C x H x W (or N x D) with N >= 1, got [${options.probe.shape.join(',')}]`);
+      if (options.probe.shape.length < 2 || options.probe.shape[0] === 0)
+        throw new RangeError(`probe must be N x C x H x W (or N x D) with N >= 1, got [${options.probe.shape.join(',')}]`);
       probes.set(PROBE, probeRows(options.probe, config.probeRows));
     }
     return new DetectorRanker(detector, detectorInputOptions(config, options), probes);

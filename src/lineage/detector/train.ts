@@ -147,7 +147,11 @@ function trainSettings(options: TrainDetectorOptions): TrainSettings {
     activationBudget: options.activationBudget ?? ACTIVATION_BUDGET,
   };
   if (!(settings.activationBudget > 0)) throw new RangeError(`activationBudget must be positive, got ${settings.activationBudget}`);
-  for (const [name, v] of [['batch', settings.batchSize], ['maxSize', settings.maxSize], ['probeRows', settings.probeRows]] as const) {
+  for (const [name, v] of [
+    ['batch', settings.batchSize],
+    ['maxSize', settings.maxSize],
+    ['probeRows', settings.probeRows],
+  ] as const) {
     if (!Number.isSafeInteger(v) || v < 1) throw new RangeError(`${name} must be a positive integer, got ${v}`);
   }
   if (!(settings.lr > 0) || !(settings.gamma > 0)) throw new RangeError('lr and gamma must be positive');
@@ -168,7 +172,10 @@ async function splitExamples(options: TrainDetectorOptions, settings: TrainSetti
     onProgress: options.onPrepare,
   });
   if (examples.length === 0) throw new RangeError(`no child with a parent in ${options.zoos.join(', ')}: nothing to train on`);
-  const splits = splitKeys(examples.map((e) => e.key), settings.seed);
+  const splits = splitKeys(
+    examples.map((e) => e.key),
+    settings.seed,
+  );
   const part = (keys: string[]) => {
     const set = new Set(keys);
     return examples.filter((e) => set.has(e.key));
@@ -296,13 +303,19 @@ function detectorStep(
   // BatchNorm then normalises per chunk, as with a smaller batch).
   const chunks = splitByActivationBudget(examples, batch, inputSlots(config), config.embed, activationBudget);
   const stats: BatchNormStatistics[] = [];
-  const parts = chunks.map((chunk): LossPart => ({
-    share: chunk.length / batch.length,
-    loss: () => {
-      const part = chunk.map((i) => examples[i]);
-      return crossEntropy(tf, model.forward(assembleBatch(part, config), true, stats), Int32Array.from(part, (e) => e.label));
-    },
-  }));
+  const parts = chunks.map(
+    (chunk): LossPart => ({
+      share: chunk.length / batch.length,
+      loss: () => {
+        const part = chunk.map((i) => examples[i]);
+        return crossEntropy(
+          tf,
+          model.forward(assembleBatch(part, config), true, stats),
+          Int32Array.from(part, (e) => e.label),
+        );
+      },
+    }),
+  );
   const loss = trainStep(model.parameters, optimizer, rate, parts);
   // Training-mode passes read batch statistics only, so the running ones can follow the step.
   model.updateRunningStats(stats);

@@ -43,13 +43,7 @@ function dot(a: Float64Array, b: Float64Array): number {
   return s;
 }
 
-function evaluate(
-  fp: FeatureMatrix,
-  fc: FeatureMatrix,
-  tangent: FeatureMatrix | null,
-  n: number,
-  d: number,
-): { value: number; derivative: number } {
+function evaluate(fp: FeatureMatrix, fc: FeatureMatrix, tangent: FeatureMatrix | null, n: number, d: number): { value: number; derivative: number } {
   const x = centreColumns(fp, n, d);
   const y = centreColumns(fc, n, d);
   const t = tangent === null ? null : centreColumns(tangent, n, d);

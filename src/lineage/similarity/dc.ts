@@ -48,7 +48,10 @@ function pairDistances(f: FeatureMatrix, t: FeatureMatrix | null, n: number, d: 
         const b1 = b0 + d;
         const b2 = b1 + d;
         const b3 = b2 + d;
-        let s0 = 0, s1 = 0, s2 = 0, s3 = 0; // prettier-ignore
+        let s0 = 0,
+          s1 = 0,
+          s2 = 0,
+          s3 = 0; // prettier-ignore
         for (let c = 0; c < d; c++) {
           const fi = f[bi + c];
           const e0 = fi - f[b0 + c];
@@ -69,7 +72,10 @@ function pairDistances(f: FeatureMatrix, t: FeatureMatrix | null, n: number, d: 
       for (; j + 1 < n; j += 2, p += 2) {
         const b0 = j * d;
         const b1 = b0 + d;
-        let s0 = 0, s1 = 0, g0 = 0, g1 = 0; // prettier-ignore
+        let s0 = 0,
+          s1 = 0,
+          g0 = 0,
+          g1 = 0; // prettier-ignore
         for (let c = 0; c < d; c++) {
           const fi = f[bi + c];
           const ti = t[bi + c];
@@ -126,13 +132,7 @@ function pairDistances(f: FeatureMatrix, t: FeatureMatrix | null, n: number, d: 
   return { dist, ddist, rowMean, grandMean: total / (n * n) };
 }
 
-function evaluate(
-  fp: FeatureMatrix,
-  fc: FeatureMatrix,
-  tangent: FeatureMatrix | null,
-  n: number,
-  d: number,
-): { value: number; derivative: number } {
+function evaluate(fp: FeatureMatrix, fc: FeatureMatrix, tangent: FeatureMatrix | null, n: number, d: number): { value: number; derivative: number } {
   const x = pairDistances(fp, tangent, n, d);
   const y = pairDistances(fc, null, n, d);
   const ga = x.grandMean;

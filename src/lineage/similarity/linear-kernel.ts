@@ -98,17 +98,7 @@ class Sums {
   }
 
   /** Feature pair a <= b: A_ab, B_ab, C_ab, C_ba, P_ab, P_ba, Q_ab, Q_ba. */
-  addFeaturePair(
-    diagonal: boolean,
-    aab: number,
-    bab: number,
-    cab: number,
-    cba: number,
-    pab: number,
-    pba: number,
-    qab: number,
-    qba: number,
-  ): void {
+  addFeaturePair(diagonal: boolean, aab: number, bab: number, cab: number, cba: number, pab: number, pba: number, qab: number, qba: number): void {
     if (diagonal) {
       this.kk += aab * aab;
       this.ll += bab * bab;
@@ -142,7 +132,14 @@ function overSamplePairs(x: Float64Array, y: Float64Array, t: Float64Array | nul
         const b1 = b0 + d;
         const b2 = b1 + d;
         const b3 = b2 + d;
-        let k0 = 0, k1 = 0, k2 = 0, k3 = 0, l0 = 0, l1 = 0, l2 = 0, l3 = 0; // prettier-ignore
+        let k0 = 0,
+          k1 = 0,
+          k2 = 0,
+          k3 = 0,
+          l0 = 0,
+          l1 = 0,
+          l2 = 0,
+          l3 = 0; // prettier-ignore
         for (let c = 0; c < d; c++) {
           const xi = x[bi + c];
           const yi = y[bi + c];
@@ -164,7 +161,14 @@ function overSamplePairs(x: Float64Array, y: Float64Array, t: Float64Array | nul
       for (; j + 1 < n; j += 2) {
         const b0 = j * d;
         const b1 = b0 + d;
-        let k0 = 0, k1 = 0, l0 = 0, l1 = 0, m0 = 0, m1 = 0, r0 = 0, r1 = 0; // prettier-ignore
+        let k0 = 0,
+          k1 = 0,
+          l0 = 0,
+          l1 = 0,
+          m0 = 0,
+          m1 = 0,
+          r0 = 0,
+          r1 = 0; // prettier-ignore
         for (let c = 0; c < d; c++) {
           const xi = x[bi + c];
           const ti = t[bi + c];
@@ -218,7 +222,14 @@ function overFeaturePairs(x: Float64Array, y: Float64Array, t: Float64Array | nu
       for (; b + 1 < d; b += 2) {
         const b0 = b * n;
         const b1 = b0 + n;
-        let a0 = 0, a1 = 0, e0 = 0, e1 = 0, c0 = 0, c1 = 0, r0 = 0, r1 = 0; // prettier-ignore
+        let a0 = 0,
+          a1 = 0,
+          e0 = 0,
+          e1 = 0,
+          c0 = 0,
+          c1 = 0,
+          r0 = 0,
+          r1 = 0; // prettier-ignore
         for (let s = 0; s < n; s++) {
           const xa = xt[ba + s];
           const ya = yt[ba + s];
@@ -241,7 +252,14 @@ function overFeaturePairs(x: Float64Array, y: Float64Array, t: Float64Array | nu
     }
     for (; b < d; b++) {
       const bb = b * n;
-      let aab = 0, bab = 0, cab = 0, cba = 0, pab = 0, pba = 0, qab = 0, qba = 0; // prettier-ignore
+      let aab = 0,
+        bab = 0,
+        cab = 0,
+        cba = 0,
+        pab = 0,
+        pba = 0,
+        qab = 0,
+        qba = 0; // prettier-ignore
       if (tt === null) {
         for (let s = 0; s < n; s++) {
           const xa = xt[ba + s];

@@ -10,14 +10,7 @@ import type { FeatureMatrix, MetricParams, ScoreResult, SimilarityMetric } from 
  * finalize clamps l2/lp values to <= 0 before the root. A NaN/Inf approximated score falls back to the
  * direct score, as in the reference code; the result says when that happened.
  */
-export function directScore(
-  metric: SimilarityMetric,
-  fp: FeatureMatrix,
-  fc: FeatureMatrix,
-  n: number,
-  d: number,
-  params?: MetricParams,
-): number {
+export function directScore(metric: SimilarityMetric, fp: FeatureMatrix, fc: FeatureMatrix, n: number, d: number, params?: MetricParams): number {
   return metric.finalize(metric.raw(fp, fc, n, d, params), params);
 }
 
@@ -110,7 +103,12 @@ export function fittedScore(
     }
   }
   let best = { alpha: 0, raw: metric.raw(fp, fc, n, d, params) };
-  for (const [a, v] of [[x1, f1], [x2, f2], [1, at(1)]] as const) if (v > best.raw || !Number.isFinite(best.raw)) best = { alpha: a, raw: v };
+  for (const [a, v] of [
+    [x1, f1],
+    [x2, f2],
+    [1, at(1)],
+  ] as const)
+    if (v > best.raw || !Number.isFinite(best.raw)) best = { alpha: a, raw: v };
   const score = metric.finalize(best.raw, params);
   if (Number.isFinite(score)) return { score, fellBack: false, alpha: best.alpha };
   return { score: directScore(metric, fp, fc, n, d, params), fellBack: true, alpha: 0 };

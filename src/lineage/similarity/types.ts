@@ -30,14 +30,7 @@ export interface SimilarityMetric {
    * Analytic derivative of `raw` along a feature tangent: d/de s(F_p + e T, F_c) at e = 0, where
    * T = J_p Delta is how the parent's features move under the weight delta.
    */
-  directional(
-    fp: FeatureMatrix,
-    fc: FeatureMatrix,
-    tangent: FeatureMatrix,
-    n: number,
-    d: number,
-    params?: MetricParams,
-  ): number;
+  directional(fp: FeatureMatrix, fc: FeatureMatrix, tangent: FeatureMatrix, n: number, d: number, params?: MetricParams): number;
   /** Post-processing of a raw (or Taylor-approximated) value into the reported score. */
   finalize(s: number, params?: MetricParams): number;
 }

@@ -10,7 +10,7 @@
  * threshold: no tree link is longer than the distance that separates families, so a candidate is
  * an ancestor only through a chain of links that each look like one fine-tuning step.
  */
-import { type ModelRef } from '../model.js';
+import type { ModelRef } from '../model.js';
 import { assertFiniteModel, type ExcludedModel } from '../finite.js';
 import { buildFamilyTree, type TreeRecovery } from './build.js';
 import { scorePairs } from './pair-scores.js';

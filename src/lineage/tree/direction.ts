@@ -140,7 +140,10 @@ export function directionEvidence(ctx: DirectionContext, weights: DirectionWeigh
 export function parseDirectionWeights(spec: string): DirectionWeights {
   const out: DirectionWeights = {};
   if (spec.trim() === 'none') return out;
-  for (const part of spec.split(',').map((s) => s.trim()).filter(Boolean)) {
+  for (const part of spec
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)) {
     const [name, value] = part.split('=');
     if (!(DIRECTION_HEURISTICS as readonly string[]).includes(name)) {
       throw new RangeError(`unknown direction heuristic '${name}': use ${DIRECTION_HEURISTICS.join(', ')} or none`);

@@ -104,10 +104,14 @@ export async function scorePairs(given: readonly LineageModel[], options: PairSc
   for (let c = 0; c < n; c++) {
     const candidates = candidatesOf(c);
     if (candidates.length === 0) continue;
-    const [result] = await scoreMatrix([models[c]], candidates.map((p) => models[p]), {
-      ...detect,
-      onProgress: () => options.onProgress?.(++done, total),
-    });
+    const [result] = await scoreMatrix(
+      [models[c]],
+      candidates.map((p) => models[p]),
+      {
+        ...detect,
+        onProgress: () => options.onProgress?.(++done, total),
+      },
+    );
     for (const s of result.children[0].scores) {
       const p = index.get(s.parent) as number;
       score[p * n + c] = s.score;
@@ -120,7 +124,11 @@ export async function scorePairs(given: readonly LineageModel[], options: PairSc
     weightDistance[a * n + a] = 0;
     for (let b = a + 1; b < n; b++) {
       if (!compatible[a * n + b]) continue;
-      weightDistance[a * n + b] = weightDistance[b * n + a] = relativeWeightDistance(prepared[a].model.weights, prepared[b].model.weights, prepared[a].compared);
+      weightDistance[a * n + b] = weightDistance[b * n + a] = relativeWeightDistance(
+        prepared[a].model.weights,
+        prepared[b].model.weights,
+        prepared[a].compared,
+      );
     }
   }
 

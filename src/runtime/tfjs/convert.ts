@@ -31,7 +31,11 @@ export function toTf(t: Tensor): tf.Tensor {
     case 'uint8':
       return tf.tensor(Int32Array.from(t.data as Uint8Array), shape, 'int32');
     case 'bool':
-      return tf.tensor(Uint8Array.from(t.data as Uint8Array, (v) => (v ? 1 : 0)), shape, 'bool');
+      return tf.tensor(
+        Uint8Array.from(t.data as Uint8Array, (v) => (v ? 1 : 0)),
+        shape,
+        'bool',
+      );
     default:
       return tf.tensor(toFloat32(t), shape, 'float32');
   }

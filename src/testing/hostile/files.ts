@@ -150,7 +150,11 @@ const ACCESS_CASES: HostileCase[] = [
     threat: 'two shard names reaching one file (a symlink): with a big header, N names cost N full header parses',
     build: (dir) =>
       modelFolder(dir, async (f) => {
-        await write(f, 'a.safetensors', safetensorsBytes('{"x":{"dtype":"F32","shape":[1],"data_offsets":[0,4]},"y":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}}', new Uint8Array(8)));
+        await write(
+          f,
+          'a.safetensors',
+          safetensorsBytes('{"x":{"dtype":"F32","shape":[1],"data_offsets":[0,4]},"y":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}}', new Uint8Array(8)),
+        );
         await symlink('a.safetensors', join(f, 'b.safetensors'));
         await write(f, SHARD_INDEX, shardIndex({ x: 'a.safetensors', y: 'b.safetensors' }));
       }),
@@ -191,8 +195,7 @@ const SHARD_NAME_CASES: HostileCase[] = [
     name: 'shard-index-nested-json',
     reader: 'safetensors-sharded',
     threat: 'an index whose metadata nests 100,000 empty arrays: JSON.parse turns 2 bytes into a ~40-byte array each',
-    build: (dir) =>
-      modelFolder(dir, (f) => write(f, SHARD_INDEX, `{"weight_map":{"w":"a.safetensors"},"metadata":{"x":${nestedArrays(100_000)}}}`)),
+    build: (dir) => modelFolder(dir, (f) => write(f, SHARD_INDEX, `{"weight_map":{"w":"a.safetensors"},"metadata":{"x":${nestedArrays(100_000)}}}`)),
     expect: /index nests JSON 4 levels deep at byte \d+; at most 3 are allowed/,
   },
 ];
@@ -218,7 +221,12 @@ const SAFETENSORS_CASES: HostileCase[] = [
     name: 'safetensors-nested-json',
     reader: 'safetensors',
     threat: 'a header nesting 100,000 arrays: JSON.parse amplifies it ~14x in memory',
-    build: (dir) => write(dir, 'nested.safetensors', safetensorsBytes(`{"a":{"dtype":"F32","shape":[],"data_offsets":[0,4],"x":${nestedArrays(100_000)}}}`, new Uint8Array(4))),
+    build: (dir) =>
+      write(
+        dir,
+        'nested.safetensors',
+        safetensorsBytes(`{"a":{"dtype":"F32","shape":[],"data_offsets":[0,4],"x":${nestedArrays(100_000)}}}`, new Uint8Array(4)),
+      ),
     expect: /header nests JSON 4 levels deep at byte \d+; at most 3 are allowed/,
   },
   {
@@ -259,8 +267,7 @@ const SAFETENSORS_CASES: HostileCase[] = [
     name: 'safetensors-overflow-hidden-by-zero',
     reader: 'safetensors',
     threat: 'a shape [2^40, 2^40, 0]: the product overflows, then the 0 makes it look like 0 elements',
-    build: (dir) =>
-      write(dir, 'overflow.safetensors', safetensorsBytes('{"a":{"dtype":"F32","shape":[1099511627776,1099511627776,0],"data_offsets":[0,0]}}')),
+    build: (dir) => write(dir, 'overflow.safetensors', safetensorsBytes('{"a":{"dtype":"F32","shape":[1099511627776,1099511627776,0],"data_offsets":[0,0]}}')),
     expect: /has too many elements/,
   },
 ];
@@ -292,7 +299,11 @@ const ONNX_CASES: HostileCase[] = [
     threat: 'an ints attribute of six million one-byte values: protobufjs makes a Long object of each (6 MB file, ~340 MB decoded)',
     build: (dir) => {
       const ints = pbBytes(ONNX.attribute.ints, new Uint8Array(INT64_VALUES).fill(1));
-      const attribute = pbMessage(ONNX.node.attribute, [pbString(ONNX.attribute.name, 'value_ints'), pbVarint(ONNX.attribute.type, ONNX.attributeType.ints), ints]);
+      const attribute = pbMessage(ONNX.node.attribute, [
+        pbString(ONNX.attribute.name, 'value_ints'),
+        pbVarint(ONNX.attribute.type, ONNX.attributeType.ints),
+        ints,
+      ]);
       return write(dir, 'int64-flood.onnx', onnxModel([onnxNode('Constant', [], ['c'], [attribute])]));
     },
     expect: /graph's structure .* would take more than 256 MiB of memory to decode/,
@@ -504,7 +515,11 @@ export const LARGE_LEGAL_FILES: LargeLegalCase[] = [
     threat: 'one Concat node with 200,000 inputs: fn(...node.inputs) overflows the call stack',
     build: (dir) => {
       const inputs = Array.from({ length: MANY }, (_, i) => `x${i}`);
-      const axis = pbMessage(ONNX.node.attribute, [pbString(ONNX.attribute.name, 'axis'), pbVarint(ONNX.attribute.i, 0), pbVarint(ONNX.attribute.type, ONNX.attributeType.int)]);
+      const axis = pbMessage(ONNX.node.attribute, [
+        pbString(ONNX.attribute.name, 'axis'),
+        pbVarint(ONNX.attribute.i, 0),
+        pbVarint(ONNX.attribute.type, ONNX.attributeType.int),
+      ]);
       const node = onnxNode('Concat', inputs, ['y'], [axis]);
       return write(dir, 'wide-node.onnx', onnxModel([onnxInitializer('fc.weight', [2], new Uint8Array(8)), node]));
     },

@@ -68,7 +68,12 @@ export const GGUF_HOSTILE_CASES: HostileCase[] = [
     reader: 'gguf',
     threat: 'a metadata string declaring 2^62 bytes in a tiny file: a reader that allocates the declared length first runs out of memory',
     build: (dir) => {
-      const g = new GgufBytes().header(0, 1).string('general.name').u32(GGUF_VALUE_TYPE.string).u64(2n ** 62n).raw(new Uint8Array(16));
+      const g = new GgufBytes()
+        .header(0, 1)
+        .string('general.name')
+        .u32(GGUF_VALUE_TYPE.string)
+        .u64(2n ** 62n)
+        .raw(new Uint8Array(16));
       return write(dir, 'long-string.gguf', g);
     },
     expect: /declares 4611686018427387904 bytes .* only \d+ bytes of header can follow/,
@@ -172,14 +177,24 @@ export const GGUF_HOSTILE_CASES: HostileCase[] = [
     name: 'gguf-unknown-type',
     reader: 'gguf',
     threat: 'a tensor type id no ggml version defines: a reader that indexes its type table with it reads out of bounds',
-    build: (dir) => write(dir, 'unknown-type.gguf', fileWith((g) => g.tensorInfo('w', [32], 1000, 0), 1, 64)),
+    build: (dir) =>
+      write(
+        dir,
+        'unknown-type.gguf',
+        fileWith((g) => g.tensorInfo('w', [32], 1000, 0), 1, 64),
+      ),
     expect: /unknown ggml type id 1000/,
   },
   {
     name: 'gguf-partial-block-row',
     reader: 'gguf',
     threat: 'a Q4_K tensor whose rows are 100 elements, not whole 256-element blocks: a reader that rounds the byte size down or up misplaces every later row',
-    build: (dir) => write(dir, 'partial-block.gguf', fileWith((g) => g.tensorInfo('w', [100, 2], GGML_TYPE_ID.Q4_K, 0), 1, 288)),
+    build: (dir) =>
+      write(
+        dir,
+        'partial-block.gguf',
+        fileWith((g) => g.tensorInfo('w', [100, 2], GGML_TYPE_ID.Q4_K, 0), 1, 288),
+      ),
     expect: /100 elements per row, not a multiple of the Q4_K block size 256/,
   },
   {

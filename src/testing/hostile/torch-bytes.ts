@@ -83,7 +83,9 @@ const UTF8_FLAG = 0x0800;
 
 export function localHeader(fields: ZipFields): Uint8Array {
   const { name, method, crc, compressedSize, size } = fields;
-  return latin1(`PK\x03\x04${u16(20)}${u16(UTF8_FLAG)}${u16(method)}${u16(0)}${u16(0x21)}${u32(crc)}${u32(compressedSize)}${u32(size)}${u16(name.length)}${u16(0)}${name}`);
+  return latin1(
+    `PK\x03\x04${u16(20)}${u16(UTF8_FLAG)}${u16(method)}${u16(0)}${u16(0x21)}${u32(crc)}${u32(compressedSize)}${u32(size)}${u16(name.length)}${u16(0)}${name}`,
+  );
 }
 
 /** A central directory entry; `extra` is the raw extra field (id, length, data...). */

@@ -173,13 +173,23 @@ const sharedLocalHeader: HostileCase = {
     const kernelCrc = crc32Of(new Uint8Array(KERNEL_BYTES));
     const pickleHeader = localHeader(pickleFields);
     const kernelOffset = pickleHeader.length + pickle.length;
-    const kernelFields = (i: number): ZipFields => ({ name: `archive/data/${i}`, method: 8, crc: kernelCrc, compressedSize: kernel.length, size: KERNEL_BYTES });
+    const kernelFields = (i: number): ZipFields => ({
+      name: `archive/data/${i}`,
+      method: 8,
+      crc: kernelCrc,
+      compressedSize: kernel.length,
+      size: KERNEL_BYTES,
+    });
     const kernelHeader = localHeader(kernelFields(0));
     const central = [centralHeader(pickleFields, 0)];
     for (let i = 0; i < SHARED_HEADER_ENTRIES; i++) central.push(centralHeader(kernelFields(i), kernelOffset, PADDING));
     const directory = concat(central);
     const directoryOffset = kernelOffset + kernelHeader.length + kernel.length;
-    return write(dir, 'one-stream-many-entries.pt', concat([pickleHeader, pickle, kernelHeader, kernel, directory, endOfCentralDirectory(central.length, directory.length, directoryOffset)]));
+    return write(
+      dir,
+      'one-stream-many-entries.pt',
+      concat([pickleHeader, pickle, kernelHeader, kernel, directory, endOfCentralDirectory(central.length, directory.length, directoryOffset)]),
+    );
   },
   expect: /overlap/,
 };
@@ -229,7 +239,11 @@ const overlappingRecords: HostileCase = {
     const directory = concat(central);
     const pickleRecord = [localHeader(pickleFields), pickle];
     const directoryOffset = kernelEnd + pickleRecord[0].length + pickle.length;
-    return write(dir, 'overlapping-records.pt', concat([...body, ...pickleRecord, directory, endOfCentralDirectory(central.length, directory.length, directoryOffset)]));
+    return write(
+      dir,
+      'overlapping-records.pt',
+      concat([...body, ...pickleRecord, directory, endOfCentralDirectory(central.length, directory.length, directoryOffset)]),
+    );
   },
   expect: /overlap/,
 };
@@ -287,7 +301,9 @@ const zip64EntryCount: HostileCase = {
     const directoryOffset = view.getUint32(plain.length - 6, true);
     const body = plain.subarray(0, directoryOffset + directorySize);
     const record = body.length;
-    const zip64 = latin1(`PK\x06\x06${u64(44)}${u16(45)}${u16(45)}${u32(0)}${u32(0)}${u64(2 ** 40)}${u64(2 ** 40)}${u64(directorySize)}${u64(directoryOffset)}`);
+    const zip64 = latin1(
+      `PK\x06\x06${u64(44)}${u16(45)}${u16(45)}${u32(0)}${u32(0)}${u64(2 ** 40)}${u64(2 ** 40)}${u64(directorySize)}${u64(directoryOffset)}`,
+    );
     const locator = latin1(`PK\x06\x07${u32(0)}${u64(record)}${u32(1)}`);
     const eocd = latin1(`PK\x05\x06${u16(0)}${u16(0)}${u16(0xffff)}${u16(0xffff)}${u32(0xffffffff)}${u32(0xffffffff)}${u16(0)}`);
     return write(dir, 'zip64-entry-count.pt', concat([body, zip64, locator, eocd]));

@@ -80,7 +80,14 @@ describe('buildFamilyTree', () => {
     const auto = buildFamilyTree(pairs(ids, FOUR, wd, [2, 2.5, 2, 2.5]), { direction: { kurtosis: 1 } });
     expect(auto.roots).toEqual(['a', 'c']);
     expect(auto.edges.map((e) => `${e.parent}->${e.child}`)).toEqual(['a->b', 'c->d']);
-    expect(treeEdgeAccuracy(auto, [{ id: 'a', parent: null }, { id: 'b', parent: 'a' }, { id: 'c', parent: null }, { id: 'd', parent: 'c' }]).accuracy).toBe(1);
+    expect(
+      treeEdgeAccuracy(auto, [
+        { id: 'a', parent: null },
+        { id: 'b', parent: 'a' },
+        { id: 'c', parent: null },
+        { id: 'd', parent: 'c' },
+      ]).accuracy,
+    ).toBe(1);
 
     const allNear = FOUR.map((r) => r.map((d) => d * 0.01));
     expect(buildFamilyTree(pairs(ids, FOUR, allNear, [2, 2.5, 2, 2.5])).roots).toHaveLength(1);

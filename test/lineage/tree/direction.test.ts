@@ -25,9 +25,23 @@ describe('kurtosis', () => {
   });
 
   it('keeps matrices only', () => {
-    const big = makeTensor('float32', [8, 16], new Float32Array(128).map((_, i) => (i % 2 ? 1 : -1)));
-    const bias = makeTensor('float32', [128], new Float32Array(128).map((_, i) => i));
-    const k = weightKurtosis(new Map([['fc.weight', big], ['fc.bias', bias]]), ['fc.weight', 'fc.bias']);
+    const big = makeTensor(
+      'float32',
+      [8, 16],
+      new Float32Array(128).map((_, i) => (i % 2 ? 1 : -1)),
+    );
+    const bias = makeTensor(
+      'float32',
+      [128],
+      new Float32Array(128).map((_, i) => i),
+    );
+    const k = weightKurtosis(
+      new Map([
+        ['fc.weight', big],
+        ['fc.bias', bias],
+      ]),
+      ['fc.weight', 'fc.bias'],
+    );
     expect([...k]).toEqual([['fc.weight', 1]]);
   });
 });
@@ -45,15 +59,32 @@ function context(n: number, distances: number[][], score?: number[][], kurt?: nu
 
 describe('direction evidence', () => {
   it('fit: score of a as parent of b minus the reverse', () => {
-    const ctx = context(2, [[0, 1], [1, 0]], [[0, -0.2], [-0.5, 0]]);
+    const ctx = context(
+      2,
+      [
+        [0, 1],
+        [1, 0],
+      ],
+      [
+        [0, -0.2],
+        [-0.5, 0],
+      ],
+    );
     // score[p][c]: 0 -> 1 scores -0.2, 1 -> 0 scores -0.5
     expect(fitEvidence(ctx, 0, 1)).toBeCloseTo(0.3, 12);
     expect(fitEvidence(ctx, 1, 0)).toBeCloseTo(-0.3, 12);
   });
 
   it('kurtosis: mean log ratio over shared tensors, positive when b moved further', () => {
-    const a = new Map([['x', 2], ['y', 4]]);
-    const b = new Map([['x', 4], ['y', 4], ['z', 9]]);
+    const a = new Map([
+      ['x', 2],
+      ['y', 4],
+    ]);
+    const b = new Map([
+      ['x', 4],
+      ['y', 4],
+      ['z', 9],
+    ]);
     expect(kurtosisEvidence(a, b)).toBeCloseTo(Math.log(2) / 2, 12);
     expect(kurtosisEvidence(b, a)).toBeCloseTo(-Math.log(2) / 2, 12);
   });
@@ -77,7 +108,16 @@ describe('direction evidence', () => {
       [1, 0, 2],
       [1, 2, 0],
     ];
-    const ctx = context(3, d, [[0, -1, -1.1], [-1.2, 0, -2], [-1, -2, 0]], [2, 2.2, 2.4]);
+    const ctx = context(
+      3,
+      d,
+      [
+        [0, -1, -1.1],
+        [-1.2, 0, -2],
+        [-1, -2, 0],
+      ],
+      [2, 2.2, 2.4],
+    );
     const e = directionEvidence(ctx, { kurtosis: 1, fit: 1, centrality: 2 });
     for (let a = 0; a < 3; a++) {
       for (let b = 0; b < 3; b++) {

@@ -17,9 +17,19 @@ export function mlpKeys(sizes: readonly number[] = SIZES): SyntheticTensorSpec[]
 }
 
 export function perturb(base: Weights, seed: number, scale: number): Weights {
-  const noise = syntheticStateDict([...base].map(([name, t]) => ({ name, shape: t.shape })), seed);
+  const noise = syntheticStateDict(
+    [...base].map(([name, t]) => ({ name, shape: t.shape })),
+    seed,
+  );
   return new Map(
-    [...base].map(([k, t]) => [k, makeTensor('float32', t.shape, (t.data as Float32Array).map((v, i) => v + scale * (noise.get(k)!.data as Float32Array)[i]))]),
+    [...base].map(([k, t]) => [
+      k,
+      makeTensor(
+        'float32',
+        t.shape,
+        (t.data as Float32Array).map((v, i) => v + scale * (noise.get(k)!.data as Float32Array)[i]),
+      ),
+    ]),
   );
 }
 

@@ -19,8 +19,7 @@ function geometry(attrs: NamedAttrMap, kernelName: string, withDataFormat: boole
   const dilated = (Array.isArray(dilations) ? dilations : [dilations]).some((d) => d !== 1);
   if (dilated && !hasDilatedBackprop(tf.getBackend())) {
     throw new Error(
-      `gradient of a dilated ${kernelName} needs backprop kernels that take dilations; ` +
-        `backend '${tf.getBackend()}' has none (use initTfjs('wasm'))`,
+      `gradient of a dilated ${kernelName} needs backprop kernels that take dilations; ` + `backend '${tf.getBackend()}' has none (use initTfjs('wasm'))`,
     );
   }
   const common: NamedAttrMap = { strides: attrs['strides'], pad: attrs['pad'] };

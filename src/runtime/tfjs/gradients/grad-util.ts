@@ -16,11 +16,7 @@ interface Saves {
 }
 
 /** A gradient for a single-output kernel. */
-export function gradient(
-  kernelName: string,
-  saves: Saves,
-  gradFunc: (dy: Tensor, saved: Tensor[], attrs: NamedAttrMap) => InputGrads,
-): GradConfig {
+export function gradient(kernelName: string, saves: Saves, gradFunc: (dy: Tensor, saved: Tensor[], attrs: NamedAttrMap) => InputGrads): GradConfig {
   return {
     kernelName,
     inputsToSave: saves.inputs,

@@ -113,9 +113,7 @@ export const shapeGradients: GradConfig[] = [
     if (batchDims !== 1) throw new Error(`gradient of gather: batchDims ${batchDims} is not supported (0 or 1)`);
     return {
       x: () => {
-        const rows = tf.unstack(x).map((xi, i) =>
-          gatherGrad(xi, tf.squeeze(tf.slice(indices, i, 1), [0]), tf.squeeze(tf.slice(dy, i, 1), [0]), axis - 1),
-        );
+        const rows = tf.unstack(x).map((xi, i) => gatherGrad(xi, tf.squeeze(tf.slice(indices, i, 1), [0]), tf.squeeze(tf.slice(dy, i, 1), [0]), axis - 1));
         return tf.stack(rows);
       },
       indices: () => indices,

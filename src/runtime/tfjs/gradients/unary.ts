@@ -54,16 +54,12 @@ export const unaryGradients: GradConfig[] = [
   gradient('Elu', { outputs: [true] }, (dy, [y]) => ({ x: () => tf.engine().runKernel('EluGrad', { dy, y }) as Tensor })),
   gradient('ClipByValue', { inputs: ['x'] }, (dy, [x], attrs) => ({
     x: () =>
-      tf.where(
-        tf.logicalAnd(tf.greaterEqual(x, attrs['clipValueMin'] as number), tf.lessEqual(x, attrs['clipValueMax'] as number)),
-        dy,
-        tf.zerosLike(dy),
-      ),
+      tf.where(tf.logicalAnd(tf.greaterEqual(x, attrs['clipValueMin'] as number), tf.lessEqual(x, attrs['clipValueMax'] as number)), dy, tf.zerosLike(dy)),
   })),
   gradient('Cast', {}, (dy) => ({ x: () => dy.clone() })),
   gradient('Identity', {}, (dy) => ({ x: () => (dy.dtype === 'float32' ? dy.clone() : tf.cast(dy, 'float32')) })),
-  ...['Step', 'Sign', 'Round', 'Floor', 'Ceil', 'IsFinite', 'IsInf', 'IsNan', 'ZerosLike', 'OnesLike', 'LogicalNot'].map(
-    (name) => gradient(name, {}, zeroGrads('x')),
+  ...['Step', 'Sign', 'Round', 'Floor', 'Ceil', 'IsFinite', 'IsInf', 'IsNan', 'ZerosLike', 'OnesLike', 'LogicalNot'].map((name) =>
+    gradient(name, {}, zeroGrads('x')),
   ),
   ...['ArgMax', 'ArgMin'].map((name) => gradient(name, { inputs: ['x'] }, zeroGrads('x'))),
 ];

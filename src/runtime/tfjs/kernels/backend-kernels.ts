@@ -79,13 +79,7 @@ export class BackendKernels {
   }
 
   /** NHWC depthwise conv2d with explicit padding. */
-  depthwiseConv2d(
-    x: TensorInfo,
-    filter: TensorInfo,
-    strides: [number, number],
-    dilations: [number, number],
-    pads: ExplicitPads,
-  ): TensorInfo {
+  depthwiseConv2d(x: TensorInfo, filter: TensorInfo, strides: [number, number], dilations: [number, number], pads: ExplicitPads): TensorInfo {
     return this.run('DepthwiseConv2dNative', { x, filter }, { strides, dilations, pad: pads, dataFormat: 'NHWC' });
   }
 }

@@ -50,13 +50,10 @@ export function batchMatMulConfig(backendName: string, original: KernelFunc): Ke
     }
 
     const k = new BackendKernels(backend, backendName);
-    const matMul2d = (x: TensorInfo, y: TensorInfo): TensorInfo =>
-      k.runFunc(original, { a: x, b: y }, { transposeA: false, transposeB: false });
+    const matMul2d = (x: TensorInfo, y: TensorInfo): TensorInfo => k.runFunc(original, { a: x, b: y }, { transposeA: false, transposeB: false });
     // [batch, rows, cols] view of an operand whose last two axes are (cols, rows) when transposed.
     const natural = (t: TensorInfo, transposed: boolean, count: number, rows: number, cols: number, keep: Keep) =>
-      transposed
-        ? keep(k.transpose(keep(k.reshape(t, [count, cols, rows])), [0, 2, 1]))
-        : keep(k.reshape(t, [count, rows, cols]));
+      transposed ? keep(k.transpose(keep(k.reshape(t, [count, cols, rows])), [0, 2, 1])) : keep(k.reshape(t, [count, rows, cols]));
 
     return withScratch(k, (keep) => {
       if (batchB === 1) {

@@ -24,12 +24,7 @@ export interface ConvGeometry {
  * `xShape` is in the call's data format; `dilations` is our extension for backprop kernels (tfjs's
  * Conv2DBackprop* attrs have none), absent means 1.
  */
-export function convGeometry(
-  xShape: readonly number[],
-  filterShape: readonly number[],
-  attrs: NamedAttrMap,
-  depthwise: boolean,
-): ConvGeometry {
+export function convGeometry(xShape: readonly number[], filterShape: readonly number[], attrs: NamedAttrMap, depthwise: boolean): ConvGeometry {
   const strides = attrs['strides'] as number | [number, number];
   const dilations = (attrs['dilations'] ?? 1) as number | [number, number];
   const dataFormat = (attrs['dataFormat'] ?? 'NHWC') as 'NHWC' | 'NCHW';

@@ -28,8 +28,7 @@ export function conv2dBackpropFilterConfig(backendName: string): KernelConfig {
       const { top, bottom, left, right } = g.pads;
       const corr = keep(k.conv2d(xT, dyT, g.dilations, g.strides, explicitPads(top, bottom, left, right)));
       const [cin, kh, kw, cout] = corr.shape;
-      const fitted =
-        kh === g.filterH && kw === g.filterW ? corr : keep(k.slice(corr, [0, 0, 0, 0], [cin, g.filterH, g.filterW, cout]));
+      const fitted = kh === g.filterH && kw === g.filterW ? corr : keep(k.slice(corr, [0, 0, 0, 0], [cin, g.filterH, g.filterW, cout]));
       return k.transpose(fitted, [1, 2, 0, 3]);
     });
   };

@@ -25,9 +25,7 @@ export function depthwiseBackpropFilterConfig(backendName: string): KernelConfig
     return withScratch(k, (keep) => {
       const images = keep(k.reshape(keep(k.transpose(x, [1, 2, 3, 0])), [1, h, w, channels * n]));
       const dyByChannel =
-        multiplier === 1
-          ? keep(k.transpose(dy, [1, 2, 3, 0]))
-          : keep(k.transpose(keep(k.reshape(dy, [n, oh, ow, channels, multiplier])), [1, 2, 3, 0, 4]));
+        multiplier === 1 ? keep(k.transpose(dy, [1, 2, 3, 0])) : keep(k.transpose(keep(k.reshape(dy, [n, oh, ow, channels, multiplier])), [1, 2, 3, 0, 4]));
       const filter = keep(k.reshape(dyByChannel, [oh, ow, channels * n, multiplier]));
       const { top, bottom, left, right } = g.pads;
       const corr = keep(k.depthwiseConv2d(images, filter, g.dilations, g.strides, explicitPads(top, bottom, left, right)));

@@ -82,15 +82,7 @@ function subFilter(w: Float32Array, kw: number, cin: number, cout: number, rowTa
   return out;
 }
 
-function phaseConv(
-  k: BackendKernels,
-  dy: TensorInfo,
-  filter: Float32Array,
-  rows: AxisPhase,
-  cols: AxisPhase,
-  cin: number,
-  cout: number,
-): TensorInfo {
+function phaseConv(k: BackendKernels, dy: TensorInfo, filter: Float32Array, rows: AxisPhase, cols: AxisPhase, cin: number, cout: number): TensorInfo {
   const [n, outH, outW] = dy.shape;
   const scratch: TensorInfo[] = [];
   try {

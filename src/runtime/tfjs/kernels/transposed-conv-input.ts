@@ -14,22 +14,31 @@ export interface TransposedConvInput {
 }
 
 /** `dy` is NHWC; every TensorInfo made here is passed to `keep` (the caller releases them). */
-export function transposedConvInput(
-  k: BackendKernels,
-  dy: TensorInfo,
-  g: ConvGeometry,
-  keep: (t: TensorInfo) => TensorInfo,
-): TransposedConvInput {
+export function transposedConvInput(k: BackendKernels, dy: TensorInfo, g: ConvGeometry, keep: (t: TensorInfo) => TensorInfo): TransposedConvInput {
   const [n, oh, ow, c] = dy.shape;
   const [sh, sw] = g.strides;
   // Zero insertion by reshape + pad at the end of a unit axis, which leaves s-1 trailing zeros.
   let dilated = dy;
   if (sw > 1) {
-    const cols = keep(k.pad(keep(k.reshape(dilated, [n * oh, ow, 1, c])), [[0, 0], [0, 0], [0, sw - 1], [0, 0]]));
+    const cols = keep(
+      k.pad(keep(k.reshape(dilated, [n * oh, ow, 1, c])), [
+        [0, 0],
+        [0, 0],
+        [0, sw - 1],
+        [0, 0],
+      ]),
+    );
     dilated = keep(k.reshape(cols, [n, oh, ow * sw, c]));
   }
   if (sh > 1) {
-    const rows = keep(k.pad(keep(k.reshape(dilated, [n, oh, 1, ow * sw * c])), [[0, 0], [0, 0], [0, sh - 1], [0, 0]]));
+    const rows = keep(
+      k.pad(keep(k.reshape(dilated, [n, oh, 1, ow * sw * c])), [
+        [0, 0],
+        [0, 0],
+        [0, sh - 1],
+        [0, 0],
+      ]),
+    );
     dilated = keep(k.reshape(rows, [n, oh * sh, ow * sw, c]));
   }
   const rowsPad = sidePads(g.inShape[1], oh, sh, g.filterH, g.dilations[0], g.pads.top);
@@ -44,12 +53,7 @@ export function transposedConvInput(
   }
   return {
     input: dilated,
-    pads: explicitPads(
-      Math.max(0, rowsPad.before),
-      Math.max(0, rowsPad.after),
-      Math.max(0, colsPad.before),
-      Math.max(0, colsPad.after),
-    ),
+    pads: explicitPads(Math.max(0, rowsPad.before), Math.max(0, rowsPad.after), Math.max(0, colsPad.before), Math.max(0, colsPad.after)),
   };
 }
 

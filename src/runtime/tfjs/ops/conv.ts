@@ -23,7 +23,12 @@ function spreadKernel(w: tf.Tensor4D, dilations: readonly number[]): tf.Tensor4D
     const k = shape[2 + i];
     const prefix = shape.slice(0, 2 + i).reduce((a, b) => a * b, 1);
     const suffix = shape.slice(3 + i).reduce((a, b) => a * b, 1);
-    const spread = tf.pad(tf.reshape(out, [prefix, k, 1, suffix]), [[0, 0], [0, 0], [0, d - 1], [0, 0]]);
+    const spread = tf.pad(tf.reshape(out, [prefix, k, 1, suffix]), [
+      [0, 0],
+      [0, 0],
+      [0, d - 1],
+      [0, 0],
+    ]);
     const cut = tf.slice(tf.reshape(spread, [prefix, k * d, suffix]), [0, 0, 0], [prefix, (k - 1) * d + 1, suffix]);
     shape[2 + i] = (k - 1) * d + 1;
     out = tf.reshape(cut, shape);
@@ -60,7 +65,10 @@ function conv2dChannelsLast(x: tf.Tensor4D, weight: tf.Tensor4D, spec: Conv2dSpe
   }
   const xs = tf.split(x, group, 3);
   const ws = tf.split(w, group, 0);
-  return tf.concat(xs.map((xi, i) => tf.conv2d(xi as tf.Tensor4D, convFilter(ws[i]), strides, pads, 'NHWC', dilations)), 3);
+  return tf.concat(
+    xs.map((xi, i) => tf.conv2d(xi as tf.Tensor4D, convFilter(ws[i]), strides, pads, 'NHWC', dilations)),
+    3,
+  );
 }
 
 function checkKernel(ctx: OpContext, w: tf.Tensor): number[] {
@@ -95,7 +103,12 @@ const conv: OpKernel = (ctx) => {
   const spec: Conv2dSpec = {
     strides: lift(g.strides, 1, rank) as [number, number],
     dilations: lift(g.dilations, 1, rank) as [number, number],
-    pads: [[0, 0], [padBegin[0], padEnd[0]], [padBegin[1], padEnd[1]], [0, 0]],
+    pads: [
+      [0, 0],
+      [padBegin[0], padEnd[0]],
+      [padBegin[1], padEnd[1]],
+      [0, 0],
+    ],
     group,
   };
   const x = channelsLastInput(ctx, rank);
@@ -119,7 +132,12 @@ function cropOrPad(y: tf.Tensor4D, axis: number, start: number, size: number): t
   const before = lo - start;
   const after = start + size - hi;
   if (before > 0 || after > 0) {
-    const pads: Pads4 = [[0, 0], [0, 0], [0, 0], [0, 0]];
+    const pads: Pads4 = [
+      [0, 0],
+      [0, 0],
+      [0, 0],
+      [0, 0],
+    ];
     pads[axis] = [before, after];
     out = tf.pad(out, pads);
   }
@@ -132,7 +150,11 @@ interface TransposeGeometry {
   cropBegin: number[];
 }
 
-function convTransposeGeometry(ctx: OpContext, spatial: readonly number[], kernel: readonly number[]): TransposeGeometry & { strides: number[]; dilations: number[] } {
+function convTransposeGeometry(
+  ctx: OpContext,
+  spatial: readonly number[],
+  kernel: readonly number[],
+): TransposeGeometry & { strides: number[]; dilations: number[] } {
   const rank = spatial.length;
   const zeros = spatial.map(() => 0);
   const ones = spatial.map(() => 1);

@@ -68,9 +68,16 @@ function sliceAxis(x: tf.Tensor, { axis, start, count, step }: AxisSlice): tf.Te
   if (stride > 1 && count > 1) {
     const pre = shape.slice(0, axis).reduce((a, b) => a * b, 1);
     const post = shape.slice(axis + 1).reduce((a, b) => a * b, 1);
-    const padded = tf.pad(tf.reshape(y, [pre, span, post]), [[0, 0], [0, count * stride - span], [0, 0]]);
+    const padded = tf.pad(tf.reshape(y, [pre, span, post]), [
+      [0, 0],
+      [0, count * stride - span],
+      [0, 0],
+    ]);
     const picked = tf.slice(tf.reshape(padded, [pre, count, stride, post]), [0, 0, 0, 0], [pre, count, 1, post]);
-    y = tf.reshape(picked, shape.map((d, i) => (i === axis ? count : d)));
+    y = tf.reshape(
+      picked,
+      shape.map((d, i) => (i === axis ? count : d)),
+    );
   }
   return step < 0 && count > 1 ? tf.reverse(y, axis) : y;
 }
@@ -101,7 +108,10 @@ const gather: OpKernel = (ctx) => {
   if (indexShape.length === 0) {
     // A scalar index (e.g. the class token x[:, 0]): a slice, whose gradient every backend has.
     const picked = sliceAxis(x, { axis, start: indices[0], count: 1, step: 1 });
-    return tf.reshape(picked, shape.filter((_, i) => i !== axis));
+    return tf.reshape(
+      picked,
+      shape.filter((_, i) => i !== axis),
+    );
   }
   return tf.gather(x, tf.tensor(indices, indexShape, 'int32'), axis);
 };

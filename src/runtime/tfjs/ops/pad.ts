@@ -23,7 +23,10 @@ function edgePad(x: tf.Tensor, axis: number, before: number, after: number): tf.
   const edge = (start: number, times: number) => {
     const begin = x.shape.map((_, i) => (i === axis ? start : 0));
     const size = x.shape.map((d, i) => (i === axis ? 1 : d));
-    return tf.tile(tf.slice(x, begin, size), x.shape.map((_, i) => (i === axis ? times : 1)));
+    return tf.tile(
+      tf.slice(x, begin, size),
+      x.shape.map((_, i) => (i === axis ? times : 1)),
+    );
   };
   const parts = [...(before > 0 ? [edge(0, before)] : []), x, ...(after > 0 ? [edge(dim - 1, after)] : [])];
   return parts.length === 1 ? x : tf.concat(parts, axis);
@@ -57,7 +60,12 @@ const pad: OpKernel = (ctx) => {
   const rank = ctx.shape(0).length;
   const { pairs, value } = padPairs(ctx, rank);
   if (ctx.isChannelsLast(0)) {
-    const nhwc: Pairs = [[0, 0], [0, 0], [0, 0], [0, 0]];
+    const nhwc: Pairs = [
+      [0, 0],
+      [0, 0],
+      [0, 0],
+      [0, 0],
+    ];
     pairs.forEach((p, axis) => (nhwc[NCHW_AXIS_IN_NHWC[axis]] = p));
     return new ChannelsLast(applyPad(ctx, ctx.channelsLast(0), nhwc, value) as tf.Tensor4D);
   }

@@ -27,7 +27,9 @@ export function windowGeometry(ctx: OpContext, spatial: readonly number[], kerne
     ctx.fail(`strides/dilations/pads/kernel_shape do not match ${rank} spatial dimensions`);
   }
   if ([...strides, ...dilations, ...kernel].some((v) => !Number.isInteger(v) || v < 1) || pads.some((p) => !Number.isInteger(p) || p < 0)) {
-    ctx.fail(`invalid window attributes: kernel [${kernel.join(',')}], strides [${strides.join(',')}], dilations [${dilations.join(',')}], pads [${pads.join(',')}]`);
+    ctx.fail(
+      `invalid window attributes: kernel [${kernel.join(',')}], strides [${strides.join(',')}], dilations [${dilations.join(',')}], pads [${pads.join(',')}]`,
+    );
   }
   const autoPad = stringAttr(ctx.node, 'auto_pad', 'NOTSET');
   const ceilMode = intAttr(ctx.node, 'ceil_mode', 0) !== 0;

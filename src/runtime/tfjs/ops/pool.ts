@@ -29,13 +29,22 @@ function poolSetup(ctx: OpContext): PoolSetup {
   const geometry = windowGeometry(ctx, ctx.shape(0).slice(2), kernel);
   if (geometry.dilations.some((d) => d !== 1)) ctx.fail(`dilations [${geometry.dilations.join(',')}] are not supported`);
   const begin = lift(geometry.padBegin, 0, rank);
-  const end = lift(geometry.padEnd.map((p, i) => p + geometry.extraEnd[i]), 0, rank);
+  const end = lift(
+    geometry.padEnd.map((p, i) => p + geometry.extraEnd[i]),
+    0,
+    rank,
+  );
   return {
     rank,
     x: channelsLastInput(ctx, rank),
     kernel: lift(geometry.kernel, 1, rank) as [number, number],
     strides: lift(geometry.strides, 1, rank) as [number, number],
-    pads: [[0, 0], [begin[0], end[0]], [begin[1], end[1]], [0, 0]],
+    pads: [
+      [0, 0],
+      [begin[0], end[0]],
+      [begin[1], end[1]],
+      [0, 0],
+    ],
     geometry,
   };
 }

@@ -57,7 +57,11 @@ const transpose: OpKernel = (ctx) => {
     ctx.fail(`perm [${perm.join(',')}] is not a permutation of ${rank} axes`);
   }
   // From channels-last, one transpose does both the layout change and the requested permutation.
-  if (ctx.isChannelsLast(0)) return tf.transpose(ctx.channelsLast(0), perm.map((p) => NCHW_AXIS_IN_NHWC[p]));
+  if (ctx.isChannelsLast(0))
+    return tf.transpose(
+      ctx.channelsLast(0),
+      perm.map((p) => NCHW_AXIS_IN_NHWC[p]),
+    );
   return tf.transpose(ctx.input(0), perm);
 };
 
@@ -85,7 +89,10 @@ const squeeze: OpKernel = (ctx) => {
   const axes = axesInput(ctx, false);
   const drop = axes ? new Set(axes.map((a) => normalizeAxis(ctx, a, shape.length))) : new Set(shape.flatMap((d, i) => (d === 1 ? [i] : [])));
   for (const a of drop) if (shape[a] !== 1) ctx.fail(`cannot squeeze axis ${a} of size ${shape[a]}`);
-  return tf.reshape(ctx.input(0), shape.filter((_, i) => !drop.has(i)));
+  return tf.reshape(
+    ctx.input(0),
+    shape.filter((_, i) => !drop.has(i)),
+  );
 };
 
 const concat: OpKernel = (ctx) => {
@@ -101,7 +108,12 @@ const concat: OpKernel = (ctx) => {
   }
   const indices = Array.from({ length: count }, (_, i) => i);
   if (rank === 4 && indices.some((i) => ctx.isChannelsLast(i))) {
-    return new ChannelsLast(tf.concat(indices.map((i) => ctx.channelsLast(i)), NCHW_AXIS_IN_NHWC[axis]));
+    return new ChannelsLast(
+      tf.concat(
+        indices.map((i) => ctx.channelsLast(i)),
+        NCHW_AXIS_IN_NHWC[axis],
+      ),
+    );
   }
   const parts = indices.map((i) => ctx.input(i));
   return parts.length === 1 ? tf.clone(parts[0]) : tf.concat(parts, axis);
