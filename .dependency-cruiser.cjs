@@ -3,7 +3,7 @@
  * imports count too (tsPreCompilationDeps). Layers, lowest first; README "Architecture" says what
  * each owns.
  */
-const LAYERS = ['base', 'tensor', 'formats', 'graph', 'archs', 'runtime', 'nn', 'data', 'zoo', 'lineage', 'train', 'eval', 'report', 'testing', 'cli'];
+const LAYERS = ['base', 'tensor', 'formats', 'source', 'graph', 'archs', 'runtime', 'nn', 'data', 'zoo', 'lineage', 'train', 'eval', 'report', 'testing', 'cli'];
 const path = (layer) => (layer === 'tensor' ? '^src/tensor\\.ts$' : `^src/${layer}/`);
 
 module.exports = {

@@ -31,17 +31,14 @@ const sizeOf = (path) => {
   return readdirSync(path).reduce((n, f) => n + sizeOf(join(path, f)), 0);
 };
 
-function measure(path) {
+function measure(path, command = 'inspect') {
+  const args = command === 'compare' ? ['compare', path, path] : ['inspect', path];
   const started = performance.now();
-  const r = spawnSync(
-    '/usr/bin/time',
-    ['-f', 'MAXRSS_KB=%M', process.execPath, '--max-old-space-size=4096', join(root, 'bin', 'lineage.js'), 'inspect', path],
-    {
-      encoding: 'utf8',
-      timeout: 600_000,
-      maxBuffer: 1 << 26,
-    },
-  );
+  const r = spawnSync('/usr/bin/time', ['-f', 'MAXRSS_KB=%M', process.execPath, '--max-old-space-size=4096', join(root, 'bin', 'lineage.js'), ...args], {
+    encoding: 'utf8',
+    timeout: 600_000,
+    maxBuffer: 1 << 26,
+  });
   const seconds = (performance.now() - started) / 1000;
   const rss = /MAXRSS_KB=(\d+)/.exec(r.stderr ?? '');
   const lines = (r.stderr ?? '').split('\n').filter((l) => l !== '' && !l.startsWith('MAXRSS_KB='));
@@ -63,7 +60,14 @@ for (const c of cases) {
   mkdirSync(dir, { recursive: true });
   const path = await c.build(dir);
   const bytes = existsSync(path) ? sizeOf(path) : 0;
-  rows.push({ name: c.legal ? `${c.name} (legal: must load)` : c.name, reader: c.reader, threat: c.threat, bytes, ...measure(path) });
+  rows.push({
+    name: c.legal ? `${c.name} (legal: must load)` : c.name,
+    reader: c.reader,
+    threat: c.threat,
+    bytes,
+    command: c.command ?? 'inspect',
+    ...measure(path, c.command),
+  });
   process.stderr.write(`${c.name}: exit ${rows.at(-1).exit}, ${rows.at(-1).seconds.toFixed(2)} s, ${rows.at(-1).peakRssMiB?.toFixed(0)} MiB\n`);
 }
 rmSync(work, { recursive: true, force: true });

@@ -33,3 +33,4 @@ export { readZooManifest, defaultProbe } from './zoo/manifest.js';
 export type { ZooManifest, ManifestModel, ManifestEntry, Metrics, Zoo, ZooModel } from './zoo/manifest.js';
 export * from './lineage/detector/index.js';
 export * from './eval/index.js';
+export * from './lineage/weights/index.js';

@@ -11,6 +11,7 @@ import { registerAncestors } from './commands/ancestors.js';
 import { registerDemo } from './commands/demo.js';
 import { registerDetector } from './commands/detector.js';
 import { registerBench } from './commands/bench.js';
+import { registerCompare } from './commands/compare.js';
 import { InputError } from '../base/errors.js';
 
 function packageVersion(): string {
@@ -37,6 +38,7 @@ export function buildProgram(): Command {
   registerAncestors(program);
   registerDetector(program);
   registerBench(program);
+  registerCompare(program);
   registerDemo(program);
   return program;
 }

@@ -20,7 +20,7 @@ export { FormatError } from './errors.js';
 
 const SHARD_INDEX = 'model.safetensors.index.json';
 /** File names a Hugging Face style model folder uses, in the order we look for them. */
-const FOLDER_CANDIDATES = [SHARD_INDEX, 'model.safetensors', 'pytorch_model.bin', 'model.onnx'];
+export const FOLDER_CANDIDATES: readonly string[] = [SHARD_INDEX, 'model.safetensors', 'pytorch_model.bin', 'model.onnx'];
 
 /**
  * The model file of a folder: the first candidate name that exists. Only one level: a candidate

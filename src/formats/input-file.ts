@@ -4,7 +4,7 @@
  * following symlinks), and no more bytes are read than `stat` reported when it was opened: reading
  * a file of S bytes costs at most S bytes of memory and O(S) time, whatever the path points to.
  */
-import { constants, promises as fs, type Stats } from 'node:fs';
+import { constants, promises as fs, readSync, type Stats } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import { FormatError } from './errors.js';
 
@@ -95,11 +95,7 @@ export class InputFile {
    * the size seen on open, and fails clearly if the file has shrunk since.
    */
   async readInto(target: Uint8Array, position: number, what: string): Promise<void> {
-    const handle = this.handle;
-    if (handle === undefined) throw new FormatError(this.path, 'file is already closed');
-    if (position + target.byteLength > this.size) {
-      throw new FormatError(this.path, `${what} (bytes ${position} to ${position + target.byteLength}) runs past the end of the ${this.size}-byte file`);
-    }
+    const handle = this.openHandle(target, position, what);
     let done = 0;
     while (done < target.byteLength) {
       const length = Math.min(target.byteLength - done, MAX_READ_CHUNK);
@@ -109,11 +105,45 @@ export class InputFile {
       } catch (err) {
         throw new FormatError(this.path, `cannot read ${what} (${errorCode(err)})`);
       }
-      if (bytesRead === 0) {
-        throw new FormatError(this.path, `file ended after ${position + done} bytes while reading ${what} (truncated or changed since it was opened?)`);
-      }
-      done += bytesRead;
+      done += this.checkProgress(bytesRead, position + done, what);
     }
+  }
+
+  /**
+   * readInto, blocking the thread while it reads: for synchronous parsers (the zip directory
+   * reader) that need a few small pieces of a file too big to hold whole.
+   */
+  readIntoSync(target: Uint8Array, position: number, what: string): void {
+    const handle = this.openHandle(target, position, what);
+    let done = 0;
+    while (done < target.byteLength) {
+      const length = Math.min(target.byteLength - done, MAX_READ_CHUNK);
+      let bytesRead: number;
+      try {
+        bytesRead = readSync(handle.fd, target, done, length, position + done);
+      } catch (err) {
+        throw new FormatError(this.path, `cannot read ${what} (${errorCode(err)})`);
+      }
+      done += this.checkProgress(bytesRead, position + done, what);
+    }
+  }
+
+  /** The handle, once the range is known to lie inside the size seen on open. */
+  private openHandle(target: Uint8Array, position: number, what: string): FileHandle {
+    const handle = this.handle;
+    if (handle === undefined) throw new FormatError(this.path, 'file is already closed');
+    if (position + target.byteLength > this.size) {
+      throw new FormatError(this.path, `${what} (bytes ${position} to ${position + target.byteLength}) runs past the end of the ${this.size}-byte file`);
+    }
+    return handle;
+  }
+
+  /** A read that returns nothing before the size seen on open means the file has shrunk. */
+  private checkProgress(bytesRead: number, reached: number, what: string): number {
+    if (bytesRead === 0) {
+      throw new FormatError(this.path, `file ended after ${reached} bytes while reading ${what} (truncated or changed since it was opened?)`);
+    }
+    return bytesRead;
   }
 
   /** Reads `length` bytes at `position` into a fresh, 8-byte aligned buffer. */

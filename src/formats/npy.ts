@@ -74,23 +74,44 @@ function elementCount(shape: readonly number[], file: string): number {
   return n;
 }
 
-export function parseNpy(bytes: Uint8Array, file = '<buffer>'): Tensor {
-  check(isNpy(bytes), file, 'not a .npy file (missing \\x93NUMPY magic)');
-  check(bytes.length >= 10, file, 'truncated .npy header');
-  const major = bytes[6];
-  check(major >= 1 && major <= 3, file, `unsupported .npy format version ${major}.${bytes[7]}`);
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+/** Where a .npy file's array is: its dtype, shape, and the byte range of its data in the file. */
+export interface NpyLayout {
+  dtype: DType;
+  shape: number[];
+  dataStart: number;
+  dataBytes: number;
+}
+
+/**
+ * Reads and checks a .npy header from the first bytes of a file of `fileSize` bytes (`head` may be
+ * the whole file, or just its first 10 + MAX_NPY_HEADER_BYTES bytes): the data must fill the rest
+ * of the file exactly.
+ */
+export function parseNpyHeader(head: Uint8Array, fileSize: number, file = '<buffer>'): NpyLayout {
+  check(isNpy(head), file, 'not a .npy file (missing \\x93NUMPY magic)');
+  check(head.length >= 10, file, 'truncated .npy header');
+  const major = head[6];
+  check(major >= 1 && major <= 3, file, `unsupported .npy format version ${major}.${head[7]}`);
+  const view = new DataView(head.buffer, head.byteOffset, head.byteLength);
   const lengthBytes = major === 1 ? 2 : 4;
-  check(bytes.length >= 8 + lengthBytes, file, 'truncated .npy header');
+  check(head.length >= 8 + lengthBytes, file, 'truncated .npy header');
   const headerLength = major === 1 ? view.getUint16(8, true) : view.getUint32(8, true);
   const dataStart = 8 + lengthBytes + headerLength;
-  check(dataStart <= bytes.length, file, `.npy header length ${headerLength} runs past the end of the file`);
-  check(headerLength <= MAX_NPY_HEADER_BYTES, file, `.npy header length ${headerLength} is larger than the ${MAX_NPY_HEADER_BYTES}-byte limit numpy itself applies`);
-  const headerText = new TextDecoder(major === 3 ? 'utf-8' : 'latin1').decode(bytes.subarray(8 + lengthBytes, dataStart));
+  check(dataStart <= fileSize, file, `.npy header length ${headerLength} runs past the end of the file`);
+  check(
+    headerLength <= MAX_NPY_HEADER_BYTES,
+    file,
+    `.npy header length ${headerLength} is larger than the ${MAX_NPY_HEADER_BYTES}-byte limit numpy itself applies`,
+  );
+  check(dataStart <= head.length, file, 'truncated .npy header');
+  const headerText = new TextDecoder(major === 3 ? 'utf-8' : 'latin1').decode(head.subarray(8 + lengthBytes, dataStart));
   const header = parseHeaderDict(headerText, file);
   const dtype = Object.hasOwn(DESCR_TO_DTYPE, header.descr) ? DESCR_TO_DTYPE[header.descr] : undefined;
   if (!dtype) {
-    throw new FormatError(file, `unsupported .npy dtype '${header.descr}' (supported: ${Object.keys(DESCR_TO_DTYPE).join(', ')}; big-endian data is not supported)`);
+    throw new FormatError(
+      file,
+      `unsupported .npy dtype '${header.descr}' (supported: ${Object.keys(DESCR_TO_DTYPE).join(', ')}; big-endian data is not supported)`,
+    );
   }
   const n = elementCount(header.shape, file);
   const dimsMoreThanOne = header.shape.filter((d) => d > 1).length;
@@ -98,10 +119,15 @@ export function parseNpy(bytes: Uint8Array, file = '<buffer>'): Tensor {
     throw new FormatError(file, 'Fortran-order arrays are not supported; save with np.ascontiguousarray(x) first');
   }
   const size = n * dtypeSize(dtype);
-  const available = bytes.length - dataStart;
+  const available = fileSize - dataStart;
   check(available >= size, file, () => `truncated .npy data: shape [${header.shape.join(',')}] needs ${size} bytes, file has ${available}`);
   check(available === size, file, () => `.npy file has ${available - size} unexpected trailing bytes`);
-  return tensorFromBytes(dtype, header.shape, bytes.subarray(dataStart, dataStart + size));
+  return { dtype, shape: header.shape, dataStart, dataBytes: size };
+}
+
+export function parseNpy(bytes: Uint8Array, file = '<buffer>'): Tensor {
+  const { dtype, shape, dataStart, dataBytes } = parseNpyHeader(bytes, bytes.length, file);
+  return tensorFromBytes(dtype, shape, bytes.subarray(dataStart, dataStart + dataBytes));
 }
 
 export function serializeNpy(t: Tensor): Uint8Array {

@@ -52,7 +52,8 @@ export class HeaderCursor {
     if (needed > this.fileSize) {
       throw new FormatError(this.file, `${what} needs ${length} bytes at offset ${this.position}, past the end of the ${this.fileSize}-byte file (truncated?)`);
     }
-    if (needed > this.end) throw new FormatError(this.file, `${what} at offset ${this.position} runs past the ${this.maxHeaderBytes}-byte limit on GGUF headers`);
+    if (needed > this.end)
+      throw new FormatError(this.file, `${what} at offset ${this.position} runs past the ${this.maxHeaderBytes}-byte limit on GGUF headers`);
     if (needed > this.prefix.byteLength) throw new NeedMoreBytes(needed);
   }
 

@@ -81,7 +81,8 @@ function readVersion(cursor: HeaderCursor): number {
   if (!GGUF_MAGIC.every((b, i) => magic[i] === b)) throw new FormatError(cursor.file, `not a GGUF file (expected magic "GGUF")`);
   const version = cursor.u32('the GGUF version');
   // A big-endian file read little-endian puts the version in the high bytes (3 reads as 0x03000000).
-  if (version !== 0 && (version & 0xffff) === 0) throw new FormatError(cursor.file, `GGUF version field ${version} looks big-endian; only little-endian GGUF files are supported`);
+  if (version !== 0 && (version & 0xffff) === 0)
+    throw new FormatError(cursor.file, `GGUF version field ${version} looks big-endian; only little-endian GGUF files are supported`);
   if (version === 1) throw new FormatError(cursor.file, 'GGUF version 1 is not supported (only versions 2 and 3)');
   if (version !== 2 && version !== 3) throw new FormatError(cursor.file, `unsupported GGUF version ${version} (only versions 2 and 3)`);
   return version;
@@ -92,7 +93,10 @@ function readCount(cursor: HeaderCursor, plural: string, limit: number, minBytes
   const count = cursor.u64(`the number of ${plural}`);
   const needed = count * BigInt(minBytesEach);
   if (needed > BigInt(cursor.remaining())) {
-    throw new FormatError(cursor.file, `header declares ${count} ${plural} (at least ${needed} bytes), but only ${cursor.remaining()} bytes of header can follow`);
+    throw new FormatError(
+      cursor.file,
+      `header declares ${count} ${plural} (at least ${needed} bytes), but only ${cursor.remaining()} bytes of header can follow`,
+    );
   }
   if (count > BigInt(limit)) throw new FormatError(cursor.file, `header declares ${count} ${plural}, more than the limit of ${limit}`);
   return Number(count);
@@ -136,7 +140,8 @@ function readTensorInfo(cursor: HeaderCursor, index: number, names: Set<string>,
 
   const described = `[${dims.join(', ')}] (ggml order)`;
   // Checked one by one too: a zero elsewhere in the shape would hide a huge dimension from the product.
-  if (dims.some((d) => d > BigInt(Number.MAX_SAFE_INTEGER))) throw new FormatError(cursor.file, `${where} shape ${described} has a dimension that is too large`);
+  if (dims.some((d) => d > BigInt(Number.MAX_SAFE_INTEGER)))
+    throw new FormatError(cursor.file, `${where} shape ${described} has a dimension that is too large`);
   const elements = dims.reduce((a, b) => a * b, 1n);
   if (elements > BigInt(Number.MAX_SAFE_INTEGER)) throw new FormatError(cursor.file, `${where} shape ${described} has too many elements (${elements})`);
   const ne = dims.map(Number);

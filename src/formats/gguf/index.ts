@@ -3,7 +3,20 @@
  * aligned tensor data in ggml types, dequantised here to float32.
  */
 export { GgufFile, readGgufFile, listGgufFile, type GgufTensorEntry } from './file.js';
-export { parseGgufHeader, DEFAULT_GGUF_LIMITS, GGUF_MAGIC, MAX_HEADER_BYTES, MAX_TENSORS, MAX_METADATA_ENTRIES, MAX_ARRAY_LENGTH, MAX_HEADER_STRINGS, MAX_DIMS, type GgufHeader, type GgufLimits, type GgufTensorInfo } from './header.js';
+export {
+  parseGgufHeader,
+  DEFAULT_GGUF_LIMITS,
+  GGUF_MAGIC,
+  MAX_HEADER_BYTES,
+  MAX_TENSORS,
+  MAX_METADATA_ENTRIES,
+  MAX_ARRAY_LENGTH,
+  MAX_HEADER_STRINGS,
+  MAX_DIMS,
+  type GgufHeader,
+  type GgufLimits,
+  type GgufTensorInfo,
+} from './header.js';
 export { NeedMoreBytes } from './cursor.js';
 export { dequantize } from './dequantize.js';
 export type { GgufValue, GgufArrayValues, GgufScalarType } from './metadata.js';

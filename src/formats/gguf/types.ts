@@ -5,22 +5,7 @@
  */
 
 /** The types whose dequantisation we implement. */
-export const SUPPORTED_GGML_TYPES = [
-  'F32',
-  'F16',
-  'BF16',
-  'Q4_0',
-  'Q4_1',
-  'Q5_0',
-  'Q5_1',
-  'Q8_0',
-  'Q2_K',
-  'Q3_K',
-  'Q4_K',
-  'Q5_K',
-  'Q6_K',
-  'Q8_K',
-] as const;
+export const SUPPORTED_GGML_TYPES = ['F32', 'F16', 'BF16', 'Q4_0', 'Q4_1', 'Q5_0', 'Q5_1', 'Q8_0', 'Q2_K', 'Q3_K', 'Q4_K', 'Q5_K', 'Q6_K', 'Q8_K'] as const;
 export type SupportedGgmlType = (typeof SUPPORTED_GGML_TYPES)[number];
 
 /** Types a file may hold that we list by name but cannot dequantise. */

@@ -153,7 +153,7 @@ export const DATA_LOCATION_EXTERNAL = 1;
 
 /** True when the decoded message carries `field` (absent optional fields live on the prototype). */
 export function has<T extends object>(message: T, field: keyof T & string): boolean {
-  return Object.prototype.hasOwnProperty.call(message, field) && message[field] !== undefined && message[field] !== null;
+  return Object.hasOwn(message, field) && message[field] !== undefined && message[field] !== null;
 }
 
 /** The name of an enum code for messages (e.g. 'COMPLEX64'), or the bare number when unknown. */

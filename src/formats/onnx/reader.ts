@@ -21,6 +21,7 @@ import {
   int64ToSafeNumber,
 } from './onnx-proto.js';
 import { decodeTensorProto, describeDataType, dtypeFromOnnx } from './tensor-proto.js';
+import type { ExternalDataLoader } from './external-data.js';
 import { scanOnnxWire } from './wire-scan.js';
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
@@ -67,8 +68,16 @@ function attributeType(a: AttributeProtoMsg): number {
   return AttributeType.UNDEFINED;
 }
 
+export interface ParseOnnxOptions {
+  /** Takes each tensor kept in an external file; without it such a tensor is refused. */
+  loadExternal?: ExternalDataLoader;
+}
+
 class Reader {
-  constructor(private readonly file: string) {}
+  constructor(
+    private readonly file: string,
+    private readonly loadExternal: ExternalDataLoader | undefined,
+  ) {}
 
   model(msg: ModelProtoMsg): OnnxModel {
     const { file } = this;
@@ -103,7 +112,7 @@ class Reader {
       const name = t.name ?? '';
       check(name !== '', file, `initializer #${i} of the ${where} has no name`);
       check(!initializers.has(name), file, `duplicate initializer '${name}' in the ${where}`);
-      initializers.set(name, decodeTensorProto(t, file, `initializer '${name}'`));
+      initializers.set(name, decodeTensorProto(t, file, `initializer '${name}'`, this.loadExternal));
     }
     return {
       name: msg.name ?? '',
@@ -182,7 +191,7 @@ class Reader {
         return { type: 'string', value: decodeUtf8(a.s ?? new Uint8Array(0), file, what) };
       case AttributeType.TENSOR:
         check(a.t && has(a, 't'), file, `${what} has type TENSOR but no tensor`);
-        return { type: 'tensor', value: decodeTensorProto(a.t, file, `tensor of ${what}`) };
+        return { type: 'tensor', value: decodeTensorProto(a.t, file, `tensor of ${what}`, this.loadExternal) };
       case AttributeType.GRAPH:
         check(a.g && has(a, 'g'), file, `${what} has type GRAPH but no graph`);
         return { type: 'graph', value: this.graph(a.g, `subgraph in ${what}`) };
@@ -204,7 +213,7 @@ class Reader {
  * Parses an ONNX model. Tensors read from raw_data may be views into `bytes` (no copy), so do not
  * reuse that buffer while the model is alive. `file` only names the source in error messages.
  */
-export function parseOnnxModel(bytes: Uint8Array, file = '<buffer>'): OnnxModel {
+export function parseOnnxModel(bytes: Uint8Array, file = '<buffer>', options: ParseOnnxOptions = {}): OnnxModel {
   // Bounds what protobufjs may allocate before it allocates anything (see wire-scan.ts).
   scanOnnxWire(bytes, file);
   let msg: ModelProtoMsg;
@@ -214,7 +223,7 @@ export function parseOnnxModel(bytes: Uint8Array, file = '<buffer>'): OnnxModel 
     throw new FormatError(file, `not a valid ONNX protobuf (${message(err)})`);
   }
   try {
-    return new Reader(file).model(msg);
+    return new Reader(file, options.loadExternal).model(msg);
   } catch (err) {
     if (err instanceof FormatError) throw err;
     throw new FormatError(file, `invalid ONNX model (${message(err)})`);

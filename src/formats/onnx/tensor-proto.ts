@@ -4,15 +4,8 @@
  */
 import { type DType, type Tensor, type TensorData, dtypeSize, makeTensor, tensorBytes, tensorFromBytes } from '../../tensor.js';
 import { FormatError, check } from '../errors.js';
-import {
-  DATA_LOCATION_EXTERNAL,
-  DataType,
-  type TensorProtoMsg,
-  codeName,
-  has,
-  int64ToBigInt,
-  int64ToSafeNumber,
-} from './onnx-proto.js';
+import { DATA_LOCATION_EXTERNAL, DataType, type TensorProtoMsg, codeName, has, int64ToBigInt, int64ToSafeNumber } from './onnx-proto.js';
+import { parseExternalData, type ExternalDataLoader } from './external-data.js';
 
 const ONNX_TO_DTYPE: ReadonlyMap<number, DType> = new Map<number, DType>([
   [DataType.FLOAT, 'float32'],
@@ -125,17 +118,27 @@ function fromTypedField(dtype: DType, shape: number[], n: number, msg: TensorPro
 
 /**
  * Decodes a TensorProto. raw_data becomes a view into the protobuf buffer when it is aligned for
- * the dtype (zero copy), else a copy. `what` names the tensor in error messages.
+ * the dtype (zero copy), else a copy. `what` names the tensor in error messages. A tensor kept in
+ * an external file is handed, checked, to `loadExternal`, and refused when there is none.
  */
-export function decodeTensorProto(msg: TensorProtoMsg, file: string, what: string): Tensor {
+export function decodeTensorProto(msg: TensorProtoMsg, file: string, what: string, loadExternal?: ExternalDataLoader): Tensor {
   const code = msg.data_type ?? 0;
   const dtype = dtypeFromOnnx(code);
   if (!dtype) throw new FormatError(file, `${what} has data type ${describeDataType(code)}, which is not supported (supported: ${SUPPORTED})`);
   check(!has(msg, 'segment'), file, `${what} is a segment of a larger tensor, which is not supported`);
   const external = msg.data_location === DATA_LOCATION_EXTERNAL || (msg.external_data ?? []).length > 0;
-  check(!external, file, `${what} keeps its data in an external file; external data not supported (save the model with onnx.save_model(model, path, save_as_external_data=False))`);
+  check(
+    !external || loadExternal !== undefined,
+    file,
+    `${what} keeps its data in an external file; external data not supported (save the model with onnx.save_model(model, path, save_as_external_data=False))`,
+  );
   const shape = decodeShape(msg, file, what);
   const n = elementCount(shape, file, what);
+  if (external && loadExternal !== undefined) {
+    const inline = has(msg, 'raw_data') ? 'raw_data' : ALL_DATA_FIELDS.find((field) => (msg[field] ?? []).length > 0);
+    check(inline === undefined, file, () => `${what} keeps its data in an external file but also has ${inline}`);
+    return loadExternal(parseExternalData(msg.external_data ?? [], dtype, shape, n * dtypeSize(dtype), file, what), what);
+  }
   const typedField = TYPED_FIELD[dtype];
   for (const field of ALL_DATA_FIELDS) {
     const present = (msg[field] ?? []).length > 0;
@@ -147,7 +150,11 @@ export function decodeTensorProto(msg: TensorProtoMsg, file: string, what: strin
   if (has(msg, 'raw_data')) {
     const raw = msg.raw_data as Uint8Array;
     const expected = n * dtypeSize(dtype);
-    check(raw.byteLength === expected, file, () => `${what}: ${dtype} tensor of shape [${shape.join(',')}] needs ${expected} bytes of raw_data, found ${raw.byteLength}`);
+    check(
+      raw.byteLength === expected,
+      file,
+      () => `${what}: ${dtype} tensor of shape [${shape.join(',')}] needs ${expected} bytes of raw_data, found ${raw.byteLength}`,
+    );
     tensor = tensorFromBytes(dtype, shape, raw, false);
   } else {
     tensor = fromTypedField(dtype, shape, n, msg, file, what);

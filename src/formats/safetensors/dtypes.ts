@@ -1,15 +1,41 @@
-import type { DType } from '../../tensor.js';
+import { dtypeSize, type DType } from '../../tensor.js';
 
-/** Our dtype for each safetensors dtype string we support (the others have no DType to map to). */
-const FROM_SAFETENSORS: Readonly<Record<string, DType>> = {
+/**
+ * Safetensors dtypes with no DType of their own. Read whole, each widens to a DType that holds every
+ * value exactly (float8 to float32, small integers to int32, uint32 to int64); listings keep the
+ * stored name.
+ */
+export const WIDENED_DTYPES = ['float8_e4m3fn', 'float8_e5m2', 'int8', 'int16', 'uint16', 'uint32'] as const;
+export type WidenedDtype = (typeof WIDENED_DTYPES)[number];
+
+/** What a safetensors tensor may be stored as. */
+export type SafetensorsDtype = DType | WidenedDtype;
+
+/** Our dtype for each safetensors dtype string we support (U64 has no exact widening, so it is not). */
+const FROM_SAFETENSORS: Readonly<Record<string, SafetensorsDtype>> = {
   F32: 'float32',
   F16: 'float16',
   BF16: 'bfloat16',
   F64: 'float64',
   I64: 'int64',
   I32: 'int32',
+  I16: 'int16',
+  I8: 'int8',
+  U32: 'uint32',
+  U16: 'uint16',
   U8: 'uint8',
   BOOL: 'bool',
+  F8_E4M3: 'float8_e4m3fn',
+  F8_E5M2: 'float8_e5m2',
+};
+
+const WIDENED_SIZE: Readonly<Record<WidenedDtype, number>> = {
+  float8_e4m3fn: 1,
+  float8_e5m2: 1,
+  int8: 1,
+  int16: 2,
+  uint16: 2,
+  uint32: 4,
 };
 
 const TO_SAFETENSORS: Readonly<Record<DType, string>> = {
@@ -25,9 +51,18 @@ const TO_SAFETENSORS: Readonly<Record<DType, string>> = {
 
 export const SUPPORTED_SAFETENSORS_DTYPES: readonly string[] = Object.keys(FROM_SAFETENSORS);
 
-/** The DType for a safetensors dtype string, or undefined when we cannot represent it. */
-export function dtypeFromSafetensors(name: string): DType | undefined {
+/** The dtype for a safetensors dtype string, or undefined when we cannot represent it. */
+export function dtypeFromSafetensors(name: string): SafetensorsDtype | undefined {
   return Object.hasOwn(FROM_SAFETENSORS, name) ? FROM_SAFETENSORS[name] : undefined;
+}
+
+export function isWidenedDtype(dtype: string): dtype is WidenedDtype {
+  return (WIDENED_DTYPES as readonly string[]).includes(dtype);
+}
+
+/** Bytes per element as stored. */
+export function storedDtypeSize(dtype: SafetensorsDtype): number {
+  return isWidenedDtype(dtype) ? WIDENED_SIZE[dtype] : dtypeSize(dtype);
 }
 
 /** The safetensors dtype string for a DType, or undefined for a value that is not a DType. */

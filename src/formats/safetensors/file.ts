@@ -1,8 +1,9 @@
-import { tensorFromBytes, type Tensor, type Weights } from '../../tensor.js';
+import type { Tensor, Weights } from '../../tensor.js';
 import { check } from '../errors.js';
 import { InputFile } from '../input-file.js';
 import type { TensorInfo, WeightFile } from '../types.js';
 import { entryInfo, parseHeaderJson, parseHeaderLength, PREFIX_BYTES, type SafetensorsEntry } from './header.js';
+import { storedTensor } from './widen.js';
 
 /**
  * A safetensors file opened for random access: only the header is read on open, and each tensor
@@ -50,13 +51,33 @@ export class SafetensorsFile {
     return this.entries.has(name);
   }
 
-  /** Reads one tensor, touching only its bytes in the file. */
-  async read(name: string): Promise<Tensor> {
+  /** What the header says about one tensor: dtype as stored, shape and data offsets. */
+  entry(name: string): Readonly<SafetensorsEntry> {
     const entry = this.entries.get(name);
     check(entry !== undefined, this.file, () => `no tensor named "${name}"`);
+    return entry;
+  }
+
+  /** Reads one tensor, touching only its bytes in the file. */
+  async read(name: string): Promise<Tensor> {
+    const entry = this.entry(name);
     check(this.input !== undefined, this.file, 'file is already closed');
     const bytes = await this.input.read(this.dataStart + entry.begin, entry.end - entry.begin, `tensor "${name}"`);
-    return tensorFromBytes(entry.dtype, entry.shape, bytes, false);
+    return storedTensor(entry.dtype, entry.shape, bytes, false);
+  }
+
+  /**
+   * Reads `byteLength` bytes starting `byteOffset` bytes into a tensor's data (say a range of its
+   * rows), touching nothing else; the range must lie inside the tensor.
+   */
+  async readBytes(name: string, byteOffset: number, byteLength: number): Promise<Uint8Array> {
+    const entry = this.entry(name);
+    const size = entry.end - entry.begin;
+    const inside =
+      Number.isSafeInteger(byteOffset) && Number.isSafeInteger(byteLength) && byteOffset >= 0 && byteLength >= 0 && byteOffset + byteLength <= size;
+    if (!inside) throw new RangeError(`${this.file}: bytes [${byteOffset}, ${byteOffset}+${byteLength}) are outside the ${size} bytes of tensor "${name}"`);
+    check(this.input !== undefined, this.file, 'file is already closed');
+    return this.input.read(this.dataStart + entry.begin + byteOffset, byteLength, `bytes ${byteOffset}..${byteOffset + byteLength} of tensor "${name}"`);
   }
 
   /** Every tensor, in file order. */

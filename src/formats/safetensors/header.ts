@@ -5,10 +5,9 @@
  * so overlaps, holes and trailing bytes are all rejected.
  */
 import { isIntegerAtLeast, isJsonObject } from '../../base/validate.js';
-import { dtypeSize, type DType } from '../../tensor.js';
 import { check, FormatError } from '../errors.js';
 import type { TensorInfo } from '../types.js';
-import { dtypeFromSafetensors, SUPPORTED_SAFETENSORS_DTYPES } from './dtypes.js';
+import { dtypeFromSafetensors, storedDtypeSize, SUPPORTED_SAFETENSORS_DTYPES, type SafetensorsDtype } from './dtypes.js';
 
 /** Size of the little-endian u64 that holds the header length. */
 export const PREFIX_BYTES = 8;
@@ -19,7 +18,7 @@ export const METADATA_KEY = '__metadata__';
 /** One tensor as the header describes it; offsets are relative to the start of the data area. */
 export interface SafetensorsEntry {
   name: string;
-  dtype: DType;
+  dtype: SafetensorsDtype;
   shape: number[];
   begin: number;
   end: number;
@@ -84,7 +83,7 @@ function parseEntry(name: string, value: unknown, file: string): SafetensorsEntr
   );
   const [begin, end] = offsets as [number, number];
   check(begin <= end, file, `${where}: data_offsets [${begin},${end}] end before they begin`);
-  const expected = elements * dtypeSize(dtype);
+  const expected = elements * storedDtypeSize(dtype);
   check(
     Number.isSafeInteger(expected) && end - begin === expected,
     file,
@@ -109,7 +108,8 @@ export function checkJsonNesting(json: Uint8Array, maxDepth: number, file: strin
   for (let i = 0; i < json.length; i++) {
     const c = json[i];
     if (inString) {
-      if (c === 0x5c) i++; // backslash: skip the escaped byte
+      if (c === 0x5c)
+        i++; // backslash: skip the escaped byte
       else if (c === 0x22) inString = false;
     } else if (c === 0x22) {
       inString = true;
@@ -126,11 +126,7 @@ export function checkJsonNesting(json: Uint8Array, maxDepth: number, file: strin
  * Parses the JSON header and validates every entry against a data area of `dataLength` bytes.
  * Returns the entries in file order.
  */
-export function parseHeaderJson(
-  json: Uint8Array,
-  dataLength: number,
-  file: string,
-): { metadata: Record<string, string>; entries: SafetensorsEntry[] } {
+export function parseHeaderJson(json: Uint8Array, dataLength: number, file: string): { metadata: Record<string, string>; entries: SafetensorsEntry[] } {
   let text: string;
   try {
     text = utf8.decode(json);

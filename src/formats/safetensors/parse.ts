@@ -1,5 +1,6 @@
-import { tensorFromBytes, type Weights } from '../../tensor.js';
+import type { Weights } from '../../tensor.js';
 import { parseHeaderJson, parseHeaderLength, PREFIX_BYTES } from './header.js';
+import { storedTensor } from './widen.js';
 
 /**
  * Parses a whole safetensors file held in memory. Tensors come back in file order and are views
@@ -12,7 +13,7 @@ export function parseSafetensors(bytes: Uint8Array, file = '<buffer>'): { metada
   const { metadata, entries } = parseHeaderJson(bytes.subarray(PREFIX_BYTES, dataStart), bytes.byteLength - dataStart, file);
   const weights: Weights = new Map();
   for (const e of entries) {
-    weights.set(e.name, tensorFromBytes(e.dtype, e.shape, bytes.subarray(dataStart + e.begin, dataStart + e.end), false));
+    weights.set(e.name, storedTensor(e.dtype, e.shape, bytes.subarray(dataStart + e.begin, dataStart + e.end), false));
   }
   return { metadata, weights };
 }

@@ -110,24 +110,36 @@ export function torchGlobals(file: string): (module: string, name: string) => Pi
     throw new FormatError(file, `malformed pickle: unexpected arguments to ${what}`);
   };
 
-  const rebuildTensor = (what: string, minArgs: number, maxArgs: number) => (args: TorchValue[]): TorchValue => {
-    const [storage, offsetArg, shapeArg, strideArg] = args;
-    if (Array.isArray(shapeArg) && shapeArg.length > MAX_TENSOR_RANK) {
-      throw new FormatError(file, `a tensor in the pickle has ${shapeArg.length} dimensions, more than the ${MAX_TENSOR_RANK} supported`);
-    }
-    const offset = count(offsetArg ?? null);
-    const shape = counts(shapeArg ?? null);
-    const stride = counts(strideArg ?? null);
-    if (args.length < minArgs || args.length > maxArgs || !(storage instanceof StorageRef) || offset === undefined || !shape || !stride || shape.length !== stride.length) {
-      return malformed(what);
-    }
-    return new TensorRef(storage, offset, shape, stride);
-  };
+  const rebuildTensor =
+    (what: string, minArgs: number, maxArgs: number) =>
+    (args: TorchValue[]): TorchValue => {
+      const [storage, offsetArg, shapeArg, strideArg] = args;
+      if (Array.isArray(shapeArg) && shapeArg.length > MAX_TENSOR_RANK) {
+        throw new FormatError(file, `a tensor in the pickle has ${shapeArg.length} dimensions, more than the ${MAX_TENSOR_RANK} supported`);
+      }
+      const offset = count(offsetArg ?? null);
+      const shape = counts(shapeArg ?? null);
+      const stride = counts(strideArg ?? null);
+      if (
+        args.length < minArgs ||
+        args.length > maxArgs ||
+        !(storage instanceof StorageRef) ||
+        offset === undefined ||
+        !shape ||
+        !stride ||
+        shape.length !== stride.length
+      ) {
+        return malformed(what);
+      }
+      return new TensorRef(storage, offset, shape, stride);
+    };
   // Parameters wrap a tensor; requires_grad, hooks and extra state do not matter for weights.
-  const rebuildParameter = (what: string, argCount: number) => (args: TorchValue[]): TorchValue => {
-    if (args.length !== argCount || !(args[0] instanceof TensorRef)) return malformed(what);
-    return args[0];
-  };
+  const rebuildParameter =
+    (what: string, argCount: number) =>
+    (args: TorchValue[]): TorchValue => {
+      if (args.length !== argCount || !(args[0] instanceof TensorRef)) return malformed(what);
+      return args[0];
+    };
   const ignoreState = (): void => {
     // torch keeps module versions in OrderedDict._metadata; nothing a weight reader needs.
   };

@@ -39,9 +39,15 @@ export class ViewBudget {
     if (this.spent <= this.allowed) return;
     const limit = `more than the ${this.allowed} bytes allowed for the ${this.storageBytes} bytes of storage in the file (${MAX_VIEW_AMPLIFICATION} times, plus ${VIEW_ALLOWANCE_BYTES})`;
     if (count > ref.storage.numel) {
-      throw new FormatError(this.file, `${describe(name, ref)} repeats elements of its ${ref.storage.numel}-element storage (a stride-0 or overlapping view, as expand() makes): its ${count} elements would take ${bytes} bytes, ${limit}; save it with .contiguous() or .clone()`);
+      throw new FormatError(
+        this.file,
+        `${describe(name, ref)} repeats elements of its ${ref.storage.numel}-element storage (a stride-0 or overlapping view, as expand() makes): its ${count} elements would take ${bytes} bytes, ${limit}; save it with .contiguous() or .clone()`,
+      );
     }
-    throw new FormatError(this.file, `tensors viewing the same storages would take ${this.spent} bytes once loaded, ${limit}; refusing at ${describe(name, ref)}`);
+    throw new FormatError(
+      this.file,
+      `tensors viewing the same storages would take ${this.spent} bytes once loaded, ${limit}; refusing at ${describe(name, ref)}`,
+    );
   }
 }
 
@@ -49,10 +55,13 @@ export class ViewBudget {
  * Checks a storage record against the storage's dtype and size before any tensor is read, so
  * the budget above counts only bytes the file really holds. Returns the storage's byte length.
  */
-export function checkStorage(tensorName: string, storage: StorageRef, recordName: string, record: Uint8Array | undefined, file: string): number {
+export function checkStorage(tensorName: string, storage: StorageRef, recordName: string, record: { length: number } | undefined, file: string): number {
   const dtype = storage.type.dtype;
   if (!dtype) {
-    throw new FormatError(file, `tensor '${tensorName}' is stored as torch.${storage.type.className} (${storage.type.torchDtype}), which is not supported (supported: ${DTYPES.join(', ')})`);
+    throw new FormatError(
+      file,
+      `tensor '${tensorName}' is stored as torch.${storage.type.className} (${storage.type.torchDtype}), which is not supported (supported: ${DTYPES.join(', ')})`,
+    );
   }
   if (!record) throw new FormatError(file, `missing record ${recordName} (the storage of tensor '${tensorName}')`);
   const bytes = storage.numel * dtypeSize(dtype);
@@ -62,7 +71,8 @@ export function checkStorage(tensorName: string, storage: StorageRef, recordName
   return bytes;
 }
 
-function isCContiguous(shape: readonly number[], stride: readonly number[]): boolean {
+/** True when the view's elements lie in C order with no gaps, so its bytes are one range of the storage. */
+export function isCContiguous(shape: readonly number[], stride: readonly number[]): boolean {
   let expected = 1;
   for (let d = shape.length - 1; d >= 0; d--) {
     if (shape[d] !== 1 && stride[d] !== expected) return false;
@@ -112,14 +122,11 @@ function gather(source: Uint8Array, elementSize: number, ref: TensorRef, count: 
 }
 
 /**
- * Reads one state-dict tensor from its storage's record, already checked by checkStorage.
- * `exclusive` says no other tensor uses that storage, so a tensor covering all of it may view
- * the record without a copy.
+ * The number of elements of a view, once every element it reaches is known to lie inside its
+ * storage (a FormatError naming the tensor otherwise).
  */
-export function materializeTensor(name: string, ref: TensorRef, record: Uint8Array, exclusive: boolean, budget: ViewBudget, file: string): Tensor {
+export function checkView(name: string, ref: TensorRef, file: string): number {
   const { storage } = ref;
-  const dtype = storage.type.dtype as DType;
-  const elementSize = dtypeSize(dtype);
   let count: number;
   try {
     count = shapeSize(ref.shape);
@@ -131,7 +138,7 @@ export function materializeTensor(name: string, ref: TensorRef, record: Uint8Arr
   };
   if (count === 0) {
     if (ref.offset > storage.numel) outOfBounds();
-    return tensorFromBytes(dtype, ref.shape, new Uint8Array(0));
+    return 0;
   }
   // Largest element index the view touches, built so no intermediate can overflow.
   let last = ref.offset;
@@ -141,6 +148,19 @@ export function materializeTensor(name: string, ref: TensorRef, record: Uint8Arr
     if (steps > 0 && ref.stride[d] > (storage.numel - 1 - last) / steps) outOfBounds();
     last += steps * ref.stride[d];
   }
+  return count;
+}
+
+/**
+ * Reads one state-dict tensor from its storage's record, already checked by checkStorage.
+ * `exclusive` says no other tensor uses that storage, so a tensor covering all of it may view
+ * the record without a copy.
+ */
+export function materializeTensor(name: string, ref: TensorRef, record: Uint8Array, exclusive: boolean, budget: ViewBudget, file: string): Tensor {
+  const dtype = ref.storage.type.dtype as DType;
+  const elementSize = dtypeSize(dtype);
+  const count = checkView(name, ref, file);
+  if (count === 0) return tensorFromBytes(dtype, ref.shape, new Uint8Array(0));
   budget.spend(name, ref, count, elementSize);
   try {
     if (isCContiguous(ref.shape, ref.stride)) {

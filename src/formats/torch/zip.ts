@@ -4,10 +4,58 @@
  * cannot be listed a thousand times), a deflated record is inflated only up to the size it
  * declares, and every record read must match its CRC-32. Records are read one at a time, on
  * request, so a reader pays only for the records it uses.
+ *
+ * The archive may be a buffer in memory or a file too big to hold: the directory reader asks a
+ * ZipSource for the few pieces it parses (the end records, the central directory, each local
+ * header), so opening a file reads those pieces and no record data.
  */
 import { Inflate } from 'fflate';
 import { FormatError } from '../errors.js';
+import { allocateInputBuffer, type InputFile } from '../input-file.js';
 import { crc32 } from './crc32.js';
+
+/** Where an archive's bytes come from. */
+export interface ZipSource {
+  /** Bytes in the archive. */
+  readonly length: number;
+  /** The `length` bytes at `at`, a range the caller has checked lies inside the archive. */
+  bytes(at: number, length: number): Uint8Array;
+}
+
+/** An archive held in memory; pieces are views of it. */
+export function bufferZipSource(bytes: Uint8Array): ZipSource {
+  return { length: bytes.length, bytes: (at, length) => bytes.subarray(at, at + length) };
+}
+
+/**
+ * Reads are this long at least, so that parsing the central directory field by field costs one
+ * read per page, not one per field. A few pages are kept, because the directory reader goes back
+ * and forth between the central directory and the local headers it points at.
+ */
+const FILE_PAGE_BYTES = 16 * 1024;
+const FILE_PAGES_KEPT = 4;
+
+/** An archive on disk, read in pages through a bounded InputFile (blocking reads). */
+export function fileZipSource(input: InputFile): ZipSource {
+  // Most recently used first.
+  const pages: { start: number; bytes: Uint8Array }[] = [];
+  const bytes = (at: number, length: number): Uint8Array => {
+    const hit = pages.findIndex((page) => at >= page.start && at + length <= page.start + page.bytes.length);
+    if (hit >= 0) {
+      const [page] = pages.splice(hit, 1);
+      pages.unshift(page);
+      return page.bytes.subarray(at - page.start, at - page.start + length);
+    }
+    const pageLength = Math.max(length, Math.min(FILE_PAGE_BYTES, input.size - at));
+    const fresh = allocateInputBuffer(pageLength, input.path, 'a piece of the zip directory');
+    input.readIntoSync(fresh, at, 'a piece of the zip directory');
+    // Pieces handed out earlier keep their own page alive; this one is only cached.
+    pages.unshift({ start: at, bytes: fresh });
+    pages.length = Math.min(pages.length, FILE_PAGES_KEPT);
+    return fresh.subarray(0, length);
+  };
+  return { length: input.size, bytes };
+}
 
 export interface ZipEntry {
   name: string;
@@ -51,13 +99,17 @@ const utf8 = new TextDecoder('utf-8');
 const latin1 = new TextDecoder('latin1');
 
 class ZipBytes {
-  private readonly view: DataView;
-
   constructor(
-    readonly bytes: Uint8Array,
+    readonly source: ZipSource,
     readonly file: string,
-  ) {
-    this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  ) {}
+
+  get length(): number {
+    return this.source.length;
+  }
+
+  bytes(at: number, length: number): Uint8Array {
+    return this.source.bytes(at, length);
   }
 
   corrupt(detail: string): never {
@@ -72,17 +124,20 @@ class ZipBytes {
   }
 
   u16(at: number): number {
-    return this.view.getUint16(at, true);
+    const b = this.bytes(at, 2);
+    return b[0] | (b[1] << 8);
   }
 
   u32(at: number): number {
-    return this.view.getUint32(at, true);
+    const b = this.bytes(at, 4);
+    return (b[0] | (b[1] << 8) | (b[2] << 16) | (b[3] << 24)) >>> 0;
   }
 
   /** A 64-bit field; values past 2^53 come back as Infinity, which every bounds check refuses. */
   u64(at: number): number {
-    const value = this.view.getBigUint64(at, true);
-    return value > BigInt(Number.MAX_SAFE_INTEGER) ? Number.POSITIVE_INFINITY : Number(value);
+    const high = this.u32(at + 4);
+    // Below 2^21 the high word keeps the value under 2^53, where a double holds it exactly.
+    return high < 2 ** 21 ? high * 2 ** 32 + this.u32(at) : Number.POSITIVE_INFINITY;
   }
 }
 
@@ -94,17 +149,19 @@ interface Directory {
   end: number;
 }
 
-function findDirectory(zip: ZipBytes): Directory {
-  const { bytes } = zip;
-  let eocd = -1;
-  const lowest = Math.max(0, bytes.length - EOCD_SIZE - MAX_COMMENT);
-  for (let at = bytes.length - EOCD_SIZE; at >= lowest; at--) {
-    if (bytes[at] === 0x50 && bytes[at + 1] === 0x4b && zip.u32(at) === EOCD_SIGNATURE) {
-      eocd = at;
-      break;
-    }
+/** Where the end-of-central-directory record starts: the last signature within a comment's reach of the end. */
+function findEndRecord(zip: ZipBytes): number {
+  const lowest = Math.max(0, zip.length - EOCD_SIZE - MAX_COMMENT);
+  const tail = zip.bytes(lowest, zip.length - lowest);
+  for (let at = tail.length - EOCD_SIZE; at >= 0; at--) {
+    const signature = (tail[at] | (tail[at + 1] << 8) | (tail[at + 2] << 16) | (tail[at + 3] << 24)) >>> 0;
+    if (signature === EOCD_SIGNATURE) return lowest + at;
   }
-  if (eocd < 0) zip.corrupt('no end-of-central-directory record');
+  return zip.corrupt('no end-of-central-directory record');
+}
+
+function findDirectory(zip: ZipBytes): Directory {
+  const eocd = findEndRecord(zip);
   // Zip64 writers may put all ones in the disk numbers; anything else means a split archive.
   const disks = [zip.u16(eocd + 4), zip.u16(eocd + 6)];
   if (disks.some((disk) => disk !== 0 && disk !== ALL_ONES_16)) zip.corrupt('multi-disk archives are not supported');
@@ -133,7 +190,13 @@ function findDirectory(zip: ZipBytes): Directory {
 }
 
 /** The zip64 extra field replaces whichever 32-bit fields are all ones, in this order. */
-function applyZip64(zip: ZipBytes, extraStart: number, extraLength: number, fields: { size: number; compressedSize: number; headerStart: number }, name: string): void {
+function applyZip64(
+  zip: ZipBytes,
+  extraStart: number,
+  extraLength: number,
+  fields: { size: number; compressedSize: number; headerStart: number },
+  name: string,
+): void {
   const needed = [fields.size === ALL_ONES_32, fields.compressedSize === ALL_ONES_32, fields.headerStart === ALL_ONES_32];
   if (!needed.includes(true)) return;
   const extraEnd = extraStart + extraLength;
@@ -155,8 +218,8 @@ function applyZip64(zip: ZipBytes, extraStart: number, extraLength: number, fiel
   zip.corrupt(`record ${name} needs zip64 sizes, but has no zip64 extra field`);
 }
 
-function sameBytes(bytes: Uint8Array, at: number, expected: Uint8Array): boolean {
-  for (let i = 0; i < expected.length; i++) if (bytes[at + i] !== expected[i]) return false;
+function sameBytes(actual: Uint8Array, expected: Uint8Array): boolean {
+  for (let i = 0; i < expected.length; i++) if (actual[i] !== expected[i]) return false;
   return true;
 }
 
@@ -172,8 +235,8 @@ function refuseOverlaps(entries: ZipEntry[], file: string): void {
 }
 
 /** Reads and checks the central directory and every local header; reads no record's data. */
-export function readZipDirectory(bytes: Uint8Array, file: string): ZipEntry[] {
-  const zip = new ZipBytes(bytes, file);
+export function readZipDirectory(source: ZipSource, file: string): ZipEntry[] {
+  const zip = new ZipBytes(source, file);
   const directory = findDirectory(zip);
   const directoryEnd = directory.start + directory.size;
   const entries: ZipEntry[] = [];
@@ -189,7 +252,8 @@ export function readZipDirectory(bytes: Uint8Array, file: string): ZipEntry[] {
     const commentLength = zip.u16(at + 32);
     zip.within(at, CENTRAL_HEADER_SIZE + nameLength + extraLength + commentLength, directoryEnd, `central directory entry ${i}`);
     const nameStart = at + CENTRAL_HEADER_SIZE;
-    const nameBytes = bytes.subarray(nameStart, nameStart + nameLength);
+    // A copy: a file source's page may be replaced by the next read.
+    const nameBytes = new Uint8Array(zip.bytes(nameStart, nameLength));
     const name = (flags & FLAG_UTF8 ? utf8 : latin1).decode(nameBytes);
     if (names.has(name)) throw new FormatError(file, `zip archive has two records named ${name}`);
     names.add(name);
@@ -216,7 +280,9 @@ export function readZipDirectory(bytes: Uint8Array, file: string): ZipEntry[] {
   // what the archive is built for.
   refuseOverlaps(entries, file);
   entries.forEach((entry, i) => {
-    const sameName = zip.u16(entry.headerStart + 26) === centralNames[i].length && sameBytes(bytes, entry.headerStart + LOCAL_HEADER_SIZE, centralNames[i]);
+    const expected = centralNames[i];
+    const sameName =
+      zip.u16(entry.headerStart + 26) === expected.length && sameBytes(zip.bytes(entry.headerStart + LOCAL_HEADER_SIZE, expected.length), expected);
     if (!sameName) zip.corrupt(`record ${entry.name} has another name in its local header`);
   });
   return entries;
@@ -256,16 +322,33 @@ function inflateBounded(compressed: Uint8Array, size: number, name: string, file
   return out;
 }
 
-/** The bytes of one record, in a buffer of their own, checked against the record's CRC-32. */
-export function readZipEntry(bytes: Uint8Array, entry: ZipEntry, file: string): Uint8Array {
+/** Refuses a record we cannot read (encrypted, or compressed other than by deflate). */
+export function checkReadable(entry: ZipEntry, file: string): void {
   const { name } = entry;
   if (entry.flags & FLAG_ENCRYPTED) throw new FormatError(file, `zip record ${name} is encrypted`);
   if (entry.method !== 0 && entry.method !== 8) {
     throw new FormatError(file, `zip record ${name} uses compression method ${entry.method}; only stored and deflated records are supported`);
   }
-  const compressed = bytes.subarray(entry.dataStart, entry.dataStart + entry.compressedSize);
+}
+
+/** The bytes of one record, in a buffer of their own, checked against the record's CRC-32. */
+export function readZipEntry(source: ZipSource, entry: ZipEntry, file: string): Uint8Array {
+  checkReadable(entry, file);
+  return decodeZipEntry(entry, source.bytes(entry.dataStart, entry.compressedSize), file);
+}
+
+/**
+ * A record's bytes from its `compressed` bytes as stored (read by the caller from
+ * [dataStart, dataStart + compressedSize)): inflated if need be, checked against the record's
+ * CRC-32. The result is a buffer of its own, or `compressed` itself for a stored record when the
+ * caller `owns` that buffer.
+ */
+export function decodeZipEntry(entry: ZipEntry, compressed: Uint8Array, file: string, owned = false): Uint8Array {
+  checkReadable(entry, file);
+  const { name } = entry;
   let data: Uint8Array;
   if (entry.method === 8) data = inflateBounded(compressed, entry.size, name, file);
+  else if (owned) data = compressed;
   else {
     data = allocate(entry.size, name, file);
     data.set(compressed);

@@ -14,4 +14,6 @@ export interface HostileCase {
   build(dir: string): Promise<string>;
   /** A word or phrase the error message must contain besides the file's name. */
   expect: RegExp;
+  /** The lineage command that opens it, when not `inspect <path>` (model sources: `compare <path> <path>`). */
+  command?: 'inspect' | 'compare';
 }

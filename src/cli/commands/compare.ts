@@ -1,0 +1,94 @@
+import type { Command } from 'commander';
+import { compareModels } from '../../lineage/weights/compare.js';
+import { comparisonJson } from '../../lineage/weights/json.js';
+import type { ModelComparison } from '../../lineage/weights/types.js';
+import { openModelSource } from '../../source/open.js';
+import type { ModelSource } from '../../source/types.js';
+import { positiveInt } from '../options.js';
+import { formatCount, formatTable, printJson } from '../output.js';
+
+/** Lists longer than this are cut in the table output; --json always lists everything. */
+const LISTED = 20;
+
+function number(x: number | null, digits = 6): string {
+  return x === null ? 'n/a' : x.toPrecision(digits);
+}
+
+function percent(share: number): string {
+  return `${(100 * share).toFixed(1)}%`;
+}
+
+function listed<T>(items: readonly T[], line: (item: T) => string): string[] {
+  const lines = items.slice(0, LISTED).map((item) => `  ${line(item)}`);
+  if (items.length > LISTED) lines.push(`  ... and ${items.length - LISTED} more (--json lists all)`);
+  return lines;
+}
+
+function printHuman(c: ModelComparison, top: number): void {
+  const ranked = [...c.tensors].sort((x, y) => (y.relL2 ?? Number.POSITIVE_INFINITY) - (x.relL2 ?? Number.POSITIVE_INFINITY)).slice(0, top);
+  const rows = ranked.map((t) => [t.aName, t.bName === t.aName ? '' : t.bName, number(t.relL2), number(t.cos), t.transform === 'identity' ? '' : t.transform]);
+  const out = [
+    `A (candidate parent): ${c.a}`,
+    `B: ${c.b}`,
+    '',
+    `distance ||B - A|| / ||A||: ${number(c.distance)}`,
+    `matched ${c.matchedTensors} tensors, ${formatCount(c.matchedParameters)} parameters: ${percent(c.coverage.a)} of A (${formatCount(c.totalParameters.a)}), ${percent(c.coverage.b)} of B (${formatCount(c.totalParameters.b)})`,
+    '',
+    `tensors farthest apart (${ranked.length} of ${c.tensors.length}, by relative L2):`,
+    formatTable(
+      [
+        { header: 'A tensor' },
+        { header: 'B tensor (if named otherwise)' },
+        { header: 'rel L2', align: 'right' },
+        { header: 'cos', align: 'right' },
+        { header: 'transform' },
+      ],
+      rows,
+    ),
+  ];
+  if (c.unmatched.length > 0) out.push('', `unmatched (${c.unmatched.length}):`, ...listed(c.unmatched, (u) => `${u.side.toUpperCase()}: ${u.name}`));
+  if (c.excluded.length > 0)
+    out.push('', `excluded (${c.excluded.length}):`, ...listed(c.excluded, (e) => `${e.aName ?? '-'} / ${e.bName ?? '-'}: ${e.reason}`));
+  out.push('', `took ${c.seconds.toFixed(2)} s`);
+  process.stdout.write(`${out.join('\n')}\n`);
+}
+
+function warnLowCoverage(c: ModelComparison): void {
+  if (!c.lowCoverage) return;
+  const side = c.coverage.a <= c.coverage.b ? 'A' : 'B';
+  const share = Math.min(c.coverage.a, c.coverage.b);
+  process.stderr.write(
+    `lineage: warning: low coverage: only ${percent(share)} of ${side}'s parameters were matched and compared; the distance describes part of the models only\n`,
+  );
+}
+
+/** Opens both models, compares them and closes them, whatever happens in between. */
+async function compareFiles(pathA: string, pathB: string): Promise<ModelComparison> {
+  const opened: ModelSource[] = [];
+  try {
+    opened.push(await openModelSource(pathA));
+    opened.push(await openModelSource(pathB));
+    return await compareModels(opened[0], opened[1]);
+  } finally {
+    await Promise.all(opened.map((s) => s.close()));
+  }
+}
+
+export function registerCompare(program: Command): void {
+  program
+    .command('compare')
+    .description('is B derived from A? per-tensor and overall weight distances across formats and naming schemes (Hugging Face, GGUF, ONNX)')
+    .argument('<a>', 'the candidate parent: a model file or folder (.safetensors, sharded index, PyTorch, .onnx, .gguf, .npy)')
+    .argument('<b>', 'the model asked about, in any of the same formats')
+    .option('--top <n>', 'tensors listed in the table, farthest first', positiveInt('--top'), 15)
+    .option(
+      '--json',
+      'print JSON: {version, a, b, matched_tensors, matched_parameters, total_parameters: {a, b}, low_coverage, unmatched: [{name, side}], excluded: [{a_name, b_name, reason}], tensors: [{a_name, b_name, rel_l2, cos}], distance, seconds}',
+    )
+    .action(async (a: string, b: string, options: { top: number; json?: boolean }) => {
+      const comparison = await compareFiles(a, b);
+      warnLowCoverage(comparison);
+      if (options.json) printJson(comparisonJson(comparison));
+      else printHuman(comparison, options.top);
+    });
+}

@@ -1,0 +1,110 @@
+/**
+ * The four float64 sums a pair of tensors reduces to (sum a^2, sum b^2, sum a*b, sum (b - a)^2),
+ * accumulated block by block with the pair's transform applied on the fly. Memory: two blocks of
+ * `blockBytes` of float32 at a time, whatever the tensors' size.
+ *
+ * Transposed pairs (a [r, c], b [c, r]) read b in chunks of whole rows and, for each chunk, a by
+ * row blocks: a is read once when b fits in one block and ceil(c / chunk rows) times otherwise,
+ * which bounds memory at the price of re-reading; Conv1D-sized matrices fit in one chunk.
+ */
+import type { ModelSource } from '../../source/types.js';
+import { readBlock, rowCount, rowLength, rowsPerBlock } from './blocks.js';
+import type { TensorPair } from './types.js';
+
+export interface Sums {
+  aa: number;
+  bb: number;
+  ab: number;
+  dd: number;
+}
+
+export function emptySums(): Sums {
+  return { aa: 0, bb: 0, ab: 0, dd: 0 };
+}
+
+function addAligned(s: Sums, a: Float32Array, b: Float32Array): void {
+  let { aa, bb, ab, dd } = s;
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i];
+    const y = b[i];
+    const d = y - x;
+    aa += x * x;
+    bb += y * y;
+    ab += x * y;
+    dd += d * d;
+  }
+  Object.assign(s, { aa, bb, ab, dd });
+}
+
+/**
+ * Puts rows stored in llama.cpp's rotary order back in Hugging Face order. convert_hf_to_gguf's
+ * permute views each head's 2h rows as [2, h] and swaps the axes, so Hugging Face row (k, j) of a
+ * head sits at llama.cpp row (j, k). `block` holds whole heads.
+ */
+export function unpermuteRopeRows(block: Float32Array, rows: number, cols: number, groupRows: number): Float32Array {
+  const out = new Float32Array(block.length);
+  const half = groupRows / 2;
+  for (let g = 0; g < rows; g += groupRows) {
+    for (let k = 0; k < 2; k++) {
+      for (let j = 0; j < half; j++) {
+        const from = (g + 2 * j + k) * cols;
+        out.set(block.subarray(from, from + cols), (g + k * half + j) * cols);
+      }
+    }
+  }
+  return out;
+}
+
+/** Row blocks read in step from both tensors (identity, shared rows, rotary unpermute). */
+async function rowwiseSums(a: ModelSource, b: ModelSource, pair: TensorPair, blockBytes: number): Promise<Sums> {
+  const { transform } = pair;
+  const rows = transform.kind === 'shared-rows' ? transform.rows : rowCount(pair.a.shape);
+  const cols = rowLength(pair.a.shape);
+  const group = transform.kind === 'rope-unpermute' ? rows / transform.heads : 1;
+  const step = rowsPerBlock(blockBytes, cols, group);
+  const sums = emptySums();
+  for (let start = 0; start < rows; start += step) {
+    const count = Math.min(step, rows - start);
+    let [x, y] = await Promise.all([readBlock(a, pair.a, start, count), readBlock(b, pair.b, start, count)]);
+    if (transform.kind === 'rope-unpermute' && transform.side === 'a') x = unpermuteRopeRows(x, count, cols, group);
+    if (transform.kind === 'rope-unpermute' && transform.side === 'b') y = unpermuteRopeRows(y, count, cols, group);
+    addAligned(sums, x, y);
+  }
+  return sums;
+}
+
+/** a [r, c] against b [c, r]: element (i, j) of a meets element (j, i) of b. */
+async function transposedSums(a: ModelSource, b: ModelSource, pair: TensorPair, blockBytes: number): Promise<Sums> {
+  const [r, c] = pair.a.shape;
+  const chunkRows = rowsPerBlock(blockBytes, r);
+  const aStep = rowsPerBlock(blockBytes, c);
+  let aa = 0;
+  let bb = 0;
+  let ab = 0;
+  let dd = 0;
+  for (let j0 = 0; j0 < c; j0 += chunkRows) {
+    const jn = Math.min(chunkRows, c - j0);
+    const chunk = await readBlock(b, pair.b, j0, jn);
+    for (let i0 = 0; i0 < r; i0 += aStep) {
+      const block = await readBlock(a, pair.a, i0, Math.min(aStep, r - i0));
+      const blockRows = block.length / c;
+      for (let i = 0; i < blockRows; i++) {
+        for (let j = 0; j < jn; j++) {
+          const x = block[i * c + j0 + j];
+          const y = chunk[j * r + i0 + i];
+          const d = y - x;
+          aa += x * x;
+          bb += y * y;
+          ab += x * y;
+          dd += d * d;
+        }
+      }
+    }
+  }
+  return { aa, bb, ab, dd };
+}
+
+/** The sums of one matched pair, read from the two models by blocks. */
+export function pairSums(a: ModelSource, b: ModelSource, pair: TensorPair, blockBytes: number): Promise<Sums> {
+  return pair.transform.kind === 'transpose' ? transposedSums(a, b, pair, blockBytes) : rowwiseSums(a, b, pair, blockBytes);
+}
