@@ -4,49 +4,11 @@
  * refused quickly with the file named, large legal ones must load.
  */
 import { afterAll, describe, it, expect } from 'vitest';
-import { execFile } from 'node:child_process';
 import { mkdtempSync, mkdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FILES_HOSTILE_CASES, LARGE_LEGAL_FILES, buildFifoProbe, buildOnnxRuntimeRefusal, buildProbe } from '../../src/testing/hostile/files.js';
-
-const CLI = join(import.meta.dirname, '..', '..', 'bin', 'lineage.js');
-/** Generous caps, so the test cannot flake; bench:hostile measures the real costs. */
-const WALL_CAP_MS = 30_000;
-const HEAP_CAP_MB = 1024;
-
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-  ms: number;
-}
-
-function lineage(...args: string[]): Promise<Run> {
-  const started = performance.now();
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      [`--max-old-space-size=${HEAP_CAP_MB}`, CLI, ...args],
-      // The timeout kills a child that hangs on a FIFO, so a regression fails instead of stalling.
-      { timeout: 2 * WALL_CAP_MS, maxBuffer: 1 << 28 },
-      (err, stdout, stderr) => {
-        const code = err ? ((err as { code?: number }).code ?? null) : 0;
-        resolve({ code: typeof code === 'number' ? code : null, stdout, stderr, ms: performance.now() - started });
-      },
-    );
-  });
-}
-
-/** The error line names `path` (or, for a folder, a file inside it) and nothing crashed. */
-function expectRefusal(r: Run, path: string, problem: RegExp): void {
-  expect(r.stderr).toContain(`lineage: ${path}`);
-  expect(r.stderr).toMatch(problem);
-  expect(r.stderr).not.toMatch(/\n\s+at /); // no stack trace
-  expect(r.stderr).not.toMatch(/Maximum call stack|Invalid typed array length|heap out of memory/);
-  expect(r.code).toBe(1);
-  expect(r.ms).toBeLessThan(WALL_CAP_MS);
-}
+import { WALL_CAP_MS, expectRefusal, runCapped as lineage } from './hostile-cli.js';
 
 const root = mkdtempSync(join(tmpdir(), 'lineage-hostile-files-'));
 // The large legal files take ~100 MB; symlinks are removed, never followed.
