@@ -4,6 +4,7 @@
  * Checksums and deflate streams come from node:zlib, not from the reader under test.
  */
 import { deflateRawSync, gzipSync } from 'node:zlib';
+import { concatBytes } from './files-bytes.js';
 
 /** Bytes of a latin-1 string, so pickle opcodes can be written as in pickletools listings. */
 export function latin1(text: string): Uint8Array {
@@ -12,17 +13,8 @@ export function latin1(text: string): Uint8Array {
   return out;
 }
 
-export function concat(parts: readonly Uint8Array[]): Uint8Array {
-  let length = 0;
-  for (const part of parts) length += part.length;
-  const out = new Uint8Array(length);
-  let at = 0;
-  for (const part of parts) {
-    out.set(part, at);
-    at += part.length;
-  }
-  return out;
-}
+/** The parts one after another (the same helper the other hostile writers use). */
+export const concat = concatBytes;
 
 function le(value: number, bytes: number): string {
   let out = '';
