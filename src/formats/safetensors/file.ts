@@ -71,13 +71,28 @@ export class SafetensorsFile {
    * rows), touching nothing else; the range must lie inside the tensor.
    */
   async readBytes(name: string, byteOffset: number, byteLength: number): Promise<Uint8Array> {
+    const { input, position, what } = this.byteRange(name, byteOffset, byteLength);
+    return input.read(position, byteLength, what);
+  }
+
+  /** readBytes into `target` (as many bytes as it holds), for readers that reuse their buffers. */
+  async readBytesInto(name: string, byteOffset: number, target: Uint8Array): Promise<void> {
+    const { input, position, what } = this.byteRange(name, byteOffset, target.byteLength);
+    await input.readInto(target, position, what);
+  }
+
+  private byteRange(name: string, byteOffset: number, byteLength: number): { input: InputFile; position: number; what: string } {
     const entry = this.entry(name);
     const size = entry.end - entry.begin;
     const inside =
       Number.isSafeInteger(byteOffset) && Number.isSafeInteger(byteLength) && byteOffset >= 0 && byteLength >= 0 && byteOffset + byteLength <= size;
     if (!inside) throw new RangeError(`${this.file}: bytes [${byteOffset}, ${byteOffset}+${byteLength}) are outside the ${size} bytes of tensor "${name}"`);
     check(this.input !== undefined, this.file, 'file is already closed');
-    return this.input.read(this.dataStart + entry.begin + byteOffset, byteLength, `bytes ${byteOffset}..${byteOffset + byteLength} of tensor "${name}"`);
+    return {
+      input: this.input,
+      position: this.dataStart + entry.begin + byteOffset,
+      what: `bytes ${byteOffset}..${byteOffset + byteLength} of tensor "${name}"`,
+    };
   }
 
   /** Every tensor, in file order. */

@@ -10,7 +10,7 @@ import { type Sums, emptySums, pairSums } from './sums.js';
 import type { ModelComparison, TensorDistance, TensorPair } from './types.js';
 
 export interface CompareOptions {
-  /** Bytes of float32 read from each model at a time (default 16 MiB). */
+  /** Bytes of float32 read from each model at a time (default 4 MiB). */
   blockBytes?: number;
   /** Called after each compared tensor, for progress reports. */
   onTensor?: (done: number, total: number) => void;

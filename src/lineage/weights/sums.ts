@@ -7,6 +7,7 @@
  * row blocks: a is read once when b fits in one block and ceil(c / chunk rows) times otherwise,
  * which bounds memory at the price of re-reading; Conv1D-sized matrices fit in one chunk.
  */
+import { recycleFloat32 } from '../../source/block-buffers.js';
 import type { ModelSource } from '../../source/types.js';
 import { readBlock, rowCount, rowLength, rowsPerBlock } from './blocks.js';
 import type { TensorPair } from './types.js';
@@ -65,10 +66,12 @@ async function rowwiseSums(a: ModelSource, b: ModelSource, pair: TensorPair, blo
   const sums = emptySums();
   for (let start = 0; start < rows; start += step) {
     const count = Math.min(step, rows - start);
-    let [x, y] = await Promise.all([readBlock(a, pair.a, start, count), readBlock(b, pair.b, start, count)]);
-    if (transform.kind === 'rope-unpermute' && transform.side === 'a') x = unpermuteRopeRows(x, count, cols, group);
-    if (transform.kind === 'rope-unpermute' && transform.side === 'b') y = unpermuteRopeRows(y, count, cols, group);
+    const [readA, readB] = await Promise.all([readBlock(a, pair.a, start, count), readBlock(b, pair.b, start, count)]);
+    const x = transform.kind === 'rope-unpermute' && transform.side === 'a' ? unpermuteRopeRows(readA, count, cols, group) : readA;
+    const y = transform.kind === 'rope-unpermute' && transform.side === 'b' ? unpermuteRopeRows(readB, count, cols, group) : readB;
     addAligned(sums, x, y);
+    recycleFloat32(readA);
+    recycleFloat32(readB);
   }
   return sums;
 }
@@ -99,7 +102,9 @@ async function transposedSums(a: ModelSource, b: ModelSource, pair: TensorPair, 
           dd += d * d;
         }
       }
+      recycleFloat32(block);
     }
+    recycleFloat32(chunk);
   }
   return { aa, bb, ab, dd };
 }
