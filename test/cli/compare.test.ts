@@ -8,6 +8,7 @@ import { type Weights, float32Tensor, toFloat32 } from '../../src/tensor.js';
 import { GGML_TYPE_ID, GgufBytes } from '../../src/testing/hostile/gguf-bytes.js';
 import { GGUF_LLAMA_METADATA, LLAMA, expectedDistances, llamaToGguf, llamaWeights, perturbed, transposed } from '../lineage/weights/models.js';
 import { escapeRegExp, lineage } from './run-cli.js';
+import { COMPARE_JSON_KEYS } from '../lineage/weights/documented-keys.js';
 
 /** An F32 GGUF v3 file written field by field: string metadata except the uint32 head counts. */
 function ggufFile(weights: Weights, metadata: Record<string, string>): Uint8Array {
@@ -74,20 +75,7 @@ describe('lineage compare', () => {
     expect(stderr).toBe('');
     expect(code).toBe(0);
     const json = JSON.parse(stdout);
-    expect(Object.keys(json)).toEqual([
-      'version',
-      'a',
-      'b',
-      'matched_tensors',
-      'matched_parameters',
-      'total_parameters',
-      'low_coverage',
-      'unmatched',
-      'excluded',
-      'tensors',
-      'distance',
-      'seconds',
-    ]);
+    expect(Object.keys(json)).toEqual(COMPARE_JSON_KEYS);
     expect(json.version).toBe(1);
     expect([json.a, json.b]).toEqual([path('parent.safetensors'), path('child.gguf')]);
     expect(json.matched_tensors).toBe(parent.size);

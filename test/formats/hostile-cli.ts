@@ -4,7 +4,7 @@
  * `npm run bench:hostile` measures the real costs), and checks how it refused the file.
  */
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'vitest';
@@ -60,4 +60,14 @@ export function expectRefusal(r: CliRun, named: string, problem: RegExp): void {
   expect(r.stderr).not.toMatch(/Maximum call stack|Invalid typed array length|RangeError|heap out of memory/);
   expect(r.ms).toBeLessThan(WALL_CAP_MS);
   expect(r.maxRssKb).toBeLessThan(RSS_CAP_KB);
+}
+
+/** A fresh folder per hostile case, under one temp folder per test file. */
+export function caseFolders(prefix: string): (name: string) => string {
+  const root = mkdtempSync(join(tmpdir(), prefix));
+  return (name) => {
+    const dir = join(root, name);
+    mkdirSync(dir);
+    return dir;
+  };
 }

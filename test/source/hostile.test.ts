@@ -4,21 +4,17 @@
  * message naming the offending file, quickly and without a stack trace.
  */
 import { describe, it } from 'vitest';
-import { mkdirSync, mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { SOURCE_HOSTILE_CASES } from '../../src/testing/hostile/source.js';
-import { WALL_CAP_MS, expectRefusal, runCapped } from '../formats/hostile-cli.js';
+import { WALL_CAP_MS, caseFolders, expectRefusal, runCapped } from '../formats/hostile-cli.js';
 
-const root = mkdtempSync(join(tmpdir(), 'lineage-hostile-source-'));
+const caseFolder = caseFolders('lineage-hostile-source-');
 
 describe('hostile inputs are refused by model sources (`lineage compare`)', () => {
   for (const c of SOURCE_HOSTILE_CASES) {
     it(
       `${c.name}: ${c.threat}`,
       async () => {
-        const dir = join(root, c.name);
-        mkdirSync(dir);
+        const dir = caseFolder(c.name);
         const path = await c.build(dir);
         // The message names a file of the case: the model, its index, its config or its data file.
         expectRefusal(await runCapped('compare', path, path), `${dir}/`, c.expect);

@@ -48,10 +48,8 @@ function pairDistances(f: FeatureMatrix, t: FeatureMatrix | null, n: number, d: 
         const b1 = b0 + d;
         const b2 = b1 + d;
         const b3 = b2 + d;
-        let s0 = 0,
-          s1 = 0,
-          s2 = 0,
-          s3 = 0; // prettier-ignore
+        // biome-ignore format: the unrolled accumulators read best on one line
+        let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
         for (let c = 0; c < d; c++) {
           const fi = f[bi + c];
           const e0 = fi - f[b0 + c];
@@ -72,10 +70,8 @@ function pairDistances(f: FeatureMatrix, t: FeatureMatrix | null, n: number, d: 
       for (; j + 1 < n; j += 2, p += 2) {
         const b0 = j * d;
         const b1 = b0 + d;
-        let s0 = 0,
-          s1 = 0,
-          g0 = 0,
-          g1 = 0; // prettier-ignore
+        // biome-ignore format: the unrolled accumulators read best on one line
+        let s0 = 0, s1 = 0, g0 = 0, g1 = 0;
         for (let c = 0; c < d; c++) {
           const fi = f[bi + c];
           const ti = t[bi + c];

@@ -132,14 +132,8 @@ function overSamplePairs(x: Float64Array, y: Float64Array, t: Float64Array | nul
         const b1 = b0 + d;
         const b2 = b1 + d;
         const b3 = b2 + d;
-        let k0 = 0,
-          k1 = 0,
-          k2 = 0,
-          k3 = 0,
-          l0 = 0,
-          l1 = 0,
-          l2 = 0,
-          l3 = 0; // prettier-ignore
+        // biome-ignore format: the unrolled accumulators read best on one line
+        let k0 = 0, k1 = 0, k2 = 0, k3 = 0, l0 = 0, l1 = 0, l2 = 0, l3 = 0;
         for (let c = 0; c < d; c++) {
           const xi = x[bi + c];
           const yi = y[bi + c];
@@ -161,14 +155,8 @@ function overSamplePairs(x: Float64Array, y: Float64Array, t: Float64Array | nul
       for (; j + 1 < n; j += 2) {
         const b0 = j * d;
         const b1 = b0 + d;
-        let k0 = 0,
-          k1 = 0,
-          l0 = 0,
-          l1 = 0,
-          m0 = 0,
-          m1 = 0,
-          r0 = 0,
-          r1 = 0; // prettier-ignore
+        // biome-ignore format: the unrolled accumulators read best on one line
+        let k0 = 0, k1 = 0, l0 = 0, l1 = 0, m0 = 0, m1 = 0, r0 = 0, r1 = 0;
         for (let c = 0; c < d; c++) {
           const xi = x[bi + c];
           const ti = t[bi + c];
@@ -222,14 +210,8 @@ function overFeaturePairs(x: Float64Array, y: Float64Array, t: Float64Array | nu
       for (; b + 1 < d; b += 2) {
         const b0 = b * n;
         const b1 = b0 + n;
-        let a0 = 0,
-          a1 = 0,
-          e0 = 0,
-          e1 = 0,
-          c0 = 0,
-          c1 = 0,
-          r0 = 0,
-          r1 = 0; // prettier-ignore
+        // biome-ignore format: the unrolled accumulators read best on one line
+        let a0 = 0, a1 = 0, e0 = 0, e1 = 0, c0 = 0, c1 = 0, r0 = 0, r1 = 0;
         for (let s = 0; s < n; s++) {
           const xa = xt[ba + s];
           const ya = yt[ba + s];
@@ -252,14 +234,8 @@ function overFeaturePairs(x: Float64Array, y: Float64Array, t: Float64Array | nu
     }
     for (; b < d; b++) {
       const bb = b * n;
-      let aab = 0,
-        bab = 0,
-        cab = 0,
-        cba = 0,
-        pab = 0,
-        pba = 0,
-        qab = 0,
-        qba = 0; // prettier-ignore
+      // biome-ignore format: the unrolled accumulators read best on one line
+      let aab = 0, bab = 0, cab = 0, cba = 0, pab = 0, pba = 0, qab = 0, qba = 0;
       if (tt === null) {
         for (let s = 0; s < n; s++) {
           const xa = xt[ba + s];
