@@ -1,6 +1,7 @@
 /** neural-lineage: public library API. */
 export * from './tensor.js';
 export * from './formats/index.js';
+export { openModelSource, type ModelSource, type SourceTensor } from './source/index.js';
 export { parseNpy, serializeNpy, readNpy, writeNpy } from './formats/npy.js';
 export { parseSafetensors, serializeSafetensors, writeSafetensors, SafetensorsFile } from './formats/safetensors.js';
 export { writeFileAtomic } from './base/fsutil.js';

@@ -4,7 +4,7 @@
  * generation i, children from generation j > i, truth = the child's ancestor at i), time per pair,
  * and optionally alpha chosen on validation children, accuracies then reported on test children only.
  */
-import { resolveModel, type ModelRef } from '../lineage/model.js';
+import type { SourceRef } from '../lineage/source-ref.js';
 import { scoreMatrix, DEFAULT_ALPHA, type BnStats } from '../lineage/learning-free.js';
 import { parseMethodList, usesAlpha } from '../lineage/methods.js';
 import { readProbe } from '../lineage/probe.js';
@@ -185,8 +185,8 @@ function plan(zoo: Zoo, evaluated: readonly ZooModel[]): Job[] {
   return jobs;
 }
 
-function loader(m: ZooModel): ModelRef {
-  return async () => ({ ...(await resolveModel(m.path)), id: m.entry.id });
+function loader(m: ZooModel): SourceRef {
+  return { id: m.entry.id, path: m.path };
 }
 
 /** Runs every job: the learning-free methods, then the detector when one is given. */

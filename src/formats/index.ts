@@ -3,17 +3,12 @@
  * magic bytes first and its name second, so a renamed file still loads.
  */
 import { promises as fs } from 'node:fs';
-import { basename, extname, join } from 'node:path';
-import type { Weights } from '../tensor.js';
-import { tensorByteLength } from '../tensor.js';
+import { extname, join } from 'node:path';
 import { FormatError } from './errors.js';
-import { statInput, withInputFile, readInputFile } from './input-file.js';
-import { isNpy, parseNpy } from './npy.js';
-import { SafetensorsFile, readShardedSafetensorsHeader, readShardedSafetensors, readSafetensorsFile } from './safetensors.js';
-import { readTorchCheckpoint } from './torch.js';
-import { parseOnnxModel, onnxWeights, onnxFileMetadata } from './onnx/index.js';
-import { isGguf, listGgufFile, readGgufFile } from './gguf/index.js';
-import type { TensorInfo, WeightFile, WeightFormat } from './types.js';
+import { statInput, withInputFile } from './input-file.js';
+import { isNpy } from './npy.js';
+import { isGguf } from './gguf/index.js';
+import type { WeightFormat } from './types.js';
 
 export type { TensorInfo, WeightFile, WeightFormat } from './types.js';
 export { FormatError } from './errors.js';
@@ -68,64 +63,6 @@ async function detectFileFormat(path: string): Promise<{ path: string; format: W
   // Protobuf has no magic number: an ONNX ModelProto starts with field 1 (ir_version, varint).
   if (head[0] === 0x08) return { path, format: 'onnx' };
   throw new FormatError(path, 'unrecognised model file: expected .safetensors, a PyTorch zip checkpoint (.pt/.pth/.bin), .onnx, .gguf or .npy');
-}
-
-/** Reads a weight file whole: tensors in file order, plus the file's metadata. */
-export async function readWeightFile(path: string): Promise<WeightFile> {
-  const detected = await detectFormat(path);
-  const file = detected.path;
-  switch (detected.format) {
-    case 'safetensors':
-      return readSafetensorsFile(file);
-    case 'safetensors-sharded':
-      return readShardedSafetensors(file);
-    case 'gguf':
-      return readGgufFile(file);
-    case 'pytorch':
-      return readTorchCheckpoint(await readInputFile(file), file);
-    case 'onnx': {
-      const model = parseOnnxModel(await readInputFile(file), file);
-      return { file, format: 'onnx', metadata: onnxFileMetadata(model), weights: onnxWeights(model) };
-    }
-    case 'npy': {
-      const tensor = parseNpy(await readInputFile(file), file);
-      const name = basename(file, extname(file));
-      return { file, format: 'npy', metadata: {}, weights: new Map([[name, tensor]]) };
-    }
-  }
-}
-
-/** The tensors of a model file, in file order. */
-export async function loadWeights(path: string): Promise<Weights> {
-  return (await readWeightFile(path)).weights;
-}
-
-export interface WeightListing {
-  file: string;
-  format: WeightFormat;
-  metadata: Record<string, string>;
-  tensors: TensorInfo[];
-}
-
-/** Lists a file's tensors; safetensors files are listed from their header alone. */
-export async function listWeights(path: string): Promise<WeightListing> {
-  const detected = await detectFormat(path);
-  if (detected.format === 'safetensors') {
-    const st = await SafetensorsFile.open(detected.path);
-    try {
-      return { file: detected.path, format: 'safetensors', metadata: st.metadata, tensors: st.tensors };
-    } finally {
-      await st.close();
-    }
-  }
-  if (detected.format === 'safetensors-sharded') {
-    const listing = await readShardedSafetensorsHeader(detected.path);
-    return { file: detected.path, format: 'safetensors-sharded', metadata: listing.metadata, tensors: listing.tensors };
-  }
-  if (detected.format === 'gguf') return { file: detected.path, format: 'gguf', ...(await listGgufFile(detected.path)) };
-  const whole = await readWeightFile(detected.path);
-  const tensors = [...whole.weights].map(([name, t]) => ({ name, dtype: t.dtype, shape: [...t.shape], bytes: tensorByteLength(t) }));
-  return { file: whole.file, format: whole.format, metadata: whole.metadata, tensors };
 }
 
 export { isBufferName } from '../base/naming.js';

@@ -9,7 +9,8 @@ import { DetectorRanker, detectorScores } from './detector/predict.js';
 import type { ModelSummary } from './detector/summary.js';
 import { type DetectOptions, type MethodResult, scoreMatrix } from './learning-free.js';
 import type { Method } from './methods.js';
-import { type LineageModel, type ModelRef, resolveModel } from './model.js';
+import type { LineageModel } from './model.js';
+import { loadRef, type SourceRef } from './source-ref.js';
 
 export interface DetectMethodsOptions extends Omit<DetectOptions, 'methods' | 'onCandidate'> {
   /** Learning-free methods; may be empty when only the detector is asked for. */
@@ -24,7 +25,7 @@ export interface DetectMethodsResult {
   detector?: MethodResult;
 }
 
-export async function detectWithMethods(children: ModelRef[], candidates: ModelRef[], options: DetectMethodsOptions): Promise<DetectMethodsResult> {
+export async function detectWithMethods(children: SourceRef[], candidates: SourceRef[], options: DetectMethodsOptions): Promise<DetectMethodsResult> {
   const { detector, ...rest } = options;
   const detectorOptions = { probe: options.probe, arch: options.arch, heads: options.heads };
   if (options.methods.length === 0) {
@@ -36,7 +37,7 @@ export async function detectWithMethods(children: ModelRef[], candidates: ModelR
   if (!detector) return { learningFree: await scoreMatrix(children, candidates, rest) };
   const ranker = await DetectorRanker.load({ ...detectorOptions, detector });
   const resolved: LineageModel[] = [];
-  for (const ref of children) resolved.push(await resolveModel(ref));
+  for (const ref of children) resolved.push(await loadRef(ref));
   const candidateSummaries: ModelSummary[] = [];
   const onCandidate = async (candidate: LineageModel) => {
     candidateSummaries.push(await ranker.summarize(candidate));

@@ -2,7 +2,8 @@
 import { makeTensor, type Tensor } from '../tensor.js';
 import { resolveLayer } from '../graph/ir.js';
 import { runGraph } from '../runtime/ort.js';
-import { buildModelGraph, resolveModel, type ArchOptions, type ModelRef } from './model.js';
+import { buildModelGraph, type ArchOptions } from './model.js';
+import { loadRef, type SourceRef } from './source-ref.js';
 import { assertFiniteModel } from './finite.js';
 
 export interface FeatureResult {
@@ -11,8 +12,8 @@ export interface FeatureResult {
   features: Tensor<'float32'>;
 }
 
-export async function computeFeatures(ref: ModelRef, probe: Tensor<'float32'>, layer: string | undefined, options: ArchOptions = {}): Promise<FeatureResult> {
-  const model = await resolveModel(ref);
+export async function computeFeatures(ref: SourceRef, probe: Tensor<'float32'>, layer: string | undefined, options: ArchOptions = {}): Promise<FeatureResult> {
+  const model = await loadRef(ref);
   assertFiniteModel(model);
   const { graph } = await buildModelGraph(model, options);
   const name = layer ?? (model.graph ? graph.outputs[0].name : 'penultimate');

@@ -18,14 +18,20 @@ import { type Graph, resolveLayer, truncateGraph } from '../graph/ir.js';
 import { jvpGraph, type JvpGraph } from '../graph/transforms/jvp.js';
 import { CompiledGraph } from '../runtime/ort.js';
 import { FormatError } from '../formats/errors.js';
-import { type LineageModel, type ModelRef, resolveModel, buildModelGraph, type ArchOptions } from './model.js';
-import { checkCompatible, comparedParameters, foldedBatchNormReason, hasNonFinite } from './compat.js';
+import { type LineageModel, buildModelGraph, type ArchOptions } from './model.js';
+import { checkCompatible, foldedBatchNormReason, hasNonFinite } from './compat.js';
 import { BatchScorer, type FeatureBatch } from './feature-batch.js';
 import { assertFiniteModel } from './finite.js';
 import { type Method, parseMethodList } from './methods.js';
 import type { MetricParams } from './similarity/types.js';
-import { weightsCosine, weightsL2 } from './weight-baselines.js';
 import { isBatchCounterName, isBufferName } from '../base/naming.js';
+import { type CandidateScore, type ChildResult, type MethodResult, rankCandidates } from './results.js';
+import { memorySource } from '../source/memory.js';
+import { compareModels } from './weights/compare.js';
+import { type ChildComparisons, scoreWeightMatrix, type WeightOutput, weightScoresOfChild } from './weight-detect.js';
+import { loadRef, type SourceRef } from './source-ref.js';
+
+export type { CandidateScore, ChildResult, MethodResult } from './results.js';
 
 export interface DetectOptions extends ArchOptions {
   /** Probe inputs, N x C x H x W float32 (already normalised). Needed by feature methods. */
@@ -61,25 +67,6 @@ export interface DetectOptions extends ArchOptions {
    * the candidates (the learned detector's inputs) takes it from this read instead of a second one.
    */
   onCandidate?: (candidate: LineageModel) => Promise<void> | void;
-}
-
-export interface CandidateScore {
-  parent: string;
-  score: number;
-}
-
-export interface ChildResult {
-  child: string;
-  parent: string | null;
-  scores: CandidateScore[];
-  incompatible: { parent: string; reason: string }[];
-}
-
-export interface MethodResult {
-  method: string;
-  alpha: number;
-  layer: string;
-  children: ChildResult[];
 }
 
 export const DEFAULT_ALPHA = 0.01;
@@ -127,12 +114,12 @@ interface ChildState {
   graph: Graph;
   /** Tensors that must match a candidate's (everything but the head). */
   checked: string[];
-  /** Parameters the weight baselines compare (no head, no buffers). */
-  compared: string[];
   features?: ChildFeatures;
   /** method name -> candidate scores */
   scores: Map<string, CandidateScore[]>;
   incompatible: { parent: string; reason: string }[];
+  /** Weight methods are scored once every candidate is compared (weight-detect.ts): the comparisons so far. */
+  weightComparisons: ChildComparisons;
 }
 
 interface ChildFeatures {
@@ -197,8 +184,8 @@ function planScoring(options: DetectOptions): ScoringPlan {
 }
 
 /** Reads a child, builds its graph and, for feature methods, computes its features and JVP graph. */
-async function prepareChild(ref: ModelRef, plan: ScoringPlan, options: ArchOptions): Promise<ChildState> {
-  const model = await resolveModel(ref);
+async function prepareChild(ref: SourceRef, plan: ScoringPlan, options: ArchOptions): Promise<ChildState> {
+  const model = await loadRef(ref);
   assertFiniteModel(model);
   const built = await buildModelGraph(model, options);
   const head = new Set(built.headParams);
@@ -207,9 +194,9 @@ async function prepareChild(ref: ModelRef, plan: ScoringPlan, options: ArchOptio
     graph: built.graph,
     // A candidate exported to ONNX lacks the batch counter, which no pass reads: not worth refusing it over.
     checked: [...model.weights.keys()].filter((k) => !head.has(k) && !isBatchCounterName(k)),
-    compared: comparedParameters(model.weights, built.headParams),
     scores: new Map(plan.outputs.map((o) => [o.name, []])),
     incompatible: [],
+    weightComparisons: { child: model.id, compared: [], incompatible: [] },
   };
   if (plan.probe) state.features = await childFeatures(state, plan, plan.probe);
   return state;
@@ -247,10 +234,11 @@ function incompatibility(state: ChildState, parent: LineageModel): string | unde
 /** Scores one compatible (candidate, child) pair with every method and records the scores. */
 async function scorePair(state: ChildState, parent: LineageModel, plan: ScoringPlan): Promise<void> {
   const record = (method: string, score: number) => state.scores.get(method)!.push({ parent: parent.id, score });
-  for (const { name, method } of plan.outputs) {
-    if (method.kind !== 'weights') continue;
-    const weigh = method.name === 'weights-l2' ? weightsL2 : weightsCosine;
-    record(name, weigh(state.model.weights, parent.weights, state.compared));
+  if (weightOutputsOf(plan).length > 0) {
+    // The same comparison as for models streamed from files, so a method's score never depends on how the model was given.
+    const child = state.model;
+    const comparison = await compareModels(memorySource(parent.weights, parent.file), memorySource(child.weights, child.file));
+    state.weightComparisons.compared.push({ candidate: parent.id, comparison });
   }
   if (!state.features || !plan.probe) return;
   const scorer = new BatchScorer(await featureBatch(state, state.features, parent, plan, plan.probe), plan.metricParams);
@@ -274,13 +262,17 @@ async function featureBatch(state: ChildState, child: ChildFeatures, parent: Lin
 }
 
 /** Scores every candidate against every child with every method. */
-export async function scoreMatrix(children: ModelRef[], parents: ModelRef[], options: DetectOptions = {}): Promise<MethodResult[]> {
+export async function scoreMatrix(children: SourceRef[], parents: SourceRef[], options: DetectOptions = {}): Promise<MethodResult[]> {
   const plan = planScoring(options);
+  // Weight methods alone need no graph and no model in memory: any architecture, streamed from its files.
+  if (!options.onCandidate && plan.outputs.every((o) => o.method.kind === 'weights')) {
+    return scoreWeightMatrix(children, parents, { outputs: weightOutputsOf(plan), layer: plan.layer, onProgress: options.onProgress });
+  }
   const states: ChildState[] = [];
   for (const ref of children) states.push(await prepareChild(ref, plan, options));
   let done = 0;
   for (const ref of parents) {
-    const parent = await resolveModel(ref);
+    const parent = await loadRef(ref);
     await options.onCandidate?.(parent);
     for (const state of states) {
       const reason = incompatibility(state, parent);
@@ -290,22 +282,22 @@ export async function scoreMatrix(children: ModelRef[], parents: ModelRef[], opt
     done++;
     options.onProgress?.(done, parents.length);
   }
+  for (const state of states) {
+    for (const [name, scores] of weightScoresOfChild(state.weightComparisons, weightOutputsOf(plan))) state.scores.get(name)!.push(...scores);
+  }
   return plan.outputs.map((o) => ({ method: o.name, alpha: o.alpha, layer: plan.layer, children: states.map((s) => rankedChild(s, o.name)) }));
 }
 
-function rankedChild(state: ChildState, method: string): ChildResult {
-  const scores = [...state.scores.get(method)!].sort((a, b) => rankValue(b.score) - rankValue(a.score));
-  const parent = scores.length > 0 && Number.isFinite(scores[0].score) ? scores[0].parent : null;
-  return { child: state.model.id, parent, scores, incompatible: state.incompatible };
+function weightOutputsOf(plan: ScoringPlan): WeightOutput[] {
+  return plan.outputs.flatMap((o) => (o.method.kind === 'weights' ? [{ name: o.name, method: o.method.name, alpha: o.alpha }] : []));
 }
 
-/** NaN scores rank last. */
-function rankValue(score: number): number {
-  return Number.isNaN(score) ? Number.NEGATIVE_INFINITY : score;
+function rankedChild(state: ChildState, method: string): ChildResult {
+  return rankCandidates(state.model.id, state.scores.get(method)!, state.incompatible);
 }
 
 /** Ranks the candidates for one child; one result per method. */
-export async function detectParent(child: ModelRef, parents: ModelRef[], options: DetectOptions = {}): Promise<{ method: string; result: ChildResult }[]> {
+export async function detectParent(child: SourceRef, parents: SourceRef[], options: DetectOptions = {}): Promise<{ method: string; result: ChildResult }[]> {
   const results = await scoreMatrix([child], parents, options);
   return results.map((r) => ({ method: r.method, result: r.children[0] }));
 }

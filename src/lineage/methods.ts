@@ -1,12 +1,12 @@
 /**
  * Method names of `lineage detect`: `<mode>-<metric>` for feature methods (mode: direct, taylor,
- * linearized, fitted) and the weight-space baselines `weights-l2`, `weights-cos`.
+ * linearized, fitted) and the weight-space methods `weights-l2`, `weights-cos`, `weights-rel`.
  */
 import { METRIC_NAMES, type MetricName } from './similarity/types.js';
 
 export const FEATURE_MODES = ['direct', 'taylor', 'linearized', 'fitted'] as const;
 export type FeatureMode = (typeof FEATURE_MODES)[number];
-export const WEIGHT_METHODS = ['weights-l2', 'weights-cos'] as const;
+export const WEIGHT_METHODS = ['weights-l2', 'weights-cos', 'weights-rel'] as const;
 export type WeightMethod = (typeof WEIGHT_METHODS)[number];
 
 export type Method = { kind: 'feature'; name: string; mode: FeatureMode; metric: MetricName } | { kind: 'weights'; name: WeightMethod };

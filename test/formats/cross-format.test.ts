@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { gunzipSync } from 'node:zlib';
-import { readWeightFile } from '../../src/formats/index.js';
+import { readWholeFile } from './whole-file.js';
 import { tensorsIdentical } from '../../src/tensor.js';
 
 // One torchvision ResNet-18 state dict (num_classes=10) written by PyTorch three ways
@@ -24,9 +24,9 @@ beforeAll(() => {
 
 describe('the same ResNet-18 through the three readers', () => {
   it('gives identical tensors from .pt, .safetensors and .onnx (ONNX lacks only num_batches_tracked)', async () => {
-    const pt = await readWeightFile(join(dir, 'resnet18.pt'));
-    const st = await readWeightFile(join(dir, 'resnet18.safetensors'));
-    const onnx = await readWeightFile(join(dir, 'resnet18.onnx'));
+    const pt = await readWholeFile(join(dir, 'resnet18.pt'));
+    const st = await readWholeFile(join(dir, 'resnet18.safetensors'));
+    const onnx = await readWholeFile(join(dir, 'resnet18.onnx'));
     expect([pt.format, st.format, onnx.format]).toEqual(['pytorch', 'safetensors', 'onnx']);
     expect([...pt.weights.keys()]).toEqual(expected.tensors.map((t) => t.name));
     expect([...st.weights.keys()]).toEqual([...pt.weights.keys()]);

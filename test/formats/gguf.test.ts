@@ -3,7 +3,8 @@ import { copyFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FormatError } from '../../src/formats/errors.js';
-import { detectFormat, listWeights, readWeightFile } from '../../src/formats/index.js';
+import { detectFormat } from '../../src/formats/index.js';
+import { listWholeFile, readWholeFile } from './whole-file.js';
 import { parseNpy } from '../../src/formats/npy.js';
 import { DEFAULT_GGUF_LIMITS, dequantize, GgufFile, ggmlTypeByName, parseGgufHeader, type GgufValue } from '../../src/formats/gguf/index.js';
 import { GGML_TYPE_ID, GGUF_VALUE_TYPE, GgufBytes } from '../../src/testing/hostile/gguf-bytes.js';
@@ -235,7 +236,7 @@ describe('GGUF through the format-independent readers', () => {
   });
 
   it('lists a GGUF file from its header: ggml type names, numpy-order shapes, stored bytes, metadata', async () => {
-    const listing = await listWeights(join(dir, 'q4_k.gguf'));
+    const listing = await listWholeFile(join(dir, 'q4_k.gguf'));
     expect(listing.format).toBe('gguf');
     expect(listing.metadata['general.name']).toBe('Q4_K fixture');
     expect(listing.tensors).toEqual([
@@ -245,7 +246,7 @@ describe('GGUF through the format-independent readers', () => {
   });
 
   it('reads a GGUF file whole as float32 tensors in numpy order', async () => {
-    const file = await readWeightFile(join(dir, 'metadata.gguf'));
+    const file = await readWholeFile(join(dir, 'metadata.gguf'));
     expect(file.format).toBe('gguf');
     const fourD = file.weights.get('blk.0.four_d');
     expect(fourD?.dtype).toBe('float32');

@@ -33,11 +33,12 @@ import {
 
 const dir = mkdtempSync(join(tmpdir(), 'hostile-torch-'));
 
-describe('hostile PyTorch checkpoints through `lineage inspect`', () => {
+describe('hostile PyTorch checkpoints through `lineage inspect` (or `compare`, for damage found reading values)', () => {
   for (const hostile of TORCH_HOSTILE_CASES) {
     it(`${hostile.name}: refused quickly, naming the file`, async () => {
       const path = await hostile.build(dir);
-      expectRefusal(await runCapped('inspect', path), `${path}: `, hostile.expect);
+      const run = hostile.command === 'compare' ? runCapped('compare', path, path) : runCapped('inspect', path);
+      expectRefusal(await run, `${path}: `, hostile.expect);
     });
   }
 });

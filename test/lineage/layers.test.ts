@@ -54,7 +54,7 @@ describe('layer-level lineage', () => {
     ]);
   });
 
-  it('finds the origin of every block of a stitched, then fine-tuned ResNet-18', () => {
+  it('finds the origin of every block of a stitched, then fine-tuned ResNet-18', async () => {
     const donors = [1, 2, 3].map((seed) => syntheticStateDict(keys, seed));
     const assignment: Record<string, number> = { 'layer1.0': 1, 'layer2.1': 2, 'layer3.0': 1, 'layer4.1': 2, fc: 2 };
     const stitched = stitchWeights(
@@ -62,8 +62,13 @@ describe('layer-level lineage', () => {
       [1, 2].map((d) => ({ id: `m${d}`, weights: donors[d], blocks: Object.keys(assignment).filter((b) => assignment[b] === d) })),
     );
     const tuned = finetune(stitched.weights, 99, 0.05);
-    const origins = layerOrigins(tuned, new Map(donors.map((w, i) => [`m${i}`, w])));
-    for (const o of origins) {
+    const model = (id: string, weights: Weights) => ({ id, file: id, weights, metadata: {} });
+    const trace = await layerOrigins(
+      model('tuned', tuned),
+      donors.map((w, i) => model(`m${i}`, w)),
+    );
+    expect(trace.excluded).toEqual([]);
+    for (const o of trace.layers) {
       const truth = `m${assignment[o.layer] ?? 0}`;
       expect(o.origins[0].model, o.layer).toBe(truth);
       expect(o.origins[0].probability).toBeGreaterThan(0.5);

@@ -1,10 +1,10 @@
 /**
- * Checks a model source against reading the same file whole (readWeightFile / listWeights), the
- * project's existing readers: same names, dtypes and shapes in the same order, the same float32
+ * Checks a model source against reading the same file whole (test/formats/whole-file.ts, built
+ * from the per-format parsers): same names, dtypes and shapes in the same order, the same float32
  * values bit for bit, and row ranges equal to slices of the whole read.
  */
 import { expect } from 'vitest';
-import { listWeights, readWeightFile } from '../../src/formats/index.js';
+import { listWholeFile, readWholeFile } from '../formats/whole-file.js';
 import type { ModelSource } from '../../src/source/types.js';
 import { toFloat32, type Tensor } from '../../src/tensor.js';
 
@@ -56,11 +56,11 @@ export async function expectValuesMatch(source: ModelSource, whole: ReadonlyMap<
   }
 }
 
-/** The source lists what listWeights lists and reads what readWeightFile reads. */
+/** The source lists what listWholeFile lists and reads what readWholeFile reads. */
 export async function expectSameAsWholeRead(source: ModelSource, file: string): Promise<void> {
-  const listing = await listWeights(file);
+  const listing = await listWholeFile(file);
   expect(source.format).toBe(listing.format);
   expect(source.metadata).toEqual(listing.metadata);
   expect(source.tensors.map(({ name, dtype, shape, bytes }) => ({ name, dtype, shape: [...shape], bytes }))).toEqual(listing.tensors);
-  await expectValuesMatch(source, (await readWeightFile(file)).weights);
+  await expectValuesMatch(source, (await readWholeFile(file)).weights);
 }

@@ -9,7 +9,7 @@ import { promises as fs } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openModelSource } from '../../src/source/index.js';
-import { listWeights, readWeightFile } from '../../src/formats/index.js';
+import { listWholeFile, readWholeFile } from '../formats/whole-file.js';
 import { float16BitsToNumber } from '../../src/tensor.js';
 
 /** E4M3FN: bias 7, subnormals m/8 * 2^-6, no infinities, S.1111.111 the only NaN. */
@@ -85,7 +85,7 @@ function mismatches(values: Float32Array, formula: (code: number) => number): st
 
 describe('float8 in safetensors, every code', () => {
   it('lists the tensors with their float8 dtypes', async () => {
-    const listing = await listWeights(path);
+    const listing = await listWholeFile(path);
     expect(listing.tensors.map((t) => [t.name, t.dtype, t.shape, t.bytes])).toEqual([
       ['e4m3', 'float8_e4m3fn', [16, 16], 256],
       ['e5m2', 'float8_e5m2', [16, 16], 256],
@@ -147,7 +147,7 @@ describe('float8 in safetensors, every code', () => {
   });
 
   it('reading the file whole widens float8 to float32 with the same values', async () => {
-    const { weights } = await readWeightFile(path);
+    const { weights } = await readWholeFile(path);
     const e4 = weights.get('e4m3');
     expect(e4?.dtype).toBe('float32');
     expect(mismatches(e4?.data as Float32Array, e4m3fn)).toEqual([]);

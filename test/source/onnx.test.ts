@@ -5,7 +5,7 @@ import { join, resolve } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { openModelSource } from '../../src/source/index.js';
 import { FormatError } from '../../src/formats/errors.js';
-import { readWeightFile } from '../../src/formats/index.js';
+import { readWholeFile } from '../formats/whole-file.js';
 import { makeGraph, makeModel, makeNode, makeValueInfo } from '../../src/formats/onnx/model.js';
 import { ModelProtoType, type TensorProtoMsg } from '../../src/formats/onnx/onnx-proto.js';
 import { writeOnnxModel } from '../../src/formats/onnx/weights.js';
@@ -203,10 +203,10 @@ describe('ONNX model source, external data', () => {
     );
   });
 
-  it('leaves reading the file whole refusing external data, as before', async () => {
+  it('the whole-file parser (no external-data loader) still refuses external data', async () => {
     const folder = await externalFolder('whole');
     const model = join(folder, 'model.onnx');
     await fs.writeFile(model, onnxBytes([externalTensor('w', [12], FLOAT, { location: 'weights.bin', offset: '16' })]));
-    await expect(readWeightFile(model)).rejects.toThrow(/initializer 'w' keeps its data in an external file; external data not supported/);
+    await expect(readWholeFile(model)).rejects.toThrow(/initializer 'w' keeps its data in an external file; external data not supported/);
   });
 });

@@ -5,7 +5,7 @@ import { join, resolve } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { openModelSource } from '../../src/source/index.js';
 import { FormatError } from '../../src/formats/errors.js';
-import { readWeightFile } from '../../src/formats/index.js';
+import { readWholeFile } from '../formats/whole-file.js';
 import { PROTOCOL_2, intTuple, latin1, rebuildTensor, storagePid, unicode, zipArchive } from '../../src/testing/hostile/torch-bytes.js';
 import { toFloat32, type Tensor } from '../../src/tensor.js';
 import { expectSameAsWholeRead, expectSameFloats, expectValuesMatch } from './expect-source.js';
@@ -100,7 +100,7 @@ describe('PyTorch model source', () => {
       expect([...(await source.readRows('part', 1, 1))]).toEqual(values.slice(8, 12));
       // A tensor that is the whole record is read with it, and checked.
       await expect(source.readFloat32('w')).rejects.toThrow(`${path}: zip record archive/data/0 fails its CRC-32 check`);
-      await expect(readWeightFile(path)).rejects.toThrow(`${path}: zip record archive/data/0 fails its CRC-32 check`);
+      await expect(readWholeFile(path)).rejects.toThrow(`${path}: zip record archive/data/0 fails its CRC-32 check`);
     } finally {
       await source.close();
     }
@@ -109,13 +109,13 @@ describe('PyTorch model source', () => {
   it('refuses on open what reading the file whole refuses: a view past its storage', async () => {
     const path = await write('oob.pt', viewCheckpoint(floats([1, 2, 3, 4]), { w: { offset: 2, shape: [2, 2], stride: [2, 1] } }));
     const problem = "tensor 'w' (offset 2, shape [2,2], stride [2,1]) reaches past the end of its 4-element storage";
-    await expect(readWeightFile(path)).rejects.toThrow(new FormatError(path, problem));
+    await expect(readWholeFile(path)).rejects.toThrow(new FormatError(path, problem));
     await expect(openModelSource(path)).rejects.toThrow(new FormatError(path, problem));
   });
 
   it('refuses on open what reading the file whole refuses: views amplifying their storage', async () => {
     const path = await write('expand.pt', viewCheckpoint(floats([1]), { w: { offset: 0, shape: [30000, 30000], stride: [0, 0] } }));
-    await expect(readWeightFile(path)).rejects.toThrow(/expand\.pt: tensor 'w' .* repeats elements of its 1-element storage/);
+    await expect(readWholeFile(path)).rejects.toThrow(/expand\.pt: tensor 'w' .* repeats elements of its 1-element storage/);
     await expect(openModelSource(path)).rejects.toThrow(/expand\.pt: tensor 'w' .* repeats elements of its 1-element storage/);
   });
 
@@ -139,7 +139,7 @@ describe('sharded PyTorch model source (pytorch_model.bin.index.json)', () => {
 
   it('reads every tensor of every shard, in weight_map order', async () => {
     const { folder, shards } = await shardedFolder('sharded');
-    const wholes = await Promise.all(shards.map((shard) => readWeightFile(join(folder, shard))));
+    const wholes = await Promise.all(shards.map((shard) => readWholeFile(join(folder, shard))));
     const weightMap: Record<string, string> = {};
     // Shard 2's tensors first, so weight_map order is not file order.
     for (const name of wholes[1].weights.keys()) weightMap[name] = shards[1];

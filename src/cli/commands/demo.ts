@@ -12,10 +12,8 @@ import { fileURLToPath } from 'node:url';
 import { readZooSpec } from '../../train/zoo-file.js';
 import { type BuildZooResult, buildZoo } from '../../train/zoo-build.js';
 import type { ManifestModel } from '../../zoo/manifest.js';
-import type { Tensor } from '../../tensor.js';
 import { scoreMatrix } from '../../lineage/learning-free.js';
 import { readProbe } from '../../lineage/probe.js';
-import { resolveModel } from '../../lineage/model.js';
 import { recoverTree } from '../../lineage/tree/recover.js';
 import { type TreeEdgeAccuracy, treeEdgeAccuracy } from '../../lineage/tree/accuracy.js';
 import type { TreeRecovery } from '../../lineage/tree/build.js';
@@ -113,8 +111,8 @@ async function detectParents(cache: string, manifest: DemoManifest, roots: Manif
     for (const method of METHODS) {
       const t = performance.now();
       const [result] = await scoreMatrix(
-        [async () => ({ ...(await resolveModel(file(child))), id: child.id })],
-        roots.map((r) => async () => ({ ...(await resolveModel(file(r))), id: r.id })),
+        [{ id: child.id, path: file(child) }],
+        roots.map((r) => ({ id: r.id, path: file(r) })),
         { probe, methods: [method] },
       );
       tally[method].seconds += (performance.now() - t) / 1000;
@@ -137,7 +135,7 @@ async function detectParents(cache: string, manifest: DemoManifest, roots: Manif
 async function demoTree(cache: string, manifest: DemoManifest): Promise<DemoTree> {
   const t = performance.now();
   const tree = await recoverTree(
-    manifest.models.map((m) => async () => ({ ...(await resolveModel(join(cache, m.file))), id: m.id })),
+    manifest.models.map((m) => ({ id: m.id, path: join(cache, m.file) })),
     { method: 'weights-l2' },
   );
   const truth = manifest.models.map((m) => ({ id: m.id, parent: m.parent }));
@@ -147,10 +145,11 @@ async function demoTree(cache: string, manifest: DemoManifest): Promise<DemoTree
 
 /** Layer-level origin of the first child's blocks among the roots: every block should trace to its parent. */
 async function firstChildOrigins(cache: string, roots: ManifestModel[], first: ManifestModel): Promise<TreeReportExtras['layerOrigins']> {
-  const firstWeights = (await resolveModel(join(cache, first.file))).weights;
-  const candidates = new Map<string, ReadonlyMap<string, Tensor>>();
-  for (const r of roots) candidates.set(r.id, (await resolveModel(join(cache, r.file))).weights);
-  return layerOrigins(firstWeights, candidates).map((o) => ({
+  const trace = await layerOrigins(
+    { id: first.id, path: join(cache, first.file) },
+    roots.map((r) => ({ id: r.id, path: join(cache, r.file) })),
+  );
+  return trace.layers.map((o) => ({
     layer: `${first.id}: ${o.layer}`,
     origins: o.origins.map((x) => ({ model: x.model, probability: x.probability })),
   }));

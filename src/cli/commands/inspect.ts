@@ -1,10 +1,11 @@
 import type { Command } from 'commander';
-import { listWeights, type WeightListing } from '../../formats/index.js';
 import { shapeSize } from '../../tensor.js';
 import { formatBytes, formatCount, formatTable, printJson } from '../output.js';
 import { resolveModel, buildModelGraph } from '../../lineage/model.js';
 import { positiveInt } from '../options.js';
 import { isBufferName } from '../../base/naming.js';
+import { openModelSource } from '../../source/open.js';
+import type { ModelSource } from '../../source/types.js';
 
 export interface InspectReport {
   file: string;
@@ -15,22 +16,32 @@ export interface InspectReport {
   parameters: number;
 }
 
-export function inspectReport(listing: WeightListing): InspectReport {
+/** The report of an open source: what its headers say, no tensor data read. */
+export function inspectReport(source: ModelSource): InspectReport {
   let elements = 0;
   let parameters = 0;
-  for (const t of listing.tensors) {
+  for (const t of source.tensors) {
     const n = shapeSize(t.shape);
     elements += n;
     if (!isBufferName(t.name)) parameters += n;
   }
   return {
-    file: listing.file,
-    format: listing.format,
-    metadata: listing.metadata,
-    tensors: listing.tensors.map((t) => ({ name: t.name, dtype: t.dtype, shape: t.shape, bytes: t.bytes })),
+    file: source.file,
+    format: source.format,
+    metadata: { ...source.metadata },
+    tensors: source.tensors.map((t) => ({ name: t.name, dtype: t.dtype, shape: [...t.shape], bytes: t.bytes })),
     elements,
     parameters,
   };
+}
+
+async function inspectFile(file: string): Promise<InspectReport> {
+  const source = await openModelSource(file);
+  try {
+    return inspectReport(source);
+  } finally {
+    await source.close();
+  }
 }
 
 function printHuman(report: InspectReport): void {
@@ -59,7 +70,10 @@ export function registerInspect(program: Command): void {
   program
     .command('inspect')
     .description('list the tensors of a model file: name, dtype, shape, size; element and parameter counts; metadata')
-    .argument('<model-file>', '.safetensors, model.safetensors.index.json, .pt/.pth/.bin (PyTorch zip), .onnx, .gguf or .npy; or a folder holding one')
+    .argument(
+      '<model-file>',
+      '.safetensors, model.safetensors.index.json, pytorch_model.bin.index.json, .pt/.pth/.bin (PyTorch zip), .onnx, .gguf or .npy; or a folder holding one',
+    )
     .option('--layers', 'list the named layers (feature taps) of the model instead of its tensors')
     .option('--arch <name>', 'with --layers: built-in architecture; inferred when absent')
     .option('--heads <n>', 'with --layers: ViT attention heads when the file does not say', positiveInt('--heads'))
@@ -79,7 +93,7 @@ export function registerInspect(program: Command): void {
           );
         return;
       }
-      const report = inspectReport(await listWeights(file));
+      const report = await inspectFile(file);
       if (options.json) printJson(report);
       else printHuman(report);
     });

@@ -1,9 +1,7 @@
 import type { Command } from 'commander';
 import { layerOrigins, stitchWeights } from '../../lineage/layers.js';
 import { resolveModel } from '../../lineage/model.js';
-import { assertFiniteModel, type ExcludedModel, nonFiniteReason } from '../../lineage/finite.js';
 import { writeSafetensors } from '../../formats/safetensors.js';
-import type { Tensor } from '../../tensor.js';
 import { UsageError } from '../errors.js';
 import { formatTable, printJson, warnExcluded } from '../output.js';
 import { collect } from '../options.js';
@@ -16,20 +14,11 @@ export function registerLayers(program: Command): void {
     .requiredOption('--candidates <files...>', 'candidate origin models')
     .option('--json', 'print JSON: {model, layers: [{layer, origins: [{model, probability, distance}]}], excluded: [{model, file, reason}]}')
     .action(async (file: string, options: { candidates: string[]; json?: boolean }) => {
-      const model = await resolveModel(file);
-      assertFiniteModel(model);
-      const candidates = new Map<string, ReadonlyMap<string, Tensor>>();
-      const excluded: ExcludedModel[] = [];
-      for (const c of options.candidates) {
-        const candidate = await resolveModel(c);
-        const reason = nonFiniteReason(candidate);
-        if (reason) excluded.push({ model: candidate.id, file: candidate.file, reason });
-        else candidates.set(c, candidate.weights);
-      }
-      warnExcluded(excluded);
-      const origins = layerOrigins(model.weights, candidates);
+      const trace = await layerOrigins(file, options.candidates);
+      warnExcluded(trace.excluded);
+      const origins = trace.layers;
       if (options.json) {
-        printJson({ model: file, layers: origins, excluded });
+        printJson({ version: 1, model: file, layers: origins, excluded: trace.excluded });
         return;
       }
       const rows = origins.map((o) => [

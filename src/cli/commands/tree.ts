@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { resolveModel, type ModelRef } from '../../lineage/model.js';
+import type { SourceRef } from '../../lineage/source-ref.js';
 import { usesAlpha } from '../../lineage/methods.js';
 import { recoverTree } from '../../lineage/tree/recover.js';
 import { treeEdgeAccuracy, type TreeEdgeAccuracy } from '../../lineage/tree/accuracy.js';
@@ -44,12 +44,12 @@ export function registerTree(program: Command): void {
     if (options.zoo && files.length > 0) throw new UsageError('give model files or --zoo, not both');
     if (!options.zoo && files.length === 0) throw new UsageError('give model files or --zoo DIR');
     if (options.out && !reportFormatOf(options.out)) throw new UsageError(`--out ${options.out}: use a .html, .md or .json file name`);
-    let refs: ModelRef[] = files;
+    let refs: SourceRef[] = files;
     let truth: TruthEntry[] | undefined;
     let zooProbe: string | undefined;
     if (options.zoo) {
       const zoo = await readZooManifest(options.zoo);
-      refs = zoo.models.map(({ entry, path }) => async () => ({ ...(await resolveModel(path)), id: entry.id }));
+      refs = zoo.models.map(({ entry, path }) => ({ id: entry.id, path }));
       truth = zoo.models.map(({ entry }) => ({ id: entry.id, parent: entry.parent }));
       zooProbe = defaultProbe(zoo);
     } else if (new Set(files).size !== files.length) {

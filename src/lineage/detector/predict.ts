@@ -4,7 +4,8 @@
  */
 import type { Tensor } from '../../tensor.js';
 import type { ChildResult, MethodResult } from '../learning-free.js';
-import type { ArchOptions, ModelRef } from '../model.js';
+import type { ArchOptions } from '../model.js';
+import type { SourceRef } from '../source-ref.js';
 import type { DetectorExample } from './examples.js';
 import { argmax, detectorProbabilities } from './infer.js';
 import { type LoadedDetector, loadDetector } from './io.js';
@@ -47,7 +48,7 @@ export class DetectorRanker {
   }
 
   /** What the detector needs from one model (a path is read here; a model already read is used as is). */
-  summarize(ref: ModelRef): Promise<ModelSummary> {
+  summarize(ref: SourceRef): Promise<ModelSummary> {
     return summarizeModel(ref, this.inputOptions, this.probes);
   }
 
@@ -94,7 +95,7 @@ function compatibleExamples(children: readonly ModelSummary[], candidates: reado
 }
 
 /** Scores every candidate against every child with the detector (see DetectorRanker.rank); each model is read once. */
-export async function detectorScores(children: ModelRef[], candidates: ModelRef[], options: DetectorScoreOptions): Promise<MethodResult> {
+export async function detectorScores(children: SourceRef[], candidates: SourceRef[], options: DetectorScoreOptions): Promise<MethodResult> {
   const ranker = await DetectorRanker.load(options);
   const childSummaries: ModelSummary[] = [];
   for (const ref of children) childSummaries.push(await ranker.summarize(ref));

@@ -8,7 +8,8 @@ import { runGraph } from '../../runtime/ort.js';
 import { type Tensor, makeTensor } from '../../tensor.js';
 import type { Compatibility } from '../compat.js';
 import { hasNonFinite } from '../compat.js';
-import { type ArchOptions, type ModelRef, buildModelGraph, resolveModel } from '../model.js';
+import { type ArchOptions, buildModelGraph } from '../model.js';
+import { loadRef, type SourceRef } from '../source-ref.js';
 import type { DetectorConfig, Modality } from './config.js';
 import { type Matrix, featureMatrix, parseLayerSpec, poolMatrix, resolveWeightKey, weightMatrix } from './inputs.js';
 import { InputError } from '../../base/errors.js';
@@ -50,8 +51,8 @@ export function probeRows(probe: Tensor<'float32'>, rows: number): Tensor<'float
  * Loads a model and summarises it. `probes` maps a probe name to its (already truncated) batch;
  * features are computed on each when the features input is used.
  */
-export async function summarizeModel(ref: ModelRef, options: InputOptions, probes: ReadonlyMap<string, Tensor<'float32'>>): Promise<ModelSummary> {
-  const model = await resolveModel(ref);
+export async function summarizeModel(ref: SourceRef, options: InputOptions, probes: ReadonlyMap<string, Tensor<'float32'>>): Promise<ModelSummary> {
+  const model = await loadRef(ref);
   const built = await buildModelGraph(model, options);
   const head = new Set(built.headParams);
   const checked = [...model.weights.keys()].filter((k) => !head.has(k));

@@ -10,11 +10,11 @@
  * threshold: no tree link is longer than the distance that separates families, so a candidate is
  * an ancestor only through a chain of links that each look like one fine-tuning step.
  */
-import type { ModelRef } from '../model.js';
-import { assertFiniteModel, type ExcludedModel } from '../finite.js';
+import { InputError } from '../../base/errors.js';
+import type { ExcludedModel } from '../finite.js';
+import { type SourceRef, refId } from '../source-ref.js';
 import { buildFamilyTree, type TreeRecovery } from './build.js';
-import { scorePairs } from './pair-scores.js';
-import { resolveAll, type TreeOptions } from './recover.js';
+import { pairScoresOf, type TreeOptions } from './recover.js';
 
 export type AncestorRelation = 'parent' | 'grandparent' | 'ancestor' | 'unrelated';
 
@@ -44,13 +44,16 @@ function relationOf(generations: number | null): AncestorRelation {
   return generations === 1 ? 'parent' : generations === 2 ? 'grandparent' : 'ancestor';
 }
 
-export async function rankAncestors(child: ModelRef, candidates: readonly ModelRef[], options: TreeOptions = {}): Promise<AncestorRanking> {
+export async function rankAncestors(child: SourceRef, candidates: readonly SourceRef[], options: TreeOptions = {}): Promise<AncestorRanking> {
   if (candidates.length === 0) throw new RangeError('rankAncestors needs at least one candidate');
-  const [childModel, ...others] = await resolveAll([child, ...candidates]);
-  assertFiniteModel(childModel);
-  const pairs = await scorePairs([childModel, ...others], options);
-  const tree = buildFamilyTree(pairs, { ...options, leaves: [childModel.id] });
-  return classifyAncestors(tree, childModel.id);
+  const pairs = await pairScoresOf([child, ...candidates], options);
+  // The child is the first model given; scoring leaves out models holding NaN or infinities, and
+  // the child must not be one of them: its ancestors are the question.
+  const childId = refId(child) ?? pairs.models[0]?.id;
+  const refused = pairs.excluded.find((e) => e.model === childId) ?? (pairs.models[0] === undefined ? pairs.excluded[0] : undefined);
+  if (refused) throw new InputError(refused.file, refused.reason);
+  const tree = buildFamilyTree(pairs, { ...options, leaves: [childId!] });
+  return classifyAncestors(tree, childId!);
 }
 
 /** Reads the ancestor relations of `childId` off a recovered tree (exported for reuse on any tree). */

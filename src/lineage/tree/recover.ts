@@ -6,22 +6,34 @@
  * candidate); pass loaders if ids should differ from file paths. Models holding NaN or infinite
  * values are left out of the tree and listed in its `excluded`.
  */
-import { type ModelRef, resolveModel, type LineageModel } from '../model.js';
+import type { LineageModel } from '../model.js';
+import { parseMethod } from '../methods.js';
+import { loadRef, type SourceRef } from '../source-ref.js';
 import { buildFamilyTree, type BuildTreeOptions, type TreeRecovery } from './build.js';
-import { scorePairs, type PairScoreOptions } from './pair-scores.js';
+import { type PairScoreOptions, type PairScores, scorePairs } from './pair-scores.js';
+import { scoreWeightPairs } from './weight-pairs.js';
 
 export interface TreeOptions extends PairScoreOptions, BuildTreeOptions {}
 
-export async function resolveAll(models: readonly ModelRef[]): Promise<LineageModel[]> {
+export async function resolveAll(models: readonly SourceRef[]): Promise<LineageModel[]> {
   const out: LineageModel[] = [];
-  for (const ref of models) out.push(await resolveModel(ref));
+  for (const ref of models) out.push(await loadRef(ref));
   return out;
 }
 
-export async function recoverTree(models: readonly ModelRef[], options: TreeOptions = {}): Promise<TreeRecovery> {
+/**
+ * Pairwise scores of `models` with the options' method: weight methods stream the models from
+ * their files (any architecture); feature methods read them into memory and run their graphs.
+ */
+export async function pairScoresOf(models: readonly SourceRef[], options: PairScoreOptions): Promise<PairScores> {
+  const method = parseMethod(options.method ?? 'weights-l2');
+  if (method.kind === 'weights') return scoreWeightPairs(models, method.name, options);
+  return scorePairs(await resolveAll(models), options);
+}
+
+export async function recoverTree(models: readonly SourceRef[], options: TreeOptions = {}): Promise<TreeRecovery> {
   if (models.length === 0) throw new RangeError('recoverTree needs at least one model');
-  const resolved = await resolveAll(models);
-  const pairs = await scorePairs(resolved, options);
+  const pairs = await pairScoresOf(models, options);
   if (pairs.n === 0) throw new Error(`no model left to build a tree from: ${pairs.excluded.map((e) => `${e.file}: ${e.reason}`).join('; ')}`);
   return buildFamilyTree(pairs, options);
 }

@@ -62,7 +62,16 @@ export async function compareModels(a: ModelSource, b: ModelSource, options: Com
     const s = await pairSums(a, b, pair, blockBytes);
     total.aa += s.aa;
     total.dd += s.dd;
-    tensors.push({ aName: pair.a.name, bName: pair.b.name, relL2: relativeL2(s), cos: cosine(s), elements: pair.elements, transform: pair.transform.kind });
+    tensors.push({
+      aName: pair.a.name,
+      bName: pair.b.name,
+      relL2: relativeL2(s),
+      cos: cosine(s),
+      elements: pair.elements,
+      rank: pair.a.shape.length,
+      transform: pair.transform.kind,
+      sums: s,
+    });
     options.onTensor?.(tensors.length, matching.pairs.length);
   }
   const matchedA = matchedElements(matching.pairs, 'a');

@@ -10,14 +10,9 @@
 import { recycleFloat32 } from '../../source/block-buffers.js';
 import type { ModelSource } from '../../source/types.js';
 import { readBlock, rowCount, rowLength, rowsPerBlock } from './blocks.js';
-import type { TensorPair } from './types.js';
+import type { PairSums, TensorPair } from './types.js';
 
-export interface Sums {
-  aa: number;
-  bb: number;
-  ab: number;
-  dd: number;
-}
+export type Sums = PairSums;
 
 export function emptySums(): Sums {
   return { aa: 0, bb: 0, ab: 0, dd: 0 };

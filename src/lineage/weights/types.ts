@@ -57,7 +57,19 @@ export interface TensorDistance {
   /** cos(a, b); null when either norm is 0 or a value is not finite. */
   cos: number | null;
   elements: number;
+  /** Dimensions of a's tensor: scores that weigh matrices apart from biases and norms read it. */
+  rank: number;
   transform: TensorTransform['kind'];
+  /** The float64 sums every distance and score of the pair is computed from. */
+  sums: PairSums;
+}
+
+/** Sums over a compared pair's elements: a^2, b^2, a*b and (b - a)^2. */
+export interface PairSums {
+  aa: number;
+  bb: number;
+  ab: number;
+  dd: number;
 }
 
 export interface ModelComparison {

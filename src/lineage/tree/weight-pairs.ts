@@ -1,0 +1,133 @@
+/**
+ * PairScores for weight-space methods, streamed: any models whose tensors match (any format,
+ * naming or architecture) are scored pair by pair from their sources, one tensor block at a time,
+ * so memory holds a few blocks whatever the number and size of the models. Each model is read once
+ * alone (finite values, kurtosis) and once per pair it belongs to; weight methods are symmetric, so
+ * each unordered pair is compared once: n(n-1)/2 comparisons.
+ */
+import type { ExcludedModel } from '../finite.js';
+import { closeAll, type OpenedModel, openRefs, type SourceRef } from '../source-ref.js';
+import { compareModels } from '../weights/compare.js';
+import { candidateSide, childSide, type SideTensor, shapeExcludedBlocks, unrelatedBlocks, withoutBlocks } from '../weights/reinitialised.js';
+import type { ModelComparison } from '../weights/types.js';
+import { modelStats } from '../weights/model-stats.js';
+import { comparisonProblem, identicalScore, relativeWeightDistanceOf, type WeightMethodName, weightMethodScore } from '../weights/scores.js';
+import { DEFAULT_ALPHA, DEFAULT_LAYER } from '../learning-free.js';
+import type { PairScoreOptions, PairScores } from './pair-scores.js';
+
+/** Reads each model once alone: those holding values that are not finite are closed and left out. */
+async function finiteModels(opened: OpenedModel[]): Promise<{ kept: OpenedModel[]; kurtosis: Map<string, number>[]; excluded: ExcludedModel[] }> {
+  const kept: OpenedModel[] = [];
+  const kurtosis: Map<string, number>[] = [];
+  const excluded: ExcludedModel[] = [];
+  for (const m of opened) {
+    const stats = await modelStats(m.source);
+    if (stats.nonFinite === undefined) {
+      kept.push(m);
+      kurtosis.push(stats.kurtosis);
+    } else {
+      excluded.push({ model: m.id, file: m.file, reason: `tensor ${stats.nonFinite} holds NaN or infinite values` });
+      await m.source.close();
+    }
+  }
+  return { kept, kurtosis, excluded };
+}
+
+function checkDistinct(models: readonly OpenedModel[]): void {
+  const ids = new Set<string>();
+  for (const m of models) {
+    if (ids.has(m.id)) throw new RangeError(`model ${m.id} is listed twice`);
+    ids.add(m.id);
+  }
+}
+
+interface ComparedPair {
+  a: number;
+  b: number;
+  comparison: ModelComparison;
+}
+
+/** Every unordered pair compared once; pairs that cannot be parent and child are listed with why. */
+async function compareAllPairs(
+  models: readonly OpenedModel[],
+  options: PairScoreOptions,
+): Promise<{ compared: ComparedPair[]; incompatible: PairScores['incompatible'] }> {
+  const n = models.length;
+  const compared: ComparedPair[] = [];
+  const incompatible: PairScores['incompatible'] = [];
+  const total = (n * (n - 1)) / 2;
+  let done = 0;
+  for (let a = 0; a < n; a++) {
+    for (let b = a + 1; b < n; b++) {
+      const comparison = await compareModels(models[a].source, models[b].source);
+      const problem = comparisonProblem(comparison, { a: models[a].id, b: models[b].id });
+      if (problem === undefined) compared.push({ a, b, comparison });
+      else incompatible.push({ a: models[a].id, b: models[b].id, reason: problem });
+      options.onProgress?.(++done, total);
+    }
+  }
+  return { compared, incompatible };
+}
+
+/**
+ * Scores and relative distances of the compared pairs, all over the same tensors: a block some
+ * model re-initialised (unrelated to every model it was compared with, weights/reinitialised.ts: a
+ * new head of the same shape) or that has another shape in some pair (a head with other classes)
+ * is left out of every pair, by name. Otherwise pairs would average over different tensors and
+ * their scores could not be ranked against each other.
+ */
+function scoresOf(n: number, compared: readonly ComparedPair[], method: WeightMethodName): { score: Float64Array; weightDistance: Float64Array } {
+  const sides: SideTensor[][] = Array.from({ length: n }, () => []);
+  for (const { a, b, comparison } of compared) {
+    sides[a].push(...candidateSide(comparison));
+    sides[b].push(...childSide(comparison));
+  }
+  const comparisons = compared.map((p) => p.comparison);
+  const drop = new Set([
+    ...sides.flatMap((side) => [...unrelatedBlocks(side)]),
+    ...shapeExcludedBlocks(comparisons, 'a'),
+    ...shapeExcludedBlocks(comparisons, 'b'),
+  ]);
+  const score = new Float64Array(n * n).fill(Number.NaN);
+  const weightDistance = new Float64Array(n * n).fill(Number.NaN);
+  for (let a = 0; a < n; a++) {
+    score[a * n + a] = identicalScore(method);
+    weightDistance[a * n + a] = 0;
+  }
+  for (const { a, b, comparison } of compared) {
+    const kept = withoutBlocks(comparison, drop, drop);
+    score[a * n + b] = score[b * n + a] = weightMethodScore(method, kept);
+    weightDistance[a * n + b] = weightDistance[b * n + a] = relativeWeightDistanceOf(kept);
+  }
+  return { score, weightDistance };
+}
+
+export async function scoreWeightPairs(refs: readonly SourceRef[], method: WeightMethodName, options: PairScoreOptions = {}): Promise<PairScores> {
+  const opened = await openRefs(refs);
+  try {
+    checkDistinct(opened);
+  } catch (err) {
+    await closeAll(opened);
+    throw err;
+  }
+  const { kept: models, kurtosis, excluded } = await finiteModels(opened);
+  try {
+    const n = models.length;
+    const { compared, incompatible } = await compareAllPairs(models, options);
+    const { score, weightDistance } = scoresOf(n, compared, method);
+    return {
+      models: models.map((m) => ({ id: m.id, file: m.file })),
+      n,
+      method,
+      alpha: options.alpha ?? DEFAULT_ALPHA,
+      layer: options.layer ?? DEFAULT_LAYER,
+      score,
+      weightDistance,
+      kurtosis,
+      incompatible,
+      excluded,
+    };
+  } finally {
+    await closeAll(models);
+  }
+}

@@ -1,0 +1,109 @@
+/**
+ * `detect` with weight methods only: no graph, no probe, no architecture. Children are opened
+ * (headers) and checked once; each candidate is opened in turn, compared with every child by the
+ * streamed comparison of `lineage compare`, and closed. Memory holds a few tensor blocks whatever
+ * the models' size (plus per-tensor sums per pair); each child is re-read once per candidate.
+ */
+import { InputError } from '../base/errors.js';
+import { type CandidateScore, type ChildResult, type MethodResult, rankCandidates } from './results.js';
+import { closeAll, openRef, openRefs, type OpenedModel, type SourceRef } from './source-ref.js';
+import { compareModels } from './weights/compare.js';
+import { modelStats } from './weights/model-stats.js';
+import { blockOf } from './block-names.js';
+import { childSide, RELATED_COSINE, shapeExcludedBlocks, unrelatedBlocks, withoutBlocks } from './weights/reinitialised.js';
+import { comparisonProblem, notableExclusions, type WeightMethodName, weightMethodScore } from './weights/scores.js';
+import type { ModelComparison } from './weights/types.js';
+
+export interface WeightOutput {
+  /** The result's name (the method's). */
+  name: string;
+  method: WeightMethodName;
+  alpha: number;
+}
+
+export interface WeightDetectOptions {
+  outputs: readonly WeightOutput[];
+  /** Reported as each result's layer (weight methods have none; kept so results look alike). */
+  layer: string;
+  onProgress?: (done: number, total: number) => void;
+}
+
+/** One child's comparisons with its compatible candidates, before scoring. */
+export interface ChildComparisons {
+  child: string;
+  compared: { candidate: string; comparison: ModelComparison }[];
+  incompatible: ChildResult['incompatible'];
+}
+
+const leftOutReason = `block left out of every candidate's score: re-initialised in the child (unrelated to every candidate, |cos| < ${RELATED_COSINE}) or of another shape in some candidate`;
+
+/**
+ * Scores of every compatible candidate of one child, per output, over the same tensors for every
+ * candidate: blocks the child re-initialised (unrelated to every candidate: reinitialised.ts) or
+ * whose shape differs in some candidate (a new head) are left out of every candidate's score alike.
+ */
+export function weightScoresOfChild(child: ChildComparisons, outputs: readonly WeightOutput[]): Map<string, CandidateScore[]> {
+  const comparisons = child.compared.map((c) => c.comparison);
+  const drop = new Set([...unrelatedBlocks(comparisons.flatMap(childSide)), ...shapeExcludedBlocks(comparisons, 'b')]);
+  const none = new Set<string>();
+  const scores = new Map<string, CandidateScore[]>(outputs.map((o) => [o.name, []]));
+  for (const { candidate, comparison } of child.compared) {
+    const kept = withoutBlocks(comparison, none, drop);
+    const left = [
+      ...notableExclusions(comparison).map((e) => ({ candidate_tensor: e.aName!, child_tensor: e.bName!, reason: e.reason })),
+      ...comparison.tensors.filter((t) => drop.has(blockOf(t.bName))).map((t) => ({ candidate_tensor: t.aName, child_tensor: t.bName, reason: leftOutReason })),
+    ];
+    for (const o of outputs) {
+      const entry: CandidateScore = { parent: candidate, score: weightMethodScore(o.method, kept) };
+      if (left.length > 0) entry.excluded_tensors = left;
+      scores.get(o.name)!.push(entry);
+    }
+  }
+  return scores;
+}
+
+/** A child holding NaN or infinities would rank no one: refused, naming the file and the tensor. */
+async function checkChild(model: OpenedModel): Promise<void> {
+  const { nonFinite } = await modelStats(model.source);
+  if (nonFinite !== undefined) throw new InputError(model.file, `tensor ${nonFinite} holds NaN or infinite values`);
+}
+
+async function compareCandidate(candidate: OpenedModel, children: readonly OpenedModel[], states: readonly ChildComparisons[]): Promise<void> {
+  for (let i = 0; i < children.length; i++) {
+    const comparison = await compareModels(candidate.source, children[i].source);
+    const problem = comparisonProblem(comparison);
+    if (problem === undefined) states[i].compared.push({ candidate: candidate.id, comparison });
+    else states[i].incompatible.push({ parent: candidate.id, reason: problem });
+  }
+}
+
+export async function scoreWeightMatrix(
+  children: readonly SourceRef[],
+  candidates: readonly SourceRef[],
+  options: WeightDetectOptions,
+): Promise<MethodResult[]> {
+  const opened = await openRefs(children);
+  try {
+    for (const child of opened) await checkChild(child);
+    const states: ChildComparisons[] = opened.map((model) => ({ child: model.id, compared: [], incompatible: [] }));
+    let done = 0;
+    for (const ref of candidates) {
+      const candidate = await openRef(ref);
+      try {
+        await compareCandidate(candidate, opened, states);
+      } finally {
+        await candidate.source.close();
+      }
+      options.onProgress?.(++done, candidates.length);
+    }
+    const scored = states.map((s) => weightScoresOfChild(s, options.outputs));
+    return options.outputs.map((o) => ({
+      method: o.name,
+      alpha: o.alpha,
+      layer: options.layer,
+      children: states.map((s, i) => rankCandidates(s.child, scored[i].get(o.name)!, s.incompatible)),
+    }));
+  } finally {
+    await closeAll(opened);
+  }
+}
