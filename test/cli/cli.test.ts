@@ -63,7 +63,7 @@ describe('lineage CLI', () => {
     const r = await lineage('inspect', f('child.safetensors'), '--json');
     expect(r.code).toBe(0);
     const report = JSON.parse(r.stdout);
-    expect(Object.keys(report)).toEqual(['file', 'format', 'metadata', 'tensors', 'elements', 'parameters']);
+    expect(Object.keys(report)).toEqual(['version', 'file', 'format', 'metadata', 'tensors', 'elements', 'parameters']);
     expect(report.format).toBe('safetensors');
     expect(report.metadata).toEqual({ parent: 'b.safetensors' });
     expect(report.tensors[0]).toEqual({ name: 'fc1.weight', dtype: 'float32', shape: [128, 784], bytes: 128 * 784 * 4 });
@@ -98,7 +98,7 @@ describe('lineage CLI', () => {
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     const out = JSON.parse(r.stdout);
-    expect(Object.keys(out)).toEqual(['method', 'alpha', 'layer', 'children']);
+    expect(Object.keys(out)).toEqual(['version', 'method', 'alpha', 'layer', 'children']);
     expect(out).toMatchObject({ method: 'taylor-l1', alpha: 0.01, layer: 'penultimate' });
     const child = out.children[0];
     expect(Object.keys(child)).toEqual(['child', 'parent', 'scores', 'incompatible']);

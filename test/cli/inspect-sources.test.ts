@@ -71,6 +71,7 @@ describe('lineage inspect on model sources that reading a file whole did not lis
     const r = await lineage('inspect', model, '--json');
     expect(r.stderr).toBe('');
     expect(JSON.parse(r.stdout)).toEqual({
+      version: 1,
       file: model,
       format: 'onnx',
       metadata: { producer_name: 'test', opset: '17' },

@@ -63,7 +63,7 @@ describe('lineage tree', () => {
       edges: { parent: string; child: string; score: number; confidence: number }[];
       roots: string[];
     };
-    expect(Object.keys(doc)).toEqual(['nodes', 'edges', 'roots', 'excluded']);
+    expect(Object.keys(doc)).toEqual(['version', 'method', 'nodes', 'edges', 'roots', 'incompatible', 'excluded']);
     expect((doc as unknown as { excluded: unknown[] }).excluded).toEqual([]);
     expect(doc.nodes.map((n) => n.id)).toEqual(['b1', 'stranger', 'a', 'root', 'a1', 'b']);
     expect(doc.nodes[0].file).toBe(join(zoo, 'models', 'b1.safetensors'));

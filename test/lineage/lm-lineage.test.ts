@@ -121,3 +121,78 @@ describe('detect with weight methods on any model', () => {
     }
   }, 30_000);
 });
+
+interface TreeJson {
+  version: number;
+  edges: { parent: string; child: string }[];
+  roots: string[];
+  incompatible: { a: string; b: string; reason: string }[];
+}
+
+describe('tree, ancestors and layers on the Llama family, forms mixed', () => {
+  const family = ['llama-p1-sharded', 'llama-p2.q4_0.gguf', 'llama-c1-bf16', 'llama-c2', 'llama-c3', 'llama-c4'];
+  for (const method of ['weights-cos', 'weights-rel']) {
+    it(`tree --method ${method}: every parent and both roots; a GPT-2 model stays apart`, async () => {
+      const { code, stdout, stderr } = await lineage('tree', ...[...family, 'gpt2-g1'].map(at), '--method', method, '--json');
+      expect(stderr).toBe('');
+      expect(code).toBe(0);
+      const tree = JSON.parse(stdout) as TreeJson;
+      const edges = tree.edges.map((e) => `${modelOf(e.parent)} -> ${modelOf(e.child)}`).sort();
+      const truth = family
+        .map((f) => MANIFEST.forms[f].model)
+        .filter((m) => MANIFEST.family[m] !== null)
+        .map((m) => `${MANIFEST.family[m]} -> ${m}`)
+        .sort();
+      expect(edges).toEqual(truth);
+      expect(tree.roots.map(modelOf).sort()).toEqual(['gpt2-g1', 'llama-p1', 'llama-p2']);
+      expect(tree.incompatible.filter((i) => i.a === at('gpt2-g1') || i.b === at('gpt2-g1'))).toHaveLength(family.length);
+    }, 60_000);
+  }
+
+  it('ancestors: the grandchild D1 (float32) names C1 (GGUF F16) its parent; the other family is unrelated', async () => {
+    const candidates = ['llama-p1.q8_0.gguf', 'llama-c1.f16.gguf', 'llama-c3', 'llama-p2', 'llama-c2'];
+    const { code, stdout, stderr } = await lineage('ancestors', at('llama-d1'), '--candidates', ...candidates.map(at), '--method', 'weights-rel', '--json');
+    expect(stderr).toBe('');
+    expect(code).toBe(0);
+    const ranking = JSON.parse(stdout) as { candidates: { id: string; relation: string; sameFamily: boolean }[] };
+    const of = (form: string) => ranking.candidates.find((c) => c.id === at(form))!;
+    expect(of('llama-c1.f16.gguf').relation).toBe('parent');
+    for (const other of ['llama-p2', 'llama-c2']) expect(of(other)).toMatchObject({ relation: 'unrelated', sameFamily: false });
+    expect(of('llama-p1.q8_0.gguf').sameFamily).toBe(true);
+  }, 60_000);
+
+  it('layers: every block of C1 stored as GGUF Q4_0 (blk.N names) traces to P1 stored as a Hugging Face folder', async () => {
+    const { code, stdout, stderr } = await lineage('layers', at('llama-c1.q4_0.gguf'), '--candidates', at('llama-p2'), at('llama-p1'), '--json');
+    expect(stderr).toBe('');
+    expect(code).toBe(0);
+    const { layers } = JSON.parse(stdout) as { layers: { layer: string; origins: { model: string; probability: number }[] }[] };
+    expect(layers.map((l) => l.layer).sort()).toEqual(['blk.0', 'blk.1', 'output', 'output_norm', 'token_embd']);
+    for (const l of layers) expect(l.origins[0].model, l.layer).toBe(at('llama-p1'));
+  }, 30_000);
+
+  it('layers: a stitched Llama (layer 1 from P2) is traced block by block against GGUF Q8_0 candidates', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'lm-stitch-'));
+    const out = join(dir, 'stitched.safetensors');
+    const stitch = await lineage(
+      'stitch',
+      '--base',
+      at('llama-p1/model.safetensors'),
+      '--take',
+      `${at('llama-p2/model.safetensors')}:model.layers.1`,
+      '--out',
+      out,
+    );
+    expect(stitch.code).toBe(0);
+    const { code, stdout } = await lineage('layers', out, '--candidates', at('llama-p1.q8_0.gguf'), at('llama-p2.q8_0.gguf'), '--json');
+    expect(code).toBe(0);
+    const { layers } = JSON.parse(stdout) as { layers: { layer: string; origins: { model: string }[] }[] };
+    const top = Object.fromEntries(layers.map((l) => [l.layer, modelOf(l.origins[0].model)]));
+    expect(top).toEqual({
+      'model.embed_tokens': 'llama-p1',
+      'model.layers.0': 'llama-p1',
+      'model.layers.1': 'llama-p2',
+      'model.norm': 'llama-p1',
+      lm_head: 'llama-p1',
+    });
+  }, 30_000);
+});

@@ -18,7 +18,7 @@ export function registerLayers(program: Command): void {
       warnExcluded(trace.excluded);
       const origins = trace.layers;
       if (options.json) {
-        printJson({ version: 1, model: file, layers: origins, excluded: trace.excluded });
+        printJson({ model: file, layers: origins, excluded: trace.excluded });
         return;
       }
       const rows = origins.map((o) => [

@@ -1,0 +1,226 @@
+// npm run bench:tree: how well each weight method recovers the family tree of a zoo (issue 18).
+// Builds (or reuses) zoos with known lineage under bench/.cache/tree-zoos/<name> with the built CLI,
+// then runs the library's recoverTree with each of weights-l2, weights-cos, weights-rel and scores
+// the tree against the manifest's parent links with treeEdgeAccuracy. The tree options are the
+// library's defaults, which are also `lineage tree`'s: only the method changes between rows.
+// Writes bench/results/tree.{md,json}.
+//
+//   BENCH_TREE_ZOOS=demo,paper-fc   only these zoos (by name; results then say which ran)
+//   BENCH_TREE_CACHE=DIR            where the zoos are built (default bench/.cache/tree-zoos)
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, totalmem } from 'node:os';
+import { dirname, join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { treeEdgeAccuracy } from '../dist/lineage/tree/accuracy.js';
+import { DEFAULT_DIRECTION, DEFAULT_DIRECTION_STRENGTH, DEFAULT_RELATED_DISTANCE } from '../dist/lineage/tree/build.js';
+import { recoverTree } from '../dist/lineage/tree/recover.js';
+import { readZooSpec } from '../dist/train/zoo-file.js';
+import { planZoo } from '../dist/train/zoo-spec.js';
+import { readZooManifest } from '../dist/zoo/manifest.js';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const cacheDir = process.env.BENCH_TREE_CACHE ?? join(root, 'bench', '.cache', 'tree-zoos');
+const resultsDir = join(root, 'bench', 'results');
+const METHODS = ['weights-l2', 'weights-cos', 'weights-rel'];
+const WORKERS = 2;
+
+/**
+ * Scales chosen from `lineage zoo plan` so that each build fits about 10 minutes on 2 cores
+ * (generations: about 15); `why` is printed with the results.
+ */
+const ALL_ZOOS = [
+  { name: 'demo', spec: 'zoos/demo.json', scale: 1, why: '3 MLP roots (784-256-128-10), 3 children each' },
+  {
+    name: 'generations-fc',
+    spec: 'zoos/generations-fc.json',
+    scale: 0.67,
+    why: 'MLP 784-1024-256-128-10, 3 roots, two children per parent over 3 generations (3 + 6 + 12 + 24)',
+  },
+  { name: 'paper-fc', spec: 'zoos/paper-fc.json', scale: 0.1, why: 'MLP 784-1024-256-128-10, 5 roots, 10 children each, one generation' },
+  {
+    name: 'generations',
+    spec: 'zoos/generations.json',
+    scale: 0.34,
+    why: 'convnet 16-32-64 with BatchNorm, 3 roots, one child per parent over 3 generations (chains of 4)',
+  },
+];
+const only = process.env.BENCH_TREE_ZOOS?.split(',').map((s) => s.trim());
+if (only) {
+  const unknown = only.filter((n) => !ALL_ZOOS.some((z) => z.name === n));
+  if (unknown.length > 0) throw new Error(`BENCH_TREE_ZOOS: unknown zoo(s) ${unknown.join(', ')}; known: ${ALL_ZOOS.map((z) => z.name).join(', ')}`);
+}
+const ZOOS = only ? ALL_ZOOS.filter((z) => only.includes(z.name)) : ALL_ZOOS;
+
+function writeAtomic(file, text) {
+  const tmp = `${file}.tmp-${process.pid}`;
+  writeFileSync(tmp, text);
+  renameSync(tmp, file);
+}
+
+/** The manifest's model count and scale when DIR holds one, else undefined (a build not begun). */
+function manifestState(dir) {
+  const file = join(dir, 'manifest.json');
+  if (!existsSync(file)) return undefined;
+  try {
+    const m = JSON.parse(readFileSync(file, 'utf8'));
+    return { models: Array.isArray(m.models) ? m.models.length : 0, scale: m.zoo?.scale };
+  } catch {
+    return undefined; // a torn manifest: the builder's resume decides what to keep
+  }
+}
+
+/** Runs the built CLI, echoing its output, and resolves with its exit code and full stderr. */
+function runCli(args) {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [join(root, 'bin', 'lineage.js'), ...args], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stdout.on('data', (d) => process.stdout.write(d));
+    child.stderr.on('data', (d) => {
+      stderr += d;
+      process.stderr.write(d);
+    });
+    child.on('close', (code, signal) => resolve({ code, signal, stderr }));
+  });
+}
+
+/** Builds the zoo unless its folder already holds every planned model at this scale. */
+async function ensureZoo(zoo) {
+  const dir = join(cacheDir, zoo.name);
+  const timing = join(cacheDir, `${zoo.name}.build.json`);
+  const planned = planZoo(await readZooSpec(join(root, zoo.spec)), zoo.scale, zoo.spec).length;
+  const state = manifestState(dir);
+  if (state && state.scale !== zoo.scale) {
+    throw new Error(`${relative(root, dir)} holds a zoo built at --scale ${state.scale}, not ${zoo.scale}: delete the folder to rebuild it`);
+  }
+  if (state && state.models === planned) {
+    const earlier = existsSync(timing) ? JSON.parse(readFileSync(timing, 'utf8')) : undefined;
+    return { dir, planned, reused: true, buildSeconds: earlier?.seconds ?? null };
+  }
+  mkdirSync(cacheDir, { recursive: true });
+  const args = ['zoo', 'build', zoo.spec, '--out', dir, '--scale', String(zoo.scale), '--workers', String(WORKERS), '--no-progress'];
+  console.log(`building ${zoo.name} (${planned} models): node bin/lineage.js ${args.join(' ')}`);
+  const t0 = performance.now();
+  const { code, signal, stderr } = await runCli(args);
+  const seconds = (performance.now() - t0) / 1000;
+  if (code !== 0)
+    return { dir, planned, reused: false, buildSeconds: seconds, error: stderr.trim() || `exit code ${code}${signal ? `, signal ${signal}` : ''}` };
+  // A resumed build counts only the time of this run; the note says so.
+  writeAtomic(timing, `${JSON.stringify({ seconds, resumed: state !== undefined, workers: WORKERS, cpus: cpus().length, at: new Date().toISOString() })}\n`);
+  return { dir, planned, reused: false, resumed: state !== undefined, buildSeconds: seconds };
+}
+
+async function scoreZoo(dir) {
+  const zoo = await readZooManifest(dir);
+  const refs = zoo.models.map(({ entry, path }) => ({ id: entry.id, path }));
+  const truth = zoo.models.map(({ entry }) => ({ id: entry.id, parent: entry.parent }));
+  const rows = [];
+  for (const method of METHODS) {
+    const t0 = performance.now();
+    const tree = await recoverTree(refs, { method });
+    const seconds = (performance.now() - t0) / 1000;
+    const a = treeEdgeAccuracy(tree, truth);
+    rows.push({
+      method,
+      correct: a.correct,
+      total: a.total,
+      accuracy: a.accuracy,
+      reversed: a.reversed,
+      placement: a.undirectedAccuracy,
+      rootsFound: tree.roots.length,
+      rootsCorrect: a.rootsCorrect,
+      rootsTotal: a.rootsTotal,
+      excluded: tree.excluded.length,
+      seconds,
+    });
+    console.log(
+      `  ${method}: ${a.correct}/${a.total} directed, placement ${(100 * a.undirectedAccuracy).toFixed(1)}%, roots ${tree.roots.length} found (${a.rootsCorrect}/${a.rootsTotal} right), ${seconds.toFixed(2)} s`,
+    );
+  }
+  return { models: zoo.models.length, rows };
+}
+
+const pct = (x) => (Number.isFinite(x) ? `${(100 * x).toFixed(1)}%` : 'n/a');
+
+function markdown(results, machine, command, totalSeconds) {
+  const out = [
+    '# bench:tree — family-tree recovery by weight method',
+    '',
+    `Machine: ${machine}. Command: \`${command}\`. Took ${totalSeconds.toFixed(0)} s.`,
+    '',
+    'Each zoo is built with `node bin/lineage.js zoo build SPEC --scale S --workers 2` (or reused from the cache when it holds every planned model);',
+    "then the library's `recoverTree(refs, { method })` with every other option at its default (the same defaults as `lineage tree`: direction",
+    `${JSON.stringify(DEFAULT_DIRECTION)}, strength ${DEFAULT_DIRECTION_STRENGTH}, root threshold auto, related distance ${DEFAULT_RELATED_DISTANCE}) and \`treeEdgeAccuracy\` against the manifest's parent links.`,
+    'Directed: true edges recovered with the right parent and direction. Placement: right pair, either direction. Roots: roots the tree has (true roots recovered as roots / true roots).',
+    'Seconds: the whole `recoverTree` call (reading the models, scoring every pair, building the forest); the first method also warms the file cache.',
+    '',
+  ];
+  for (const r of results) {
+    out.push(`## ${r.name} (\`${r.spec}\`, --scale ${r.scale}${r.models !== undefined ? `, ${r.models} models` : ''})`, '', `${r.why}.`, '');
+    const build = r.reused
+      ? `Build: reused from the cache${r.buildSeconds != null ? ` (built earlier in ${r.buildSeconds.toFixed(0)} s)` : ''}.`
+      : `Build: ${r.buildSeconds.toFixed(0)} s${r.resumed ? ' (resumed an earlier partial build: this run only)' : ''}.`;
+    out.push(build, '');
+    if (r.error) {
+      out.push('The build failed:', '', '```', r.error, '```', '');
+      continue;
+    }
+    out.push('| method | directed edges | placement | reversed | roots found (true roots right) | seconds |', '|---|---:|---:|---:|---:|---:|');
+    for (const m of r.rows) {
+      out.push(
+        `| ${m.method} | ${m.correct}/${m.total} (${pct(m.accuracy)}) | ${pct(m.placement)} | ${m.reversed} | ${m.rootsFound} (${m.rootsCorrect}/${m.rootsTotal}) | ${m.seconds.toFixed(2)} |`,
+      );
+    }
+    out.push('');
+  }
+  const scored = results.filter((r) => r.rows);
+  if (scored.length > 1) {
+    out.push('## All zoos together', '', '| method | directed edges | placement | true roots right |', '|---|---:|---:|---:|');
+    for (const method of METHODS) {
+      const rows = scored.map((r) => r.rows.find((m) => m.method === method));
+      const sum = (k) => rows.reduce((s, m) => s + m[k], 0);
+      const total = sum('total');
+      out.push(
+        `| ${method} | ${sum('correct')}/${total} (${pct(sum('correct') / total)}) | ${pct((sum('correct') + sum('reversed')) / total)} | ${sum('rootsCorrect')}/${sum('rootsTotal')} |`,
+      );
+    }
+    out.push('');
+  }
+  return `${out.join('\n')}\n`;
+}
+
+const started = performance.now();
+const results = [];
+for (const zoo of ZOOS) {
+  const built = await ensureZoo(zoo);
+  const result = { ...zoo, ...built, dir: relative(root, built.dir) };
+  if (!built.error) {
+    console.log(`scoring ${zoo.name}`);
+    Object.assign(result, await scoreZoo(built.dir));
+  } else {
+    console.error(`lineage: bench:tree: the build of ${zoo.name} failed; going on with the other zoos`);
+  }
+  results.push(result);
+}
+const totalSeconds = (performance.now() - started) / 1000;
+const command = only ? `BENCH_TREE_ZOOS=${only.join(',')} npm run bench:tree` : 'npm run bench:tree';
+const machine = `${cpus().length} x ${cpus()[0].model}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}; load average at the end ${loadavg()[0].toFixed(1)}`;
+mkdirSync(resultsDir, { recursive: true });
+const json = {
+  command,
+  machine: { node: process.version, cpus: cpus().length, cpuModel: cpus()[0].model, memoryGiB: totalmem() / 2 ** 30, loadAverage: loadavg()[0] },
+  methods: METHODS,
+  treeOptions: {
+    method: METHODS,
+    direction: DEFAULT_DIRECTION,
+    directionStrength: DEFAULT_DIRECTION_STRENGTH,
+    rootThreshold: 'auto',
+    relatedDistance: DEFAULT_RELATED_DISTANCE,
+  },
+  seconds: totalSeconds,
+  zoos: results,
+};
+writeAtomic(join(resultsDir, 'tree.json'), `${JSON.stringify(json, null, 2)}\n`);
+writeAtomic(join(resultsDir, 'tree.md'), markdown(results, machine, command, totalSeconds));
+console.log(`wrote ${relative(root, join(resultsDir, 'tree.md'))} and tree.json in ${totalSeconds.toFixed(0)} s`);
+if (results.some((r) => r.error)) process.exitCode = 1;
