@@ -54,14 +54,14 @@ export function registerDetect(program: Command): void {
     .description('rank candidate parents of each child model (learning-free lineage detection)')
     .requiredOption('--child <file>', 'child model (repeat for several children)', collect)
     .requiredOption('--parents <files...>', 'candidate parent models')
-    .option('--probe <X.npy>', 'probe inputs, N x C x H x W float32, already normalised (needed by feature methods)')
+    .option('--probe <X.npy>', 'probe inputs, N x C x H x W float32, already normalised (feature methods only; weight methods need none)')
     .option('--probe-rows <n>', 'use the first n rows of the probe (a positive integer)', positiveInt('--probe-rows'), DEFAULT_PROBE_ROWS)
-    .option('--arch <name>', 'built-in architecture (mlp, convnet, resnet18, resnet34, resnet50, vit); inferred when absent')
+    .option('--arch <name>', 'feature methods: built-in architecture (mlp, convnet, resnet18, resnet34, resnet50, vit); inferred when absent. Weight methods work on any architecture')
     .option('--heads <n>', 'ViT attention heads when the file does not say', positiveInt('--heads'))
     .option('--layer <name>', 'feature layer: a named layer (see `lineage inspect --layers`) or an ONNX value name', DEFAULT_LAYER)
     .option(
       '--method <names>',
-      `method, comma list, or 'all': <mode>-<metric> with mode direct|taylor|linearized|fitted and metric l1|l2|lp|lse|linf|cka|cka-unbiased|dc, or weights-l2, weights-cos, or detector (with --detector)`,
+      `method, comma list, or 'all': <mode>-<metric> with mode direct|taylor|linearized|fitted and metric l1|l2|lp|lse|linf|cka|cka-unbiased|dc, or weights-l2, weights-cos, weights-rel (any model, any format: no probe, no architecture), or detector (with --detector)`,
       'taylor-l1',
     )
     .option(

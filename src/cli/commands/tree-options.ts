@@ -32,7 +32,7 @@ export function addTreeOptions(command: Command): Command {
   return command
     .option(
       '--method <name>',
-      'one scoring method: <mode>-<metric> (e.g. taylor-l1, direct-cka) or weights-l2, weights-cos (default weights-l2: placed 89.6% of edges on a 52-MLP zoo vs 62.5% for taylor-l1, and needs no probe)',
+      'one scoring method: <mode>-<metric> (e.g. taylor-l1, direct-cka) or weights-l2, weights-cos, weights-rel (any model and format, streamed; default weights-l2: placed 89.6% of edges on a 52-MLP zoo vs 62.5% for taylor-l1, and needs no probe)',
       'weights-l2',
     )
     .option('--probe <X.npy>', 'probe inputs, N x C x H x W float32, already normalised (needed by feature methods)')

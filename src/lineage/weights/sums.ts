@@ -51,22 +51,47 @@ export function unpermuteRopeRows(block: Float32Array, rows: number, cols: numbe
   return out;
 }
 
-/** Row blocks read in step from both tensors (identity, shared rows, rotary unpermute). */
-async function rowwiseSums(a: ModelSource, b: ModelSource, pair: TensorPair, blockBytes: number): Promise<Sums> {
+/** Rows [start, start + count) of both tensors of a pair, in a's layout (Hugging Face row order), `cols` values per row. */
+export interface AlignedBlock {
+  a: Float32Array;
+  b: Float32Array;
+  start: number;
+  count: number;
+  cols: number;
+}
+
+/**
+ * Row blocks read in step from both tensors of a pair whose transform keeps rows apart (identity,
+ * shared rows, rotary unpermute: not transpose), each in a's layout. The caller may recycle each
+ * block's arrays (recycleFloat32) once done with them.
+ */
+export async function* alignedRowBlocks(a: ModelSource, b: ModelSource, pair: TensorPair, blockBytes: number): AsyncGenerator<AlignedBlock> {
   const { transform } = pair;
+  if (transform.kind === 'transpose') throw new RangeError(`alignedRowBlocks: pair ${pair.a.name} / ${pair.b.name} is transposed`);
   const rows = transform.kind === 'shared-rows' ? transform.rows : rowCount(pair.a.shape);
   const cols = rowLength(pair.a.shape);
   const group = transform.kind === 'rope-unpermute' ? rows / transform.heads : 1;
   const step = rowsPerBlock(blockBytes, cols, group);
-  const sums = emptySums();
   for (let start = 0; start < rows; start += step) {
     const count = Math.min(step, rows - start);
     const [readA, readB] = await Promise.all([readBlock(a, pair.a, start, count), readBlock(b, pair.b, start, count)]);
-    const x = transform.kind === 'rope-unpermute' && transform.side === 'a' ? unpermuteRopeRows(readA, count, cols, group) : readA;
-    const y = transform.kind === 'rope-unpermute' && transform.side === 'b' ? unpermuteRopeRows(readB, count, cols, group) : readB;
-    addAligned(sums, x, y);
-    recycleFloat32(readA);
-    recycleFloat32(readB);
+    const unpermute = (side: 'a' | 'b', block: Float32Array): Float32Array => {
+      if (transform.kind !== 'rope-unpermute' || transform.side !== side) return block;
+      const out = unpermuteRopeRows(block, count, cols, group);
+      recycleFloat32(block);
+      return out;
+    };
+    yield { a: unpermute('a', readA), b: unpermute('b', readB), start, count, cols };
+  }
+}
+
+/** Row blocks read in step from both tensors (identity, shared rows, rotary unpermute). */
+async function rowwiseSums(a: ModelSource, b: ModelSource, pair: TensorPair, blockBytes: number): Promise<Sums> {
+  const sums = emptySums();
+  for await (const block of alignedRowBlocks(a, b, pair, blockBytes)) {
+    addAligned(sums, block.a, block.b);
+    recycleFloat32(block.a);
+    recycleFloat32(block.b);
   }
   return sums;
 }
