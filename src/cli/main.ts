@@ -12,6 +12,7 @@ import { registerDemo } from './commands/demo.js';
 import { registerDetector } from './commands/detector.js';
 import { registerBench } from './commands/bench.js';
 import { registerCompare } from './commands/compare.js';
+import { registerExplain } from './commands/explain.js';
 import { InputError } from '../base/errors.js';
 
 function packageVersion(): string {
@@ -39,6 +40,7 @@ export function buildProgram(): Command {
   registerDetector(program);
   registerBench(program);
   registerCompare(program);
+  registerExplain(program);
   registerDemo(program);
   return program;
 }

@@ -13,8 +13,8 @@ import type { LineageModel } from './model.js';
 import { loadRef, type SourceRef } from './source-ref.js';
 
 export interface DetectMethodsOptions extends Omit<DetectOptions, 'methods' | 'onCandidate'> {
-  /** Learning-free methods; may be empty when only the detector is asked for. */
-  methods: Method[];
+  /** Learning-free methods (`auto` included); may be empty when only the detector is asked for. */
+  methods: (string | Method)[];
   /** The learned detector (a file or one loaded), when it is asked for. */
   detector?: string | LoadedDetector;
 }

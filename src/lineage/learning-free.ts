@@ -30,6 +30,7 @@ import { memorySource } from '../source/memory.js';
 import { compareModels } from './weights/compare.js';
 import { type ChildComparisons, scoreWeightMatrix, type WeightOutput, weightScoresOfChild } from './weight-detect.js';
 import { loadRef, type SourceRef } from './source-ref.js';
+import { AUTO_FEATURE_METHOD, AUTO_METHOD, AUTO_WEIGHT_METHOD, autoComponents, autoResult } from './auto.js';
 
 export type { CandidateScore, ChildResult, MethodResult } from './results.js';
 
@@ -38,7 +39,7 @@ export interface DetectOptions extends ArchOptions {
   probe?: Tensor<'float32'>;
   /** Feature layer: a tap name (`penultimate`, `layer3`, ...) or a value name. */
   layer?: string;
-  /** Method names or parsed methods; default ['taylor-l1']. */
+  /** Method names or parsed methods, `auto` included; default ['auto']. */
   methods?: (string | Method)[];
   /** Step along the tangent for taylor/linearized scores. */
   alpha?: number;
@@ -70,6 +71,8 @@ export interface DetectOptions extends ArchOptions {
 }
 
 export const DEFAULT_ALPHA = 0.01;
+/** What `detect` computes when no method is named. */
+export const DEFAULT_METHOD = AUTO_METHOD;
 export const BN_STATS = ['parent', 'child', 'delta'] as const;
 export type BnStats = (typeof BN_STATS)[number];
 export const DEFAULT_BN_STATS: BnStats = 'child';
@@ -158,7 +161,7 @@ async function passOnce(
 }
 
 function planScoring(options: DetectOptions): ScoringPlan {
-  const methods = (options.methods ?? ['taylor-l1']).flatMap((m) => (typeof m === 'string' ? parseMethodList(m) : [m]));
+  const methods = (options.methods ?? [DEFAULT_METHOD]).flatMap((m) => (typeof m === 'string' ? parseMethodList(m) : [m]));
   const alpha = options.alpha ?? DEFAULT_ALPHA;
   const extraAlphas = options.alphas ?? [];
   for (const a of [alpha, ...extraAlphas]) if (!Number.isFinite(a)) throw new RangeError(`alpha must be a finite number, got ${a}`);
@@ -261,8 +264,27 @@ async function featureBatch(state: ChildState, child: ChildFeatures, parent: Lin
   return batch(out[child.jvp.output], out[child.jvp.tangent]);
 }
 
-/** Scores every candidate against every child with every method. */
+/**
+ * Scores every candidate against every child with every method. `auto` (auto.ts) is computed from
+ * its component methods, which are reported only when asked for too.
+ */
 export async function scoreMatrix(children: SourceRef[], parents: SourceRef[], options: DetectOptions = {}): Promise<MethodResult[]> {
+  const asked: (string | Method)[] = [];
+  for (const m of options.methods ?? [DEFAULT_METHOD]) asked.push(...(typeof m === 'string' ? m.split(',').map((x) => x.trim()) : [m]));
+  if (!asked.includes(AUTO_METHOD)) return scoreMethods(children, parents, { ...options, methods: asked });
+  const nameOf = (m: string | Method) => (typeof m === 'string' ? m : m.name);
+  const named = asked.map(nameOf);
+  const extra = autoComponents(options.probe !== undefined).filter((c) => !named.includes(c));
+  const rest = asked.filter((m) => m !== AUTO_METHOD);
+  const results = await scoreMethods(children, parents, { ...options, methods: [...rest, ...extra] });
+  const find = (name: string) => results.find((r) => r.method === name);
+  const auto = autoResult(find(AUTO_WEIGHT_METHOD)!, find(AUTO_FEATURE_METHOD));
+  const reported = results.filter((r) => !extra.includes(r.method));
+  reported.splice(named.indexOf(AUTO_METHOD), 0, auto);
+  return reported;
+}
+
+async function scoreMethods(children: SourceRef[], parents: SourceRef[], options: DetectOptions): Promise<MethodResult[]> {
   const plan = planScoring(options);
   // Weight methods alone need no graph and no model in memory: any architecture, streamed from its files.
   if (!options.onCandidate && plan.outputs.every((o) => o.method.kind === 'weights')) {

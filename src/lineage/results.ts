@@ -19,6 +19,8 @@ export interface ChildResult {
   parent: string | null;
   scores: CandidateScore[];
   incompatible: { parent: string; reason: string }[];
+  /** `auto` only: the evidence that decided (auto.ts). */
+  evidence?: 'weights' | 'features' | 'combined';
 }
 
 export interface MethodResult {

@@ -52,13 +52,6 @@ export async function closeAll(models: readonly OpenedModel[]): Promise<void> {
   await Promise.all(models.map((m) => m.source.close()));
 }
 
-/** The id a ref will have once opened, without opening it. */
-export function refId(ref: SourceRef): string | undefined {
-  if (typeof ref === 'string') return ref;
-  if (isNamedModelPath(ref)) return ref.id;
-  return typeof ref === 'function' ? undefined : ref.id;
-}
-
 /** The model in memory (feature methods need every weight at hand), under the ref's id. */
 export async function loadRef(ref: SourceRef): Promise<LineageModel> {
   if (isNamedModelPath(ref)) return { ...(await resolveModel(ref.path)), id: ref.id };

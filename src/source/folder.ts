@@ -32,6 +32,11 @@ async function exists(path: string): Promise<boolean> {
 async function readConfig(folder: string): Promise<Record<string, unknown> | undefined> {
   const path = join(folder, 'config.json');
   if (!(await exists(path))) return undefined;
+  return readFolderJson(path);
+}
+
+/** A JSON object file of a model folder (config.json, adapter_config.json): size- and depth-capped, as hostile input. */
+export async function readFolderJson(path: string): Promise<Record<string, unknown>> {
   const bytes = await withInputFile(path, (input) => {
     check(input.size <= MAX_CONFIG_BYTES, path, `is ${input.size} bytes, more than the ${MAX_CONFIG_BYTES}-byte limit for a model config`);
     return input.readAll();

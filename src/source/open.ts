@@ -11,6 +11,7 @@ import { openGgufSource } from './gguf.js';
 import type { SourceOrigin } from './listed-source.js';
 import { openNpySource } from './npy.js';
 import { openOnnxSource } from './onnx.js';
+import { openPeftSource, resolveAdapterFolder } from './peft.js';
 import { openPytorchSource } from './pytorch.js';
 import { openSafetensorsSource } from './safetensors.js';
 import { openShardedPytorchSource, openShardedSafetensorsSource } from './sharded.js';
@@ -38,9 +39,12 @@ async function openFile(origin: SourceOrigin): Promise<ModelSource> {
 
 /**
  * Opens a model file or folder, reading headers only (an ONNX file is parsed whole; its external
- * data is not read). Close the source when done with it.
+ * data is not read). A folder holding adapter_config.json opens as its PEFT LoRA adapter (peft.ts).
+ * Close the source when done with it.
  */
 export async function openModelSource(path: string): Promise<ModelSource> {
   if (!(await statInput(path)).isDirectory()) return openFile({ path, file: path });
+  const adapter = await resolveAdapterFolder(path);
+  if (adapter !== undefined) return openPeftSource(path, adapter.file, adapter.config);
   return openFile({ path, ...(await resolveModelFolder(path)) });
 }

@@ -23,11 +23,11 @@ export interface ModelSource {
   readonly path: string;
   /** The file that was opened (the index of a sharded checkpoint, the weights file of a folder). */
   readonly file: string;
-  /** 'safetensors', 'safetensors-sharded', 'pytorch', 'pytorch-sharded', 'onnx', 'npy', 'gguf'. */
+  /** 'safetensors', 'safetensors-sharded', 'pytorch', 'pytorch-sharded', 'onnx', 'npy', 'gguf', 'peft-lora' (an adapter folder). */
   readonly format: string;
   /** File metadata (safetensors __metadata__, GGUF key-values rendered as text, ...). */
   readonly metadata: Readonly<Record<string, string>>;
-  /** Parsed config.json of an HF folder, when there is one. */
+  /** Parsed config.json of an HF folder, when there is one (adapter_config.json for 'peft-lora'). */
   readonly config?: Readonly<Record<string, unknown>>;
   /** Every tensor, in file order. */
   readonly tensors: readonly SourceTensor[];

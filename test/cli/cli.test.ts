@@ -138,7 +138,7 @@ describe('lineage CLI', () => {
     const method = await lineage('detect', '--child', f('child.safetensors'), '--parents', f('a.safetensors'), '--method', 'taylor-l7');
     expect(method.code).toBe(2);
     expect(method.stderr).toMatch(/unknown method 'taylor-l7'/);
-    const noProbe = await lineage('detect', '--child', f('child.safetensors'), '--parents', f('a.safetensors'));
+    const noProbe = await lineage('detect', '--child', f('child.safetensors'), '--parents', f('a.safetensors'), '--method', 'taylor-l1');
     expect(noProbe.code).toBe(2);
     expect(noProbe.stderr).toMatch(/needs --probe/);
   });

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { compareModels } from '../../lineage/weights/compare.js';
-import { comparisonJson } from '../../lineage/weights/json.js';
+import { comparisonJson, type RelationJson } from '../../lineage/weights/json.js';
+import { pairRelation, relationJson } from '../../lineage/relations/relation.js';
 import type { ModelComparison } from '../../lineage/weights/types.js';
 import { openModelSource } from '../../source/open.js';
 import type { ModelSource } from '../../source/types.js';
@@ -24,7 +25,7 @@ function listed<T>(items: readonly T[], line: (item: T) => string): string[] {
   return lines;
 }
 
-function printHuman(c: ModelComparison, top: number): void {
+function printHuman(c: ModelComparison, relation: RelationJson, top: number): void {
   const ranked = [...c.tensors].sort((x, y) => (y.relL2 ?? Number.POSITIVE_INFINITY) - (x.relL2 ?? Number.POSITIVE_INFINITY)).slice(0, top);
   const rows = ranked.map((t) => [t.aName, t.bName === t.aName ? '' : t.bName, number(t.relL2), number(t.cos), t.transform === 'identity' ? '' : t.transform]);
   const out = [
@@ -32,6 +33,7 @@ function printHuman(c: ModelComparison, top: number): void {
     `B: ${c.b}`,
     '',
     `distance ||B - A|| / ||A||: ${number(c.distance)}`,
+    `relation: ${relation.relation}${relation.rank !== undefined ? ` (rank ${relation.rank}, modules ${relation.target_modules?.join(', ')})` : ''}: ${relation.reason}`,
     `matched ${c.matchedTensors} tensors, ${formatCount(c.matchedParameters)} parameters: ${percent(c.coverage.a)} of A (${formatCount(c.totalParameters.a)}), ${percent(c.coverage.b)} of B (${formatCount(c.totalParameters.b)})`,
     '',
     `tensors farthest apart (${ranked.length} of ${c.tensors.length}, by relative L2):`,
@@ -62,13 +64,14 @@ function warnLowCoverage(c: ModelComparison): void {
   );
 }
 
-/** Opens both models, compares them and closes them, whatever happens in between. */
-async function compareFiles(pathA: string, pathB: string): Promise<ModelComparison> {
+/** Opens both models, compares them, decides the relation and closes them, whatever happens in between. */
+async function compareFiles(pathA: string, pathB: string): Promise<{ comparison: ModelComparison; relation: RelationJson }> {
   const opened: ModelSource[] = [];
   try {
     opened.push(await openModelSource(pathA));
     opened.push(await openModelSource(pathB));
-    return await compareModels(opened[0], opened[1]);
+    const comparison = await compareModels(opened[0], opened[1]);
+    return { comparison, relation: relationJson(await pairRelation(opened[0], opened[1], comparison)) };
   } finally {
     await Promise.all(opened.map((s) => s.close()));
   }
@@ -83,12 +86,12 @@ export function registerCompare(program: Command): void {
     .option('--top <n>', 'tensors listed in the table, farthest first', positiveInt('--top'), 15)
     .option(
       '--json',
-      'print JSON: {version, a, b, matched_tensors, matched_parameters, total_parameters: {a, b}, low_coverage, unmatched: [{name, side}], excluded: [{a_name, b_name, reason}], tensors: [{a_name, b_name, rel_l2, cos}], distance, seconds}',
+      'print JSON: {version, a, b, matched_tensors, matched_parameters, total_parameters: {a, b}, low_coverage, unmatched: [{name, side}], excluded: [{a_name, b_name, reason}], tensors: [{a_name, b_name, rel_l2, cos, rank (lora)}], distance, relation, relation_reason, rank, target_modules, zero_share, seconds}',
     )
     .action(async (a: string, b: string, options: { top: number; json?: boolean }) => {
-      const comparison = await compareFiles(a, b);
+      const { comparison, relation } = await compareFiles(a, b);
       warnLowCoverage(comparison);
-      if (options.json) printJson(comparisonJson(comparison));
-      else printHuman(comparison, options.top);
+      if (options.json) printJson(comparisonJson(comparison, relation));
+      else printHuman(comparison, relation, options.top);
     });
 }

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import cliProgress from 'cli-progress';
 import { allMethodNames, parseMethodList, usesAlpha } from '../../lineage/methods.js';
+import { AUTO_METHOD } from '../../lineage/auto.js';
 import { type BnStats, DEFAULT_ALPHA, DEFAULT_BN_STATS, DEFAULT_LAYER, type MethodResult } from '../../lineage/learning-free.js';
 import { detectWithMethods } from '../../lineage/detect-methods.js';
 import { readProbe, DEFAULT_PROBE_ROWS } from '../../lineage/probe.js';
@@ -28,10 +29,13 @@ interface DetectCliOptions {
 function printHuman(results: MethodResult[]): void {
   const out: string[] = [];
   for (const r of results) {
-    out.push(`method ${r.method}${usesAlpha(r.method) ? ` (alpha ${r.alpha})` : ''}, layer ${r.layer}`);
+    out.push(`method ${r.method}${usesAlpha(r.method) ? ` (alpha ${r.alpha})` : ''}${r.method === AUTO_METHOD ? '' : `, layer ${r.layer}`}`);
     for (const c of r.children) {
       const margin = c.scores.length >= 2 ? c.scores[0].score - c.scores[1].score : undefined;
-      out.push(`child ${c.child}: parent ${c.parent ?? '(none)'}${margin !== undefined ? `, margin ${margin.toPrecision(4)} over the runner-up` : ''}`);
+      const evidence = c.evidence ? `, decided by ${c.evidence === 'combined' ? 'weights, ties broken by features' : c.evidence}` : '';
+      out.push(
+        `child ${c.child}: parent ${c.parent ?? '(none)'}${margin !== undefined ? `, margin ${margin.toPrecision(4)} over the runner-up` : ''}${evidence}`,
+      );
       out.push(
         formatTable(
           [{ header: 'rank', align: 'right' }, { header: 'candidate' }, { header: 'score', align: 'right' }],
@@ -56,13 +60,16 @@ export function registerDetect(program: Command): void {
     .requiredOption('--parents <files...>', 'candidate parent models')
     .option('--probe <X.npy>', 'probe inputs, N x C x H x W float32, already normalised (feature methods only; weight methods need none)')
     .option('--probe-rows <n>', 'use the first n rows of the probe (a positive integer)', positiveInt('--probe-rows'), DEFAULT_PROBE_ROWS)
-    .option('--arch <name>', 'feature methods: built-in architecture (mlp, convnet, resnet18, resnet34, resnet50, vit); inferred when absent. Weight methods work on any architecture')
+    .option(
+      '--arch <name>',
+      'feature methods: built-in architecture (mlp, convnet, resnet18, resnet34, resnet50, vit); inferred when absent. Weight methods work on any architecture',
+    )
     .option('--heads <n>', 'ViT attention heads when the file does not say', positiveInt('--heads'))
     .option('--layer <name>', 'feature layer: a named layer (see `lineage inspect --layers`) or an ONNX value name', DEFAULT_LAYER)
     .option(
       '--method <names>',
-      `method, comma list, or 'all': <mode>-<metric> with mode direct|taylor|linearized|fitted and metric l1|l2|lp|lse|linf|cka|cka-unbiased|dc, or weights-l2, weights-cos, weights-rel (any model, any format: no probe, no architecture), or detector (with --detector)`,
-      'taylor-l1',
+      `auto (default: weight evidence, feature evidence breaking ties when --probe is given; see README), a method, a comma list, or 'all': <mode>-<metric> with mode direct|taylor|linearized|fitted and metric l1|l2|lp|lse|linf|cka|cka-unbiased|dc, or weights-l2, weights-cos, weights-rel (any model, any format: no probe, no architecture), or detector (with --detector)`,
+      AUTO_METHOD,
     )
     .option(
       '--alpha <a>',
@@ -80,14 +87,16 @@ export function registerDetect(program: Command): void {
       const useDetector = names.includes('detector');
       if (useDetector && !options.detector) throw new UsageError('--method detector needs --detector FILE (trained with `lineage detector train`)');
       const rest = names.filter((m) => m !== 'detector');
-      let methods: ReturnType<typeof parseMethodList> = [];
+      const explicit = rest.filter((m) => m !== AUTO_METHOD);
+      let parsed: ReturnType<typeof parseMethodList> = [];
       try {
-        if (rest.length > 0) methods = parseMethodList(rest.join(','));
+        if (explicit.length > 0) parsed = parseMethodList(explicit.join(','));
       } catch (err) {
         throw new UsageError((err as Error).message);
       }
-      const needProbe = methods.some((m) => m.kind === 'feature');
-      if (needProbe && !options.probe) throw new UsageError(`method ${methods.find((m) => m.kind === 'feature')!.name} needs --probe X.npy`);
+      const feature = parsed.find((m) => m.kind === 'feature');
+      if (feature && !options.probe) throw new UsageError(`method ${feature.name} needs --probe X.npy (weight methods and auto need none)`);
+      const methods = rest.includes(AUTO_METHOD) ? rest : parsed;
       const probe = options.probe ? await readProbe(options.probe, options.probeRows) : undefined;
       const bar =
         options.progress && process.stderr.isTTY

@@ -12,9 +12,9 @@
  */
 import { InputError } from '../../base/errors.js';
 import type { ExcludedModel } from '../finite.js';
-import { type SourceRef, refId } from '../source-ref.js';
+import type { SourceRef } from '../source-ref.js';
 import { buildFamilyTree, type TreeRecovery } from './build.js';
-import { pairScoresOf, type TreeOptions } from './recover.js';
+import { type TreeOptions, withPairScores } from './recover.js';
 
 export type AncestorRelation = 'parent' | 'grandparent' | 'ancestor' | 'unrelated';
 
@@ -46,14 +46,15 @@ function relationOf(generations: number | null): AncestorRelation {
 
 export async function rankAncestors(child: SourceRef, candidates: readonly SourceRef[], options: TreeOptions = {}): Promise<AncestorRanking> {
   if (candidates.length === 0) throw new RangeError('rankAncestors needs at least one candidate');
-  const pairs = await pairScoresOf([child, ...candidates], options);
-  // The child is the first model given; scoring leaves out models holding NaN or infinities, and
-  // the child must not be one of them: its ancestors are the question.
-  const childId = refId(child) ?? pairs.models[0]?.id;
-  const refused = pairs.excluded.find((e) => e.model === childId) ?? (pairs.models[0] === undefined ? pairs.excluded[0] : undefined);
-  if (refused) throw new InputError(refused.file, refused.reason);
-  const tree = buildFamilyTree(pairs, { ...options, leaves: [childId!] });
-  return classifyAncestors(tree, childId!);
+  return withPairScores([child, ...candidates], options, async (pairs, opened) => {
+    // The child is the first model given; scoring leaves out models holding NaN or infinities, and
+    // the child must not be one of them: its ancestors are the question.
+    const childId = opened[0].id;
+    const refused = pairs.excluded.find((e) => e.model === childId);
+    if (refused) throw new InputError(refused.file, refused.reason);
+    const tree = buildFamilyTree(pairs, { ...options, leaves: [childId] });
+    return classifyAncestors(tree, childId);
+  });
 }
 
 /** Reads the ancestor relations of `childId` off a recovered tree (exported for reuse on any tree). */

@@ -2,13 +2,16 @@
  * `recoverTree`: the family forest of a set of models, from one learning-free method's pairwise
  * scores, direction evidence and a Chu-Liu/Edmonds forest (see build.ts for the rules).
  *
- * Models are resolved once and kept in memory for the whole run (every model is both a child and a
- * candidate); pass loaders if ids should differ from file paths. Models holding NaN or infinite
- * values are left out of the tree and listed in its `excluded`.
+ * Weight methods stream the models (headers read once, data by blocks per pair); feature methods
+ * read them once and keep them in memory for the whole run (every model is both a child and a
+ * candidate). Models holding NaN or infinite values are left out of the tree and listed in its
+ * `excluded`. Each edge then gets its relation (finetune, lora, quantized, ...).
  */
 import type { LineageModel } from '../model.js';
 import { parseMethod } from '../methods.js';
-import { loadRef, type SourceRef } from '../source-ref.js';
+import { closeAll, loadRef, type OpenedModel, openRefs, type SourceRef } from '../source-ref.js';
+import { pairRelation } from '../relations/relation.js';
+import { compareModels } from '../weights/compare.js';
 import { buildFamilyTree, type BuildTreeOptions, type TreeRecovery } from './build.js';
 import { type PairScoreOptions, type PairScores, scorePairs } from './pair-scores.js';
 import { scoreWeightPairs } from './weight-pairs.js';
@@ -22,18 +25,52 @@ export async function resolveAll(models: readonly SourceRef[]): Promise<LineageM
 }
 
 /**
- * Pairwise scores of `models` with the options' method: weight methods stream the models from
- * their files (any architecture); feature methods read them into memory and run their graphs.
+ * Pairwise scores of `models` with the options' method, handed to `use` with the models as open
+ * sources (closed after): weight methods stream the models from their files (any architecture);
+ * feature methods read them into memory and run their graphs.
  */
-export async function pairScoresOf(models: readonly SourceRef[], options: PairScoreOptions): Promise<PairScores> {
+export async function withPairScores<T>(
+  models: readonly SourceRef[],
+  options: PairScoreOptions,
+  use: (pairs: PairScores, opened: readonly OpenedModel[]) => Promise<T>,
+): Promise<T> {
   const method = parseMethod(options.method ?? 'weights-l2');
-  if (method.kind === 'weights') return scoreWeightPairs(models, method.name, options);
-  return scorePairs(await resolveAll(models), options);
+  if (method.kind === 'weights') {
+    const opened = await openRefs(models);
+    try {
+      return await use(await scoreWeightPairs(opened, method.name, options), opened);
+    } finally {
+      await closeAll(opened);
+    }
+  }
+  const resolved = await resolveAll(models);
+  const pairs = await scorePairs(resolved, options);
+  // Models in memory open as sources over their weights: nothing is read again.
+  return use(pairs, await openRefs(resolved));
 }
 
-export async function recoverTree(models: readonly SourceRef[], options: TreeOptions = {}): Promise<TreeRecovery> {
+/** How each edge's child was derived from its parent (relations/relation.ts), from one more comparison per edge. */
+async function edgeRelations(tree: TreeRecovery, opened: readonly OpenedModel[]): Promise<void> {
+  const byId = new Map(opened.map((m) => [m.id, m.source]));
+  for (const edge of tree.edges) {
+    const parent = byId.get(edge.parent);
+    const child = byId.get(edge.child);
+    if (!parent || !child) continue;
+    edge.relation = (await pairRelation(parent, child, await compareModels(parent, child))).relation;
+  }
+}
+
+export interface RecoverOptions extends TreeOptions {
+  /** Decide each edge's relation (default true): one more streamed comparison per edge. */
+  relations?: boolean;
+}
+
+export async function recoverTree(models: readonly SourceRef[], options: RecoverOptions = {}): Promise<TreeRecovery> {
   if (models.length === 0) throw new RangeError('recoverTree needs at least one model');
-  const pairs = await pairScoresOf(models, options);
-  if (pairs.n === 0) throw new Error(`no model left to build a tree from: ${pairs.excluded.map((e) => `${e.file}: ${e.reason}`).join('; ')}`);
-  return buildFamilyTree(pairs, options);
+  return withPairScores(models, options, async (pairs, opened) => {
+    if (pairs.n === 0) throw new Error(`no model left to build a tree from: ${pairs.excluded.map((e) => `${e.file}: ${e.reason}`).join('; ')}`);
+    const tree = buildFamilyTree(pairs, options);
+    if (options.relations !== false) await edgeRelations(tree, opened);
+    return tree;
+  });
 }

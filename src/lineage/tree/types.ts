@@ -12,6 +12,8 @@ export interface TreeEdge {
   score: number;
   /** Probability of this parent among the child's admissible options; see buildFamilyTree. */
   confidence: number;
+  /** How the child was derived from the parent (relations/relation.ts), once decided. */
+  relation?: string;
 }
 
 export interface FamilyTree {

@@ -6,7 +6,7 @@
  * each unordered pair is compared once: n(n-1)/2 comparisons.
  */
 import type { ExcludedModel } from '../finite.js';
-import { closeAll, type OpenedModel, openRefs, type SourceRef } from '../source-ref.js';
+import type { OpenedModel } from '../source-ref.js';
 import { compareModels } from '../weights/compare.js';
 import { candidateSide, childSide, type SideTensor, shapeExcludedBlocks, unrelatedBlocks, withoutBlocks } from '../weights/reinitialised.js';
 import type { ModelComparison } from '../weights/types.js';
@@ -15,8 +15,8 @@ import { comparisonProblem, identicalScore, relativeWeightDistanceOf, type Weigh
 import { DEFAULT_ALPHA, DEFAULT_LAYER } from '../learning-free.js';
 import type { PairScoreOptions, PairScores } from './pair-scores.js';
 
-/** Reads each model once alone: those holding values that are not finite are closed and left out. */
-async function finiteModels(opened: OpenedModel[]): Promise<{ kept: OpenedModel[]; kurtosis: Map<string, number>[]; excluded: ExcludedModel[] }> {
+/** Reads each model once alone: those holding values that are not finite are left out. */
+async function finiteModels(opened: readonly OpenedModel[]): Promise<{ kept: OpenedModel[]; kurtosis: Map<string, number>[]; excluded: ExcludedModel[] }> {
   const kept: OpenedModel[] = [];
   const kurtosis: Map<string, number>[] = [];
   const excluded: ExcludedModel[] = [];
@@ -27,7 +27,6 @@ async function finiteModels(opened: OpenedModel[]): Promise<{ kept: OpenedModel[
       kurtosis.push(stats.kurtosis);
     } else {
       excluded.push({ model: m.id, file: m.file, reason: `tensor ${stats.nonFinite} holds NaN or infinite values` });
-      await m.source.close();
     }
   }
   return { kept, kurtosis, excluded };
@@ -102,16 +101,14 @@ function scoresOf(n: number, compared: readonly ComparedPair[], method: WeightMe
   return { score, weightDistance };
 }
 
-export async function scoreWeightPairs(refs: readonly SourceRef[], method: WeightMethodName, options: PairScoreOptions = {}): Promise<PairScores> {
-  const opened = await openRefs(refs);
-  try {
-    checkDistinct(opened);
-  } catch (err) {
-    await closeAll(opened);
-    throw err;
-  }
+/**
+ * Scores the pairs of `opened` models (ids distinct). Models holding values that are not finite are
+ * left out (listed in `excluded`); the caller closes every model it opened.
+ */
+export async function scoreWeightPairs(opened: readonly OpenedModel[], method: WeightMethodName, options: PairScoreOptions = {}): Promise<PairScores> {
+  checkDistinct(opened);
   const { kept: models, kurtosis, excluded } = await finiteModels(opened);
-  try {
+  {
     const n = models.length;
     const { compared, incompatible } = await compareAllPairs(models, options);
     const { score, weightDistance } = scoresOf(n, compared, method);
@@ -127,7 +124,5 @@ export async function scoreWeightPairs(refs: readonly SourceRef[], method: Weigh
       incompatible,
       excluded,
     };
-  } finally {
-    await closeAll(models);
   }
 }

@@ -89,5 +89,6 @@ export async function compareModels(a: ModelSource, b: ModelSource, options: Com
     tensors,
     distance: relativeL2(total),
     seconds: (performance.now() - started) / 1000,
+    pairs: matching.pairs,
   };
 }

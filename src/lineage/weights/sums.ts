@@ -15,11 +15,11 @@ import type { PairSums, TensorPair } from './types.js';
 export type Sums = PairSums;
 
 export function emptySums(): Sums {
-  return { aa: 0, bb: 0, ab: 0, dd: 0 };
+  return { aa: 0, bb: 0, ab: 0, dd: 0, zeroed: 0, zeroedEnergy: 0, equal: 0 };
 }
 
 function addAligned(s: Sums, a: Float32Array, b: Float32Array): void {
-  let { aa, bb, ab, dd } = s;
+  let { aa, bb, ab, dd, zeroed, zeroedEnergy, equal } = s;
   for (let i = 0; i < a.length; i++) {
     const x = a[i];
     const y = b[i];
@@ -28,8 +28,14 @@ function addAligned(s: Sums, a: Float32Array, b: Float32Array): void {
     bb += y * y;
     ab += x * y;
     dd += d * d;
+    // Exact zeros and exact equality are rare in trained weights: these branches cost little outside pruned, merged or copied models.
+    if (y === 0) {
+      zeroedEnergy += x * x;
+      if (x !== 0) zeroed++;
+    }
+    if (d === 0) equal++;
   }
-  Object.assign(s, { aa, bb, ab, dd });
+  Object.assign(s, { aa, bb, ab, dd, zeroed, zeroedEnergy, equal });
 }
 
 /**
@@ -105,6 +111,9 @@ async function transposedSums(a: ModelSource, b: ModelSource, pair: TensorPair, 
   let bb = 0;
   let ab = 0;
   let dd = 0;
+  let zeroed = 0;
+  let zeroedEnergy = 0;
+  let equal = 0;
   for (let j0 = 0; j0 < c; j0 += chunkRows) {
     const jn = Math.min(chunkRows, c - j0);
     const chunk = await readBlock(b, pair.b, j0, jn);
@@ -120,13 +129,18 @@ async function transposedSums(a: ModelSource, b: ModelSource, pair: TensorPair, 
           bb += y * y;
           ab += x * y;
           dd += d * d;
+          if (y === 0) {
+            zeroedEnergy += x * x;
+            if (x !== 0) zeroed++;
+          }
+          if (d === 0) equal++;
         }
       }
       recycleFloat32(block);
     }
     recycleFloat32(chunk);
   }
-  return { aa, bb, ab, dd };
+  return { aa, bb, ab, dd, zeroed, zeroedEnergy, equal };
 }
 
 /** The sums of one matched pair, read from the two models by blocks. */

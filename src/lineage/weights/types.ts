@@ -64,12 +64,21 @@ export interface TensorDistance {
   sums: PairSums;
 }
 
-/** Sums over a compared pair's elements: a^2, b^2, a*b and (b - a)^2. */
+/**
+ * Sums over a compared pair's elements: a^2, b^2, a*b and (b - a)^2, and what pruning leaves:
+ * how many elements b set to exactly zero where a was not, and a^2 summed where b is zero (so the
+ * kept elements' distance is dd - zeroedEnergy against aa - zeroedEnergy), and how many elements are
+ * equal.
+ */
 export interface PairSums {
   aa: number;
   bb: number;
   ab: number;
   dd: number;
+  zeroed: number;
+  zeroedEnergy: number;
+  /** Elements equal in both (b - a exactly 0): a sparse update (TIES, DARE, LoRA) leaves most of them. */
+  equal: number;
 }
 
 export interface ModelComparison {
@@ -91,4 +100,6 @@ export interface ModelComparison {
   /** sqrt(sum ||b - a||^2) / sqrt(sum ||a||^2) over the compared tensors; null when undefined. */
   distance: number | null;
   seconds: number;
+  /** The matched pairs, in `tensors` order: what a second look at the data (a delta's rank) reads again. */
+  pairs: TensorPair[];
 }

@@ -1,4 +1,4 @@
-/** The keys of `lineage compare --json`, as the issue documents them (written here, not taken from the code). */
+/** The keys of `lineage compare --json`, as issues 15 and 16 document them (written here, not taken from the code); `relation` comes with issue 16. */
 export const COMPARE_JSON_KEYS = [
   'version',
   'a',
@@ -11,5 +11,7 @@ export const COMPARE_JSON_KEYS = [
   'excluded',
   'tensors',
   'distance',
+  'relation',
+  'relation_reason',
   'seconds',
 ];
