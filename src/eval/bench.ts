@@ -5,8 +5,9 @@
  * and optionally alpha chosen on validation children, accuracies then reported on test children only.
  */
 import type { SourceRef } from '../lineage/source-ref.js';
-import { scoreMatrix, DEFAULT_ALPHA, type BnStats } from '../lineage/learning-free.js';
-import { parseMethodList, usesAlpha } from '../lineage/methods.js';
+import { scoreMatrix, DEFAULT_ALPHA, type BnStats, type MethodResult } from '../lineage/learning-free.js';
+import { allMethodNames, parseMethod, usesAlpha } from '../lineage/methods.js';
+import { AUTO_METHOD, type Evidence } from '../lineage/auto.js';
 import { readProbe } from '../lineage/probe.js';
 import { detectorScores, loadDetector, type LoadedDetector } from '../lineage/detector/index.js';
 import { deriveSeed } from '../base/random.js';
@@ -28,7 +29,7 @@ export interface BenchProgress {
 }
 
 export interface BenchOptions {
-  /** Method list (`all`, a comma list, or names); default `all`. */
+  /** Method list (`all`: `auto` then every single method; `auto`; a comma list; or names); default `all`. */
   methods?: string | string[];
   /** Learned detector file: adds a `detector` row. */
   detector?: string;
@@ -100,6 +101,8 @@ export interface ChildRecord {
   split: 'validation' | 'test' | 'all';
   /** Best candidate per method among the parent's generation (null: no compatible candidate). */
   predictions: Record<string, string | null>;
+  /** When `auto` ran: the evidence that decided its prediction among the parent's generation (auto.ts). */
+  evidence?: Evidence;
 }
 
 export interface BenchResult {
@@ -141,12 +144,24 @@ interface Scored {
   learningFree: StageTime;
   /** Absent without a detector. */
   detector?: StageTime;
+  /** Child -> the evidence that decided `auto` among the parent's generation (only when `auto` ran). */
+  evidence: Map<string, Evidence>;
   notes: string[];
 }
 
+/** Method names from `all`, comma lists or names; `auto` is scoreMatrix's composite method (auto.ts), not a parsed one. */
+function methodNames(spec: string | readonly string[]): string[] {
+  const names = (typeof spec === 'string' ? [spec] : spec)
+    .flatMap((s) => s.split(','))
+    .map((s) => s.trim())
+    .filter(Boolean);
+  if (names.length === 0) throw new RangeError('no method given');
+  const expanded = names.flatMap((n) => (n === 'all' ? [AUTO_METHOD, ...allMethodNames()] : n === AUTO_METHOD ? [n] : [parseMethod(n).name]));
+  return [...new Set(expanded)];
+}
+
 function settingsFrom(options: BenchOptions): RunSettings {
-  const spec = options.methods ?? 'all';
-  const methods = (typeof spec === 'string' ? parseMethodList(spec) : spec.flatMap((m) => parseMethodList(m))).map((m) => m.name);
+  const methods = methodNames(options.methods ?? 'all');
   const chosen = options.alpha ?? DEFAULT_ALPHA;
   const common = { seed: options.seed ?? 0, resamples: options.resamples ?? DEFAULT_RESAMPLES, methods };
   if (chosen !== 'auto') return { ...common, alpha: { mode: 'fixed', value: chosen } };
@@ -197,12 +212,15 @@ async function scoreJobs(zoo: Zoo, jobs: readonly Job[], settings: RunSettings, 
     probes.set(task, read);
     return read;
   };
-  const alpha = settings.alpha.mode === 'auto' ? { alpha: settings.alpha.grid[0], alphas: settings.alpha.grid } : { alpha: settings.alpha.value };
+  // Tuning reads the tangent methods at every grid value; the main step is the default one, which is
+  // what `auto`'s feature evidence (no alpha of its own to tune) uses, as in `lineage detect`.
+  const alpha = settings.alpha.mode === 'auto' ? { alpha: DEFAULT_ALPHA, alphas: settings.alpha.grid } : { alpha: settings.alpha.value };
   const names = detector ? [...settings.methods, DETECTOR_METHOD] : settings.methods;
   const scored: Scored = {
     predictions: new Predictions(),
     learningFree: { pairs: 0, seconds: 0 },
     ...(detector ? { detector: { pairs: 0, seconds: 0 } } : {}),
+    evidence: new Map(),
     notes: [],
   };
   let done = 0;
@@ -220,6 +238,7 @@ async function scoreJobs(zoo: Zoo, jobs: readonly Job[], settings: RunSettings, 
     });
     addTime(scored.learningFree, pairs, t);
     scored.predictions.record(job.from, results, names);
+    if (job.from === job.to - 1) recordEvidence(scored.evidence, results);
     if (detector && scored.detector) {
       t = performance.now();
       try {
@@ -233,6 +252,17 @@ async function scoreJobs(zoo: Zoo, jobs: readonly Job[], settings: RunSettings, 
   }
   options.onProgress?.({ done, total: jobs.length, step: 'done' });
   return scored;
+}
+
+function recordEvidence(into: Map<string, Evidence>, results: readonly MethodResult[]): void {
+  for (const c of results.find((r) => r.method === AUTO_METHOD)?.children ?? []) if (c.evidence) into.set(c.child, c.evidence);
+}
+
+/** How often each evidence decided `auto` among the parent's generation, over `children`. */
+function evidenceNote(evidence: ReadonlyMap<string, Evidence>, children: readonly ZooModel[]): string | undefined {
+  if (evidence.size === 0) return undefined;
+  const count = (e: Evidence) => children.filter((m) => evidence.get(m.entry.id) === e).length;
+  return `auto decided by weights alone for ${count('weights')}, by features breaking a weight tie for ${count('combined')}, by features alone for ${count('features')} of ${children.length} reported children (parent generation)`;
 }
 
 function addTime(stage: StageTime, pairs: number, started: number): void {
@@ -327,15 +357,19 @@ function crossGenerationCells(r: Reporting, reported: readonly ZooModel[]): Cros
   return cells;
 }
 
-function childRecords(r: Reporting, evaluated: readonly ZooModel[], predictions: Predictions, testSet: ReadonlySet<string> | undefined): ChildRecord[] {
-  return evaluated.map((m) => ({
-    id: m.entry.id,
-    parent: m.entry.parent as string,
-    generation: m.depth,
-    setting: settingOf(m),
-    split: testSet ? (testSet.has(m.entry.id) ? 'test' : 'validation') : 'all',
-    predictions: Object.fromEntries(r.methods.map((method) => [method, predictions.get(m.depth - 1, m.entry.id, reportedAt(r, method)) ?? null])),
-  }));
+function childRecords(r: Reporting, evaluated: readonly ZooModel[], scored: Scored, testSet: ReadonlySet<string> | undefined): ChildRecord[] {
+  return evaluated.map((m) => {
+    const evidence = scored.evidence.get(m.entry.id);
+    return {
+      id: m.entry.id,
+      parent: m.entry.parent as string,
+      generation: m.depth,
+      setting: settingOf(m),
+      split: testSet ? (testSet.has(m.entry.id) ? 'test' : 'validation') : 'all',
+      predictions: Object.fromEntries(r.methods.map((method) => [method, scored.predictions.get(m.depth - 1, m.entry.id, reportedAt(r, method)) ?? null])),
+      ...(evidence ? { evidence } : {}),
+    };
+  });
 }
 
 function timingRows(methods: string[], scored: Scored): TimingRow[] {
@@ -378,6 +412,8 @@ export async function benchmarkZoo(zooDir: string, options: BenchOptions = {}): 
   const notes = [...scored.notes];
   if (split)
     notes.push(`alpha chosen per method on ${split.validation.length} validation children; accuracies are on the ${split.test.length} test children only`);
+  const autoNote = evidenceNote(scored.evidence, reported);
+  if (autoNote) notes.push(autoNote);
 
   return {
     zoo: { dir: zooDir, name: zoo.name, models: zoo.models.length, children: evaluated.length, generations: Math.max(...zoo.models.map((m) => m.depth)) + 1 },
@@ -392,7 +428,7 @@ export async function benchmarkZoo(zooDir: string, options: BenchOptions = {}): 
     settings: settingRows(reporting, reported),
     crossGeneration: crossGenerationCells(reporting, reported),
     timing: timingRows(settings.methods, scored),
-    children: childRecords(reporting, evaluated, scored.predictions, testSet),
+    children: childRecords(reporting, evaluated, scored, testSet),
     notes,
     seconds: (performance.now() - started) / 1000,
   };

@@ -279,7 +279,8 @@ export async function scoreMatrix(children: SourceRef[], parents: SourceRef[], o
   const results = await scoreMethods(children, parents, { ...options, methods: [...rest, ...extra] });
   const find = (name: string) => results.find((r) => r.method === name);
   const auto = autoResult(find(AUTO_WEIGHT_METHOD)!, find(AUTO_FEATURE_METHOD));
-  const reported = results.filter((r) => !extra.includes(r.method));
+  // A component added for `auto` alone is not reported, nor are its extra alphas (`taylor-l1@0.3`).
+  const reported = results.filter((r) => !extra.some((c) => r.method === c || r.method.startsWith(`${c}@`)));
   reported.splice(named.indexOf(AUTO_METHOD), 0, auto);
   return reported;
 }

@@ -17,6 +17,7 @@ import { benchTables } from '../../src/eval/format.js';
 import { Predictions } from '../../src/eval/predictions.js';
 import { type MethodResult, scoreMatrix } from '../../src/lineage/learning-free.js';
 import { readProbe } from '../../src/lineage/probe.js';
+import { allMethodNames } from '../../src/lineage/methods.js';
 
 const spec: ZooSpec = {
   name: 'bench-test',
@@ -182,6 +183,45 @@ describe('benchmarkZoo on a trained zoo', () => {
     // Reported accuracy = hits among test children alone.
     const testHits = auto.children.filter((c) => c.split === 'test' && c.predictions['taylor-l1'] === c.parent).length;
     expect(auto.settings[0].methods.find((x) => x.method === 'taylor-l1')!.correct).toBe(testHits);
+  }, 60_000);
+
+  it('reports auto like any method, with the evidence that decided each child', async () => {
+    const methods = ['auto', 'weights-cos', 'taylor-l1'];
+    const r = await benchmarkZoo(dir, { methods: methods.join(','), alpha: 0.01, seed: 1, resamples: 200 });
+    expect(r.options.methods).toEqual(methods);
+    for (const row of [...r.settings, ...r.crossGeneration]) expect(row.methods.map((c) => c.method)).toEqual(methods);
+    const autoCell = r.settings[0].methods[0];
+    expect(autoCell.alpha).toBeUndefined();
+    // A hit is the manifest's parent, as for every method.
+    expect(autoCell.correct).toBe(r.children.filter((c) => c.predictions.auto === models.find((m) => m.id === c.id)!.parent).length);
+    const withEvidence = r.children.filter((c) => c.evidence !== undefined);
+    expect(withEvidence).toHaveLength(18);
+    // Weights alone decide: auto names the weights-cos choice. A feature tie-break: a candidate, possibly another.
+    for (const c of withEvidence) if (c.evidence === 'weights') expect(c.predictions.auto).toBe(c.predictions['weights-cos']);
+    const count = (e: string) => withEvidence.filter((c) => c.evidence === e).length;
+    expect(r.notes).toContain(
+      `auto decided by weights alone for ${count('weights')}, by features breaking a weight tie for ${count('combined')}, by features alone for ${count('features')} of 18 reported children (parent generation)`,
+    );
+    expect(JSON.parse(JSON.stringify(r)).options.methods[0]).toBe('auto');
+    expect(benchTables(r, true)).toMatch(/\| setting \| children \| auto \| weights-cos \| taylor-l1 \|/);
+  }, 60_000);
+
+  it('tunes alpha for tangent methods only: auto, without its feature method named, reports no alpha variant', async () => {
+    const r = await benchmarkZoo(dir, { methods: ['auto', 'linearized-l2'], alpha: 'auto', seed: 1, resamples: 200 });
+    if (r.alpha.mode !== 'auto') throw new Error('expected alpha auto');
+    expect(r.alpha.choices.map((c) => c.method)).toEqual(['linearized-l2']);
+    expect(r.options.methods).toEqual(['auto', 'linearized-l2']);
+    expect(r.settings[0].methods[0].alpha).toBeUndefined();
+    expect(r.children.every((c) => c.predictions.auto !== undefined)).toBe(true);
+  }, 60_000);
+
+  it("defaults to 'all': auto first, then every single method", async () => {
+    const child = models.find((m) => m.generation === 1)!.id;
+    const r = await benchmarkZoo(dir, { children: [child], seed: 1, resamples: 50 });
+    expect(r.options.methods).toEqual(['auto', ...allMethodNames()]);
+    expect(r.children[0].evidence).toBeDefined();
+    await expect(benchmarkZoo(dir, { methods: 'auto,taylor-l9' })).rejects.toThrow("unknown method 'taylor-l9'");
+    await expect(benchmarkZoo(dir, { methods: ' , ' })).rejects.toThrow('no method given');
   }, 60_000);
 
   it('gives the same result for the same seed', async () => {

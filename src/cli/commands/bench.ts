@@ -26,7 +26,11 @@ export function registerBench(program: Command): void {
       'benchmark parent detection on a built zoo: top-1 accuracy per setting and method with bootstrap intervals, the cross-generation matrix, time per pair',
     )
     .requiredOption('--zoo <dir>', 'zoo folder (with manifest.json)')
-    .option('--methods <list>', "comma list of methods, or 'all'", 'all')
+    .option(
+      '--methods <list>',
+      "comma list of methods (auto: weight evidence, feature evidence breaking ties; or <mode>-<metric>, weights-l2, weights-cos, weights-rel), or 'all' (auto, then every method)",
+      'all',
+    )
     .option('--detector <file>', 'learned detector (.safetensors) to add as a method')
     .option(
       '--alpha <value>',

@@ -28,7 +28,8 @@ import { type DemoRow, demoTable, percentText } from './demo-row.js';
 const SPEC = fileURLToPath(new URL('../../../zoos/demo.json', import.meta.url));
 
 /** The learning-free methods of the table, each scoring every child against every root. */
-const METHODS = ['direct-l1', 'taylor-l1', 'weights-l2'];
+/** The paper's baseline and method, a weight baseline, and `auto` (the default of `detect`: weights, features breaking ties). */
+const METHODS = ['direct-l1', 'taylor-l1', 'weights-l2', 'auto'];
 
 interface DemoOptions {
   cache: string;
@@ -131,12 +132,12 @@ async function detectParents(cache: string, manifest: DemoManifest, roots: Manif
   return { rows, rankings };
 }
 
-/** The family tree of every model from weights alone (weights-l2, no probe), scored against the manifest. */
+/** The family tree of every model from weights alone (auto: weights-cos, no probe), scored against the manifest. */
 async function demoTree(cache: string, manifest: DemoManifest): Promise<DemoTree> {
   const t = performance.now();
   const tree = await recoverTree(
     manifest.models.map((m) => ({ id: m.id, path: join(cache, m.file) })),
-    { method: 'weights-l2' },
+    { method: 'auto' },
   );
   const truth = manifest.models.map((m) => ({ id: m.id, parent: m.parent }));
   const accuracy = treeEdgeAccuracy(tree, truth);
@@ -164,7 +165,7 @@ function printDemo(manifest: DemoManifest, rows: readonly DemoRow[], tree: DemoT
       `Parent detection: each of ${children} children against the ${roots} candidate parents (probe: the child's own training inputs)`,
       demoTable(rows),
       '',
-      `Family tree of all ${manifest.models.length} models (weights-l2, no probe): ${accuracy.correct}/${accuracy.total} edges with the right parent and direction (${percentText(accuracy.accuracy)}), roots ${accuracy.rootsCorrect}/${accuracy.rootsTotal}`,
+      `Family tree of all ${manifest.models.length} models (auto: weights, no probe): ${accuracy.correct}/${accuracy.total} edges with the right parent and direction (${percentText(accuracy.accuracy)}), roots ${accuracy.rootsCorrect}/${accuracy.rootsTotal}`,
       `Report: ${report}`,
       `Done in ${seconds.toFixed(0)} s.`,
       '',
@@ -192,7 +193,7 @@ async function runDemo(options: DemoOptions): Promise<void> {
       zoo: options.cache,
       report: out,
       parentDetection: rows,
-      tree: { method: 'weights-l2', ...tree.accuracy, seconds: tree.seconds },
+      tree: { method: 'auto', ...tree.accuracy, seconds: tree.seconds },
       rankings,
       seconds: total,
     });

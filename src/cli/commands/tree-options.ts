@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import cliProgress from 'cli-progress';
 import { type BnStats, DEFAULT_ALPHA, DEFAULT_BN_STATS, DEFAULT_LAYER } from '../../lineage/learning-free.js';
 import { parseMethod } from '../../lineage/methods.js';
+import { treeMethodName } from '../../lineage/tree/pair-scores.js';
 import { readProbe, DEFAULT_PROBE_ROWS } from '../../lineage/probe.js';
 import { DEFAULT_DIRECTION_STRENGTH, DEFAULT_RELATED_DISTANCE } from '../../lineage/tree/build.js';
 import { parseDirectionWeights } from '../../lineage/tree/direction.js';
@@ -32,8 +33,8 @@ export function addTreeOptions(command: Command): Command {
   return command
     .option(
       '--method <name>',
-      'one scoring method: <mode>-<metric> (e.g. taylor-l1, direct-cka) or weights-l2, weights-cos, weights-rel (any model and format, streamed; default weights-l2: placed 89.6% of edges on a 52-MLP zoo vs 62.5% for taylor-l1, and needs no probe)',
-      'weights-l2',
+      'auto (default: weight evidence, weights-cos; any model and format, streamed, no probe; bench/results/tree.md), or one method: weights-l2, weights-cos, weights-rel, or <mode>-<metric> (e.g. taylor-l1, direct-cka; needs --probe)',
+      'auto',
     )
     .option('--probe <X.npy>', 'probe inputs, N x C x H x W float32, already normalised (needed by feature methods)')
     .option('--probe-rows <n>', 'use the first n rows of the probe (a positive integer)', positiveInt('--probe-rows'), DEFAULT_PROBE_ROWS)
@@ -73,7 +74,7 @@ export function addTreeOptions(command: Command): Command {
 export async function treeOptionsFrom(options: TreeCliOptions, probePath?: string): Promise<TreeOptions> {
   let method: ReturnType<typeof parseMethod>;
   try {
-    method = parseMethod(options.method);
+    method = parseMethod(treeMethodName(options.method));
   } catch (err) {
     throw new UsageError((err as Error).message);
   }

@@ -5,11 +5,13 @@
  *   - the nearest related candidate differs only by rounding, pruning or a low-rank update: it is
  *     the parent, with that relation (a copy is never explained as a merge of near-copies);
  *   - otherwise, with two or more related candidates, a least-squares fit of the child as a linear
- *     combination of them (merge.ts) decides a merge: at least two coefficients of size
- *     MIN_MERGE_COEFFICIENT or more, and a residual at most MERGE_GAIN times the best single
- *     candidate's. A fine-tune leaves its own update unexplained by any combination (the residual
- *     barely drops); a weighted average or task arithmetic is explained up to rounding; a
- *     TIES/DARE-style sparsified sum only partly, so:
+ *     combination of them (merge.ts) decides a linear merge: at least two coefficients of size
+ *     MIN_MERGE_COEFFICIENT or more, and a residual within rounding: at most LINEAR_RESIDUAL or
+ *     twice the rounding noise of the stored types, whichever is larger. A weighted average or task
+ *     arithmetic is explained up to rounding; a fine-tune never is, not even one that sits near the
+ *     line through two candidates (twins fine-tuned on the same task have correlated updates, and
+ *     a looser "much better than one candidate" rule took them for merges). A TIES/DARE-style
+ *     sparsified sum is explained only partly, so:
  *   - a sparse merge: the child equals one related candidate (the base) exactly on at least
  *     MIN_SPARSE_SHARE of its weights (a fine-tune moves essentially every weight; TIES and DARE keep
  *     the base wherever every task vector was trimmed or dropped) while two or more other related
@@ -27,14 +29,14 @@ import { compareModels } from '../weights/compare.js';
 import type { ModelComparison } from '../weights/types.js';
 import { fitMerge, type MergeFit } from './merge.js';
 import type { ExplainedCandidate, ExplainedParent, Explanation, MergeSummary } from './explain-types.js';
-import { type PairRelation, pairRelation } from './relation.js';
+import { NOISE_MULTIPLE, type PairRelation, pairRelation, storageNoise } from './relation.js';
 
 export type { ExplainedCandidate, ExplainedParent, Explanation, MergeSummary } from './explain-types.js';
 
 /** A coefficient smaller than this does not make a candidate a merge parent. */
 export const MIN_MERGE_COEFFICIENT = 0.05;
-/** A merge must explain the child at least this much better than the best single candidate (residual ratio). */
-export const MERGE_GAIN = 0.5;
+/** A linear merge is explained up to this relative residual at least (float32 storage rounds at about 1e-7). */
+export const LINEAR_RESIDUAL = 1e-3;
 /** Share of weights a child keeps exactly equal to its base for a sparse merge (TIES at density 0.2 over two models keeps about 64%). */
 export const MIN_SPARSE_SHARE = 0.3;
 
@@ -79,12 +81,13 @@ function mergeSummary(fit: MergeFit): MergeSummary {
   };
 }
 
-function significantCount(fit: MergeFit, except?: string): number {
+export function significantCount(fit: MergeFit, except?: string): number {
   return fit.coefficients.filter((c, i) => Math.abs(c) >= MIN_MERGE_COEFFICIENT && fit.candidates[i] !== except).length;
 }
 
-function isLinearMerge(fit: MergeFit): boolean {
-  return significantCount(fit) >= 2 && fit.blockResidual <= MERGE_GAIN * fit.single.residual;
+/** `noise`: the rounding noise of the child's and the candidates' stored types (relations/rounding.ts). */
+export function isLinearMerge(fit: MergeFit, noise: number): boolean {
+  return significantCount(fit) >= 2 && fit.blockResidual <= Math.max(LINEAR_RESIDUAL, NOISE_MULTIPLE * noise);
 }
 
 /** Share of the compared weights exactly equal in both models. */
@@ -160,8 +163,10 @@ export async function explainChild(childRef: SourceRef, candidates: readonly Sou
       related.map((s) => ({ id: s.model.id, source: s.model.source })),
     );
     const merge = mergeSummary(fit);
-    const base = isLinearMerge(fit) ? undefined : sparseBase(fit, related);
-    if (!isLinearMerge(fit) && !base) return { child: child.id, parents: [parentEntry(nearest)], candidates: entries, merge };
+    const noise = Math.max(...related.map((r) => storageNoise(r.comparison, r.model.source, 'a') + storageNoise(r.comparison, child.source, 'b')));
+    const linear = isLinearMerge(fit, noise);
+    const base = linear ? undefined : sparseBase(fit, related);
+    if (!linear && !base) return { child: child.id, parents: [parentEntry(nearest)], candidates: entries, merge };
     Object.assign(merge, base ? { kind: 'sparse', base: base.model.id, unchanged_share: equalShare(base.comparison) } : { kind: 'linear' });
     // A sparse merge's base is a parent whatever its coefficient (about 1 - sum of the task weights).
     const parents = merge.coefficients

@@ -49,6 +49,8 @@ export interface MergeFit {
   fittedParameters: number;
   /** Child tensors left out (not matched in every candidate, transposed, shapes differ, buffers), with reasons. */
   skipped: { tensor: string; reason: string }[];
+  /** Global least-squares fit over a subset of the candidates (indices into `candidates`), from the same sums: no model is read again. */
+  subset(indices: readonly number[]): { coefficients: number[]; residual: number };
 }
 
 export interface MergeOptions {
@@ -239,7 +241,22 @@ export async function fitMerge(child: ModelSource, candidates: readonly MergeCan
     single: bestSingle(total, ids),
     fittedParameters,
     skipped: plan.skipped,
+    subset: (indices) => subsetFit(total, indices, ridge),
   };
+}
+
+function subsetFit(total: Gram, indices: readonly number[], ridge: number): { coefficients: number[]; residual: number } {
+  const k = total.h.length;
+  const sub = emptyGram(indices.length);
+  indices.forEach((i, a) => {
+    sub.h[a] = total.h[i];
+    indices.forEach((j, b) => {
+      if (b <= a) sub.g[a * indices.length + b] = total.g[Math.max(i, j) * k + Math.min(i, j)];
+    });
+  });
+  sub.cc = total.cc;
+  const coefficients = solveGram(sub, ridge);
+  return { coefficients, residual: relative(residualSquared(sub, coefficients), sub.cc) };
 }
 
 /**

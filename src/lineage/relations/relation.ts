@@ -62,7 +62,8 @@ export interface PairRelation {
   zeroShare?: number;
 }
 
-function sideNoise(c: ModelComparison, source: ModelSource, side: 'a' | 'b'): number {
+/** The largest rounding noise of the types one side stores its compared tensors in. */
+export function storageNoise(c: ModelComparison, source: ModelSource, side: 'a' | 'b'): number {
   const dtypes = new Map(source.tensors.map((t) => [t.name, t.dtype]));
   let noise = 0;
   for (const t of c.tensors) noise = Math.max(noise, roundingNoise(dtypes.get(side === 'a' ? t.aName : t.bName) ?? ''));
@@ -124,6 +125,11 @@ async function loraRelation(a: ModelSource, b: ModelSource, c: ModelComparison, 
   return { relation: 'lora', reason, rank, targetModules, ranks };
 }
 
+/** Whether the whole difference of a comparison is rounding of the two sides' types (total noise `noise`). */
+export function isRoundingOnly(c: ModelComparison, noise: number): boolean {
+  return c.tensors.length > 0 && (c.distance ?? Number.POSITIVE_INFINITY) <= NOISE_MULTIPLE * noise;
+}
+
 /** The JSON form (`compare --json`, snake_case keys). */
 export function relationJson(r: PairRelation): RelationJson {
   return {
@@ -147,9 +153,9 @@ export async function pairRelation(a: ModelSource, b: ModelSource, c: ModelCompa
       reason: `matrices as far apart as independent trainings (relative distance ${spread.toFixed(3)} >= ${RELATED_DISTANCE})`,
     };
   }
-  const noise = sideNoise(c, a, 'a') + sideNoise(c, b, 'b');
+  const noise = storageNoise(c, a, 'a') + storageNoise(c, b, 'b');
   const distance = c.distance ?? Number.POSITIVE_INFINITY;
-  if (distance <= NOISE_MULTIPLE * noise) {
+  if (isRoundingOnly(c, noise)) {
     const quantized = isChildQuantized(c, b);
     const what = quantized ? 'quantisation' : 'dtype or format conversion';
     return {

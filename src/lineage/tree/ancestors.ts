@@ -52,7 +52,7 @@ export async function rankAncestors(child: SourceRef, candidates: readonly Sourc
     const childId = opened[0].id;
     const refused = pairs.excluded.find((e) => e.model === childId);
     if (refused) throw new InputError(refused.file, refused.reason);
-    const tree = buildFamilyTree(pairs, { ...options, leaves: [childId] });
+    const tree = buildFamilyTree(pairs, { ...options, leaves: [childId, ...(pairs.copies ?? []).map((c) => c.copy)] });
     return classifyAncestors(tree, childId);
   });
 }

@@ -13,10 +13,11 @@ import { type LineageModel, buildModelGraph } from '../model.js';
 import { checkCompatible, comparedParameters } from '../compat.js';
 import { type ExcludedModel, partitionFinite } from '../finite.js';
 import { parseMethod, type Method } from '../methods.js';
+import { AUTO_METHOD, AUTO_WEIGHT_METHOD } from '../auto.js';
 import { weightKurtosis } from './kurtosis.js';
 
 export interface PairScoreOptions extends Omit<DetectOptions, 'methods' | 'onProgress'> {
-  /** One method name (default weights-l2: measured to place family edges best, see tree-options.ts). */
+  /** One method name, or `auto` (the default): auto's weight method, weights-cos (bench/results/tree.md). */
   method?: string;
   /** Called after each scored pair. */
   onProgress?: (done: number, total: number) => void;
@@ -42,6 +43,15 @@ export interface PairScores {
   incompatible: { a: string; b: string; reason: string }[];
   /** Models left out (NaN or infinite values): not in `models`, scored with no one. */
   excluded: ExcludedModel[];
+  /** Weight methods: models that are a rounding-level copy (converted or quantised) of another, stored more lossily: leaves of the tree. */
+  copies?: { copy: string; of: string }[];
+  /** Weight methods: share of compared weights exactly equal, per pair (symmetric; NaN where not compared). */
+  equalShare?: Float64Array;
+}
+
+/** The method a tree is scored with: `auto` (and no method) is auto's weight method, as `detect`'s auto decides by weights. */
+export function treeMethodName(name: string | undefined): string {
+  return name === undefined || name === AUTO_METHOD ? AUTO_WEIGHT_METHOD : name;
 }
 
 export function isSymmetricMethod(method: Method): boolean {
@@ -59,7 +69,7 @@ interface Prepared {
  * values would score NaN against everyone: it is left out and listed in `excluded`.
  */
 export async function scorePairs(given: readonly LineageModel[], options: PairScoreOptions = {}): Promise<PairScores> {
-  const method = parseMethod(options.method ?? 'weights-l2');
+  const method = parseMethod(treeMethodName(options.method));
   const ids = new Set<string>();
   for (const m of given) {
     if (ids.has(m.id)) throw new RangeError(`model ${m.id} is listed twice`);

@@ -13,8 +13,9 @@ import { closeAll, loadRef, type OpenedModel, openRefs, type SourceRef } from '.
 import { pairRelation } from '../relations/relation.js';
 import { compareModels } from '../weights/compare.js';
 import { buildFamilyTree, type BuildTreeOptions, type TreeRecovery } from './build.js';
-import { type PairScoreOptions, type PairScores, scorePairs } from './pair-scores.js';
+import { type PairScoreOptions, type PairScores, scorePairs, treeMethodName } from './pair-scores.js';
 import { scoreWeightPairs } from './weight-pairs.js';
+import { findMerges, type TreeMerge } from './merges.js';
 
 export interface TreeOptions extends PairScoreOptions, BuildTreeOptions {}
 
@@ -34,7 +35,7 @@ export async function withPairScores<T>(
   options: PairScoreOptions,
   use: (pairs: PairScores, opened: readonly OpenedModel[]) => Promise<T>,
 ): Promise<T> {
-  const method = parseMethod(options.method ?? 'weights-l2');
+  const method = parseMethod(treeMethodName(options.method));
   if (method.kind === 'weights') {
     const opened = await openRefs(models);
     try {
@@ -60,6 +61,23 @@ async function edgeRelations(tree: TreeRecovery, opened: readonly OpenedModel[])
   }
 }
 
+/** Each merged model's one edge replaced by one edge per merge parent (relation merge, its coefficient). */
+function withMergeEdges(tree: TreeRecovery, pairs: PairScores, merges: readonly TreeMerge[]): TreeRecovery {
+  if (merges.length === 0) return tree;
+  const index = new Map(pairs.models.map((m, i) => [m.id, i]));
+  const merged = new Set(merges.map((m) => m.child));
+  const edges = tree.edges.filter((e) => !merged.has(e.child));
+  for (const m of merges) {
+    const c = index.get(m.child)!;
+    for (const p of m.parents) {
+      const score = pairs.score[index.get(p.parent)! * pairs.n + c];
+      edges.push({ parent: p.parent, child: m.child, score, confidence: 1, relation: 'merge', coefficient: p.coefficient });
+    }
+  }
+  const roots = tree.roots.filter((r) => !merged.has(r));
+  return { ...tree, edges, roots };
+}
+
 export interface RecoverOptions extends TreeOptions {
   /** Decide each edge's relation (default true): one more streamed comparison per edge. */
   relations?: boolean;
@@ -69,8 +87,10 @@ export async function recoverTree(models: readonly SourceRef[], options: Recover
   if (models.length === 0) throw new RangeError('recoverTree needs at least one model');
   return withPairScores(models, options, async (pairs, opened) => {
     if (pairs.n === 0) throw new Error(`no model left to build a tree from: ${pairs.excluded.map((e) => `${e.file}: ${e.reason}`).join('; ')}`);
-    const tree = buildFamilyTree(pairs, options);
+    const merges = options.relations === false || pairs.equalShare === undefined ? [] : await findMerges(pairs, opened);
+    const leaves = [...(options.leaves ?? []), ...(pairs.copies ?? []).map((c) => c.copy), ...merges.map((m) => m.child)];
+    const tree = buildFamilyTree(pairs, { ...options, leaves });
     if (options.relations !== false) await edgeRelations(tree, opened);
-    return tree;
+    return withMergeEdges(tree, pairs, merges);
   });
 }

@@ -14,6 +14,8 @@ export interface TreeEdge {
   confidence: number;
   /** How the child was derived from the parent (relations/relation.ts), once decided. */
   relation?: string;
+  /** Merges: this parent's coefficient in the child (a merge has one edge per parent). */
+  coefficient?: number;
 }
 
 export interface FamilyTree {

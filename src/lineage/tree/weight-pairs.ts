@@ -10,6 +10,8 @@ import type { OpenedModel } from '../source-ref.js';
 import { compareModels } from '../weights/compare.js';
 import { candidateSide, childSide, type SideTensor, shapeExcludedBlocks, unrelatedBlocks, withoutBlocks } from '../weights/reinitialised.js';
 import type { ModelComparison } from '../weights/types.js';
+import { isRoundingOnly, storageNoise } from '../relations/relation.js';
+import { equalShare } from '../relations/explain.js';
 import { modelStats } from '../weights/model-stats.js';
 import { comparisonProblem, identicalScore, relativeWeightDistanceOf, type WeightMethodName, weightMethodScore } from '../weights/scores.js';
 import { DEFAULT_ALPHA, DEFAULT_LAYER } from '../learning-free.js';
@@ -105,6 +107,23 @@ function scoresOf(n: number, compared: readonly ComparedPair[], method: WeightMe
  * Scores the pairs of `opened` models (ids distinct). Models holding values that are not finite are
  * left out (listed in `excluded`); the caller closes every model it opened.
  */
+/**
+ * Pairs that differ by no more than rounding (relations/relation.ts: converted or quantised): the
+ * side stored more lossily is the copy. On hubs quantised and converted models are leaves, and a
+ * copy must never be mistaken for its original's parent. Identical storage (a re-sharded file) says
+ * nothing about which came first: no copy is named then.
+ */
+function copiesOf(models: readonly OpenedModel[], compared: readonly ComparedPair[]): { copy: string; of: string }[] {
+  const out: { copy: string; of: string }[] = [];
+  for (const { a, b, comparison } of compared) {
+    const na = storageNoise(comparison, models[a].source, 'a');
+    const nb = storageNoise(comparison, models[b].source, 'b');
+    if (!isRoundingOnly(comparison, na + nb) || na === nb) continue;
+    out.push(na > nb ? { copy: models[a].id, of: models[b].id } : { copy: models[b].id, of: models[a].id });
+  }
+  return out;
+}
+
 export async function scoreWeightPairs(opened: readonly OpenedModel[], method: WeightMethodName, options: PairScoreOptions = {}): Promise<PairScores> {
   checkDistinct(opened);
   const { kept: models, kurtosis, excluded } = await finiteModels(opened);
@@ -112,6 +131,9 @@ export async function scoreWeightPairs(opened: readonly OpenedModel[], method: W
     const n = models.length;
     const { compared, incompatible } = await compareAllPairs(models, options);
     const { score, weightDistance } = scoresOf(n, compared, method);
+    const copies = copiesOf(models, compared);
+    const equal = new Float64Array(n * n).fill(Number.NaN);
+    for (const { a, b, comparison } of compared) equal[a * n + b] = equal[b * n + a] = equalShare(comparison);
     return {
       models: models.map((m) => ({ id: m.id, file: m.file })),
       n,
@@ -123,6 +145,8 @@ export async function scoreWeightPairs(opened: readonly OpenedModel[], method: W
       kurtosis,
       incompatible,
       excluded,
+      copies,
+      equalShare: equal,
     };
   }
 }
