@@ -35,3 +35,11 @@ export type { ZooManifest, ManifestModel, ManifestEntry, Metrics, Zoo, ZooModel 
 export * from './lineage/detector/index.js';
 export * from './eval/index.js';
 export * from './lineage/weights/index.js';
+export { explainChild, type Explanation, type ExplainedParent, type ExplainedCandidate, type ExplainOptions } from './lineage/relations/explain.js';
+export { pairRelation, relationJson, RELATIONS, type Relation, type PairRelation } from './lineage/relations/relation.js';
+export { fitMerge, type MergeFit } from './lineage/relations/merge.js';
+export { deltaSpectrum, type DeltaSpectrum } from './lineage/relations/low-rank.js';
+export { loraTargets, matchAdapterToBase, mergedSource, type LoraTarget } from './lineage/adapters/lora.js';
+export { AUTO_METHOD } from './lineage/auto.js';
+export type { SourceRef, OpenedModel } from './lineage/source-ref.js';
+export type { NamedModelPath } from './lineage/model-path.js';

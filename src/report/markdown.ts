@@ -41,8 +41,15 @@ export function renderMarkdown(data: ReportData): string {
   const truth = data.truth ? new Map(data.truth.map((t) => [t.id, t.parent])) : undefined;
   out.push(
     table(
-      ['parent', 'child', 'score', 'confidence', ...(truth ? ['true parent'] : [])],
-      data.tree.edges.map((e) => [e.parent, e.child, formatScore(e.score), e.confidence.toFixed(3), ...(truth ? [truth.get(e.child) ?? 'none'] : [])]),
+      ['parent', 'child', 'relation', 'score', 'confidence', ...(truth ? ['true parent'] : [])],
+      data.tree.edges.map((e) => [
+        e.parent,
+        e.child,
+        `${e.relation ?? ''}${e.coefficient !== undefined ? ` x ${e.coefficient.toFixed(3)}` : ''}`,
+        formatScore(e.score),
+        e.confidence.toFixed(3),
+        ...(truth ? [truth.get(e.child) ?? 'none'] : []),
+      ]),
     ),
     '',
   );

@@ -17,6 +17,8 @@ export function familyGraphSvg(tree: FamilyTree, truth?: readonly TruthEntry[]):
   const trueParent = truth ? new Map(truth.map((t) => [t.id, t.parent])) : undefined;
   const files = new Map(tree.nodes.map((n) => [n.id, n.file]));
   const roots = new Set(tree.roots);
+  const parentCount = new Map<string, number>();
+  for (const e of tree.edges) parentCount.set(e.child, (parentCount.get(e.child) ?? 0) + 1);
 
   const edges = tree.edges
     .filter((e) => pos.has(e.parent) && pos.has(e.child))
@@ -30,11 +32,14 @@ export function familyGraphSvg(tree: FamilyTree, truth?: readonly TruthEntry[]):
       const my = (y1 + y2) / 2;
       const verdict = trueParent === undefined ? '' : trueParent.get(e.child) === e.parent ? ' edge-true' : ' edge-false';
       const conf = Number.isFinite(e.confidence) ? e.confidence.toFixed(2) : '?';
+      // The relation (finetune, lora, quantized, merge x coefficient, ...) says how the child was made; the number is the confidence.
+      const how = e.relation ? `${e.relation}${e.coefficient !== undefined ? ` ×${e.coefficient.toFixed(2)}` : ''} ` : '';
+      const relation = e.relation ? ` data-relation="${esc(e.relation)}"` : '';
       return (
-        `<g class="edge${verdict}" data-edge="${esc(e.parent)} -> ${esc(e.child)}" data-confidence="${esc(conf)}">` +
-        `<title>${esc(e.parent)} → ${esc(e.child)}: score ${esc(e.score)}, confidence ${esc(conf)}</title>` +
+        `<g class="edge${verdict}" data-edge="${esc(e.parent)} -> ${esc(e.child)}" data-confidence="${esc(conf)}"${relation}>` +
+        `<title>${esc(e.parent)} → ${esc(e.child)}: ${esc(how)}score ${esc(e.score)}, confidence ${esc(conf)}</title>` +
         `<path d="M${x1},${y1} C${x1},${my} ${x2},${my} ${x2},${y2}" stroke-width="${(1 + 2.5 * (Number.isFinite(e.confidence) ? e.confidence : 0)).toFixed(2)}" marker-end="url(#arrow)"/>` +
-        `<text x="${((x1 + x2) / 2).toFixed(1)}" y="${(my + 4).toFixed(1)}" class="edge-label">${esc(conf)}</text></g>`
+        `<text x="${((x1 + x2) / 2).toFixed(1)}" y="${(my + 4).toFixed(1)}" class="edge-label">${esc(how)}${esc(conf)}</text></g>`
       );
     })
     .join('\n');
@@ -42,7 +47,8 @@ export function familyGraphSvg(tree: FamilyTree, truth?: readonly TruthEntry[]):
   const nodes = layout.nodes
     .map((n) => {
       const p = pos.get(n.id)!;
-      const cls = roots.has(n.id) ? 'node root' : 'node';
+      // A merge has several parents: one edge from each, drawn to the node placed under the first.
+      const cls = roots.has(n.id) ? 'node root' : (parentCount.get(n.id) ?? 0) > 1 ? 'node merge' : 'node';
       return (
         `<g class="${cls}" data-node-id="${esc(n.id)}" data-depth="${n.depth}" transform="translate(${p.x},${p.y})">` +
         `<title>${esc(n.id)}${files.get(n.id) && files.get(n.id) !== n.id ? ` (${esc(files.get(n.id)!)})` : ''}${roots.has(n.id) ? ' — root' : ''}</title>` +

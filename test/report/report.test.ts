@@ -55,7 +55,7 @@ describe('renderReport', () => {
     const md = renderReport(sampleReport(true), 'md');
     expect(md).toContain('# Sample <family> report');
     expect(md).toContain('- root (root)\n  - a (confidence 0.60)\n    - a1 (confidence 0.74)');
-    expect(md).toContain('| root | a | -0.01000 | 0.600 | root |');
+    expect(md).toContain('| root | a |  | -0.01000 | 0.600 | root |');
     expect(md).toContain('| fc1 | a 70.0%, b 20.0%, root 10.0% |');
     expect(md).toContain('| edges right (placement and direction) | 4 / 5 |');
     expect(md).toContain('### a1\n\nParent in tree: a; true parent: a.');

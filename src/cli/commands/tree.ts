@@ -22,7 +22,12 @@ function treeText(tree: TreeRecovery): string {
   const lines: string[] = [];
   const walk = (id: string, prefix: string, label: string): void => {
     lines.push(`${prefix}${id}${label}`);
-    for (const e of children.get(id) ?? []) walk(e.child, `${prefix}  `, `  (${e.relation ? `${e.relation}, ` : ''}score ${e.score.toPrecision(5)}, confidence ${e.confidence.toFixed(2)})`);
+    for (const e of children.get(id) ?? [])
+      walk(
+        e.child,
+        `${prefix}  `,
+        `  (${e.relation ? `${e.relation}${e.coefficient !== undefined ? ` x ${e.coefficient.toFixed(3)}` : ''}, ` : ''}score ${e.score.toPrecision(5)}, confidence ${e.confidence.toFixed(2)})`,
+      );
   };
   for (const r of tree.roots) walk(r, '', '  [root]');
   return lines.join('\n');

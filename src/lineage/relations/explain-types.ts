@@ -28,7 +28,7 @@ export interface MergeSummary {
   unchanged_share?: number;
   /** Least-squares coefficients over the related candidates, in candidate order. */
   coefficients: { candidate: string; coefficient: number }[];
-  /** ||child - sum c_k candidate_k|| / ||child||. */
+  /** ||child - sum c_k candidate_k|| / ||child||, with each block's own coefficients (`blocks`). */
   residual: number;
   /** The best single candidate's residual, for comparison. */
   single_residual: number;

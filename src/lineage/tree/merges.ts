@@ -7,7 +7,8 @@
  * many weights. Merged models are leaves when the forest is built, as on hubs, so they never
  * become a parent of their own parents.
  */
-import { NOISE_MULTIPLE, RELATED_DISTANCE } from '../relations/relation.js';
+import { NOISE_MULTIPLE, pairRelation, RELATED_DISTANCE } from '../relations/relation.js';
+import { compareModels } from '../weights/compare.js';
 import { isLinearMerge, LINEAR_RESIDUAL, MIN_MERGE_COEFFICIENT, MIN_SPARSE_SHARE, significantCount } from '../relations/explain.js';
 import { fitMerge, type MergeFit } from '../relations/merge.js';
 import { roundingNoise } from '../relations/rounding.js';
@@ -104,13 +105,25 @@ function consistentMerges(found: readonly TreeMerge[], accepted: readonly TreeMe
   return taken;
 }
 
+/**
+ * explain's guard: a model whose nearest related model differs from it by rounding, pruning or a
+ * low-rank update only is that model's copy, pruning or LoRA, never a merge (per-block fits are
+ * flexible enough to rebuild a base from its own LoRA, pruned and fine-tuned children).
+ */
+async function nearestIsFinetune(pairs: PairScores, opened: readonly OpenedModel[], v: number, nearest: number): Promise<boolean> {
+  const byId = new Map(opened.map((m) => [m.id, m.source]));
+  const parent = byId.get(pairs.models[nearest].id)!;
+  const child = byId.get(pairs.models[v].id)!;
+  return (await pairRelation(parent, child, await compareModels(parent, child))).relation === 'finetune';
+}
+
 async function candidateMerges(pairs: PairScores, opened: readonly OpenedModel[], models: Iterable<number>, skip: ReadonlySet<string>): Promise<TreeMerge[]> {
   const found: TreeMerge[] = [];
   for (const v of models) {
     const inputs = relatedTo(pairs, v, skip);
     if (inputs.length < 2) continue;
     const merge = await mergeOf(pairs, opened, v, inputs);
-    if (merge) found.push(merge);
+    if (merge && (await nearestIsFinetune(pairs, opened, v, inputs[0]))) found.push(merge);
   }
   return found;
 }
