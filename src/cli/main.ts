@@ -13,6 +13,8 @@ import { registerDetector } from './commands/detector.js';
 import { registerBench } from './commands/bench.js';
 import { registerCompare } from './commands/compare.js';
 import { registerExplain } from './commands/explain.js';
+import { registerCheck } from './commands/check.js';
+import { takeRequestedExitCode } from './exit-code.js';
 import { InputError } from '../base/errors.js';
 
 function packageVersion(): string {
@@ -41,19 +43,20 @@ export function buildProgram(): Command {
   registerBench(program);
   registerCompare(program);
   registerExplain(program);
+  registerCheck(program);
   registerDemo(program);
   return program;
 }
 
 /**
  * Runs the CLI and returns the exit code: 0 on success (and for --help, --version), 1 for bad
- * input files and failures, 2 for bad usage. Expected failures print one line, not a stack trace.
+ * input files and failures, 2 for bad usage, or what a command asked for (check: 3, 4). Expected failures print one line, not a stack trace.
  */
 export async function main(argv: readonly string[]): Promise<number> {
   const program = buildProgram();
   try {
     await program.parseAsync(argv as string[]);
-    return 0;
+    return takeRequestedExitCode();
   } catch (err) {
     // Commander has printed its message already; every error it raises (unknown command or
     // option, missing argument or option, invalid choice, no command) is a usage error. Help and

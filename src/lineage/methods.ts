@@ -26,7 +26,7 @@ export function parseMethod(name: string): Method {
     return { kind: 'feature', name, mode: mode as FeatureMode, metric: metric as MetricName };
   }
   throw new RangeError(
-    `unknown method '${name}': use <mode>-<metric> with mode in ${FEATURE_MODES.join(' | ')} and metric in ${METRIC_NAMES.join(' | ')}, or ${WEIGHT_METHODS.join(', ')}, or 'all'`,
+    `unknown method '${name}': use <mode>-<metric> with mode in ${FEATURE_MODES.join(' | ')} and metric in ${METRIC_NAMES.join(' | ')}, or ${WEIGHT_METHODS.join(', ')}, or 'auto', or 'all'`,
   );
 }
 

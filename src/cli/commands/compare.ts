@@ -4,6 +4,9 @@ import { comparisonJson, type RelationJson } from '../../lineage/weights/json.js
 import { pairRelation, relationJson } from '../../lineage/relations/relation.js';
 import type { ModelComparison } from '../../lineage/weights/types.js';
 import { openModelSource } from '../../source/open.js';
+import { PEFT_LORA_FORMAT } from '../../source/peft.js';
+import { loraTargets, mergedSource } from '../../lineage/adapters/lora.js';
+import { InputError } from '../../base/errors.js';
 import type { ModelSource } from '../../source/types.js';
 import { positiveInt } from '../options.js';
 import { formatCount, formatTable, printJson } from '../output.js';
@@ -64,14 +67,33 @@ function warnLowCoverage(c: ModelComparison): void {
   );
 }
 
+/** B as a full model: a PEFT adapter is merged into `base` (an adapter alone holds an update, not weights to compare). */
+async function modelB(pathB: string, base: string | undefined, opened: ModelSource[]): Promise<ModelSource> {
+  const b = await openModelSource(pathB);
+  opened.push(b);
+  const adapter = b.format === PEFT_LORA_FORMAT;
+  if (base === undefined) {
+    if (adapter)
+      throw new InputError(b.path, 'is a PEFT LoRA adapter (an update, not a model): give --base MODEL to merge it, or ask `lineage explain` for its base');
+    return b;
+  }
+  if (!adapter) throw new InputError(b.path, 'is not a PEFT adapter: --base applies to adapter folders only');
+  const baseSource = await openModelSource(base);
+  opened.push(baseSource);
+  return mergedSource(baseSource, b, loraTargets(b));
+}
+
 /** Opens both models, compares them, decides the relation and closes them, whatever happens in between. */
-async function compareFiles(pathA: string, pathB: string): Promise<{ comparison: ModelComparison; relation: RelationJson }> {
+async function compareFiles(pathA: string, pathB: string, base?: string): Promise<{ comparison: ModelComparison; relation: RelationJson }> {
   const opened: ModelSource[] = [];
   try {
-    opened.push(await openModelSource(pathA));
-    opened.push(await openModelSource(pathB));
-    const comparison = await compareModels(opened[0], opened[1]);
-    return { comparison, relation: relationJson(await pairRelation(opened[0], opened[1], comparison)) };
+    const a = await openModelSource(pathA);
+    opened.push(a);
+    if (a.format === PEFT_LORA_FORMAT)
+      throw new InputError(a.path, 'is a PEFT LoRA adapter (an update, not a model): compare the base it was trained on instead');
+    const b = await modelB(pathB, base, opened);
+    const comparison = await compareModels(a, b);
+    return { comparison, relation: relationJson(await pairRelation(a, b, comparison)) };
   } finally {
     await Promise.all(opened.map((s) => s.close()));
   }
@@ -84,12 +106,13 @@ export function registerCompare(program: Command): void {
     .argument('<a>', 'the candidate parent: a model file or folder (.safetensors, sharded index, PyTorch, .onnx, .gguf, .npy)')
     .argument('<b>', 'the model asked about, in any of the same formats')
     .option('--top <n>', 'tensors listed in the table, farthest first', positiveInt('--top'), 15)
+    .option('--base <model>', 'when B is a PEFT LoRA adapter folder: merge it into this base model first')
     .option(
       '--json',
       'print JSON: {version, a, b, matched_tensors, matched_parameters, total_parameters: {a, b}, low_coverage, unmatched: [{name, side}], excluded: [{a_name, b_name, reason}], tensors: [{a_name, b_name, rel_l2, cos, rank (lora)}], distance, relation, relation_reason, rank, target_modules, zero_share, seconds}',
     )
-    .action(async (a: string, b: string, options: { top: number; json?: boolean }) => {
-      const { comparison, relation } = await compareFiles(a, b);
+    .action(async (a: string, b: string, options: { top: number; base?: string; json?: boolean }) => {
+      const { comparison, relation } = await compareFiles(a, b, options.base);
       warnLowCoverage(comparison);
       if (options.json) printJson(comparisonJson(comparison, relation));
       else printHuman(comparison, relation, options.top);

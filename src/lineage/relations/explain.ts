@@ -130,6 +130,8 @@ async function scoreCandidates(child: OpenedModel, refs: readonly SourceRef[], k
 export interface ExplainOptions {
   /** For a PEFT adapter child: the base to merge it into, so the merged model is explained as a full one. */
   base?: SourceRef;
+  /** Called with the child once opened (what it declares, say), before anything is compared. */
+  onChild?: (child: OpenedModel) => Promise<void>;
 }
 
 /** The child as a full model: an adapter merged into `base` when one is given. */
@@ -147,6 +149,7 @@ export async function explainChild(childRef: SourceRef, candidates: readonly Sou
   const opened: OpenedModel[] = [];
   try {
     const child = await childModel(childRef, options, opened);
+    await options.onChild?.(opened[0]);
     if (child.source.format === PEFT_LORA_FORMAT) {
       const models = await openRefs(candidates);
       opened.push(...models);
