@@ -12,6 +12,7 @@ import { basename } from 'node:path';
 import { type DeclaredParent, declaredParents } from './declared.js';
 import type { NamedModelPath } from './model-path.js';
 import { explainChild } from './relations/explain.js';
+import type { PValueOptions } from './independence/pair-p-value.js';
 import type { ExplainedCandidate, Explanation } from './relations/explain-types.js';
 
 export type Verdict = 'confirmed' | 'contradicted' | 'unverifiable';
@@ -28,6 +29,8 @@ export interface LineageCheck {
   detected: Explanation['parents'];
   /** The declared parent's relation to the model, when it is among the candidates. */
   relation: ExplainedCandidate['relation'] | null;
+  /** p-value of "the declared parent and the model were trained independently", when it is among the candidates. */
+  p_value: number | null;
   verdict: Verdict;
   reason: string;
   candidates: ExplainedCandidate[];
@@ -76,14 +79,17 @@ function verdictOf(declared: readonly CheckedDeclaration[], e: Explanation): { v
   return { verdict: 'contradicted', reason: `declared ${missing.join(', ')}, detected ${found}`, relation };
 }
 
-export async function checkLineage(model: string, candidates: readonly NamedModelPath[]): Promise<LineageCheck> {
+export async function checkLineage(model: string, candidates: readonly NamedModelPath[], independence: PValueOptions | false = {}): Promise<LineageCheck> {
   let declared: DeclaredParent[] = [];
   const explanation = await explainChild(model, candidates, {
+    independence,
     onChild: async (child) => {
       declared = await declaredParents(child.source);
     },
   });
   const mapped = mapDeclared(declared, candidates);
   const { verdict, reason, relation } = verdictOf(mapped, explanation);
-  return { model, declared: mapped, detected: explanation.parents, relation, verdict, reason, candidates: explanation.candidates };
+  const declaredCandidate = explanation.candidates.find((c) => c.candidate === mapped.find((d) => d.candidate)?.candidate);
+  const p_value = declaredCandidate?.p_value ?? null;
+  return { model, declared: mapped, detected: explanation.parents, relation, p_value, verdict, reason, candidates: explanation.candidates };
 }

@@ -30,6 +30,7 @@ import { memorySource } from '../source/memory.js';
 import { compareModels } from './weights/compare.js';
 import { type ChildComparisons, scoreWeightMatrix, type WeightOutput, weightScoresOfChild } from './weight-detect.js';
 import { loadRef, type SourceRef } from './source-ref.js';
+import { pairPValue, type PValueOptions } from './independence/pair-p-value.js';
 import { AUTO_FEATURE_METHOD, AUTO_METHOD, AUTO_WEIGHT_METHOD, autoComponents, autoResult } from './auto.js';
 
 export type { CandidateScore, ChildResult, MethodResult } from './results.js';
@@ -63,6 +64,8 @@ export interface DetectOptions extends ArchOptions {
   batchRows?: number;
   /** Called after each candidate is scored against every child. */
   onProgress?: (done: number, total: number) => void;
+  /** p-values of "trained independently" per pair (independence/unit-test.ts); false: none. Default: B = 999, seed 0. */
+  independence?: PValueOptions | false;
   /**
    * Called with each candidate once it is read, before it is scored: a caller that needs more from
    * the candidates (the learned detector's inputs) takes it from this read instead of a second one.
@@ -235,13 +238,16 @@ function incompatibility(state: ChildState, parent: LineageModel): string | unde
 }
 
 /** Scores one compatible (candidate, child) pair with every method and records the scores. */
-async function scorePair(state: ChildState, parent: LineageModel, plan: ScoringPlan): Promise<void> {
-  const record = (method: string, score: number) => state.scores.get(method)!.push({ parent: parent.id, score });
+async function scorePair(state: ChildState, parent: LineageModel, plan: ScoringPlan, independence: PValueOptions | false): Promise<void> {
+  const child = state.model;
+  const [a, b] = [memorySource(parent.weights, parent.file), memorySource(child.weights, child.file)];
+  const pValue = independence === false ? undefined : await pairPValue(a, b, { candidate: parent.id, child: child.id }, independence);
+  const record = (method: string, score: number) =>
+    state.scores.get(method)!.push({ parent: parent.id, score, ...(pValue !== undefined ? { p_value: pValue } : {}) });
   if (weightOutputsOf(plan).length > 0) {
     // The same comparison as for models streamed from files, so a method's score never depends on how the model was given.
-    const child = state.model;
-    const comparison = await compareModels(memorySource(parent.weights, parent.file), memorySource(child.weights, child.file));
-    state.weightComparisons.compared.push({ candidate: parent.id, comparison });
+    const comparison = await compareModels(a, b);
+    state.weightComparisons.compared.push({ candidate: parent.id, comparison, pValue });
   }
   if (!state.features || !plan.probe) return;
   const scorer = new BatchScorer(await featureBatch(state, state.features, parent, plan, plan.probe), plan.metricParams);
@@ -289,7 +295,12 @@ async function scoreMethods(children: SourceRef[], parents: SourceRef[], options
   const plan = planScoring(options);
   // Weight methods alone need no graph and no model in memory: any architecture, streamed from its files.
   if (!options.onCandidate && plan.outputs.every((o) => o.method.kind === 'weights')) {
-    return scoreWeightMatrix(children, parents, { outputs: weightOutputsOf(plan), layer: plan.layer, onProgress: options.onProgress });
+    return scoreWeightMatrix(children, parents, {
+      outputs: weightOutputsOf(plan),
+      layer: plan.layer,
+      onProgress: options.onProgress,
+      independence: options.independence ?? {},
+    });
   }
   const states: ChildState[] = [];
   for (const ref of children) states.push(await prepareChild(ref, plan, options));
@@ -300,7 +311,7 @@ async function scoreMethods(children: SourceRef[], parents: SourceRef[], options
     for (const state of states) {
       const reason = incompatibility(state, parent);
       if (reason) state.incompatible.push({ parent: parent.id, reason });
-      else await scorePair(state, parent, plan);
+      else await scorePair(state, parent, plan, options.independence ?? {});
     }
     done++;
     options.onProgress?.(done, parents.length);

@@ -12,6 +12,8 @@ export interface CandidateScore {
   score: number;
   /** Weight methods: tensors of the pair left out of the score, when any (new heads, changed shapes). */
   excluded_tensors?: ExcludedTensorEntry[];
+  /** p-value of "trained independently" (independence/unit-test.ts); null when no matrix could be tested. */
+  p_value?: number | null;
 }
 
 export interface ChildResult {

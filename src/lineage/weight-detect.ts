@@ -13,6 +13,7 @@ import { blockOf } from './block-names.js';
 import { childSide, RELATED_COSINE, shapeExcludedBlocks, unrelatedBlocks, withoutBlocks } from './weights/reinitialised.js';
 import { comparisonProblem, notableExclusions, type WeightMethodName, weightMethodScore } from './weights/scores.js';
 import type { ModelComparison } from './weights/types.js';
+import { pairPValue, type PValueOptions } from './independence/pair-p-value.js';
 
 export interface WeightOutput {
   /** The result's name (the method's). */
@@ -23,6 +24,8 @@ export interface WeightOutput {
 
 export interface WeightDetectOptions {
   outputs: readonly WeightOutput[];
+  /** p-value options; false: no independence test. */
+  independence?: PValueOptions | false;
   /** Reported as each result's layer (weight methods have none; kept so results look alike). */
   layer: string;
   onProgress?: (done: number, total: number) => void;
@@ -31,7 +34,7 @@ export interface WeightDetectOptions {
 /** One child's comparisons with its compatible candidates, before scoring. */
 export interface ChildComparisons {
   child: string;
-  compared: { candidate: string; comparison: ModelComparison }[];
+  compared: { candidate: string; comparison: ModelComparison; pValue?: number | null }[];
   incompatible: ChildResult['incompatible'];
 }
 
@@ -47,7 +50,7 @@ export function weightScoresOfChild(child: ChildComparisons, outputs: readonly W
   const drop = new Set([...unrelatedBlocks(comparisons.flatMap(childSide)), ...shapeExcludedBlocks(comparisons, 'b')]);
   const none = new Set<string>();
   const scores = new Map<string, CandidateScore[]>(outputs.map((o) => [o.name, []]));
-  for (const { candidate, comparison } of child.compared) {
+  for (const { candidate, comparison, pValue } of child.compared) {
     const kept = withoutBlocks(comparison, none, drop);
     const left = [
       ...notableExclusions(comparison).map((e) => ({ candidate_tensor: e.aName!, child_tensor: e.bName!, reason: e.reason })),
@@ -56,6 +59,7 @@ export function weightScoresOfChild(child: ChildComparisons, outputs: readonly W
     for (const o of outputs) {
       const entry: CandidateScore = { parent: candidate, score: weightMethodScore(o.method, kept) };
       if (left.length > 0) entry.excluded_tensors = left;
+      if (pValue !== undefined) entry.p_value = pValue;
       scores.get(o.name)!.push(entry);
     }
   }
@@ -68,11 +72,18 @@ async function checkChild(model: OpenedModel): Promise<void> {
   if (nonFinite !== undefined) throw new InputError(model.file, `tensor ${nonFinite} holds NaN or infinite values`);
 }
 
-async function compareCandidate(candidate: OpenedModel, children: readonly OpenedModel[], states: readonly ChildComparisons[]): Promise<void> {
+async function compareCandidate(
+  candidate: OpenedModel,
+  children: readonly OpenedModel[],
+  states: readonly ChildComparisons[],
+  independence: PValueOptions | false,
+): Promise<void> {
   for (let i = 0; i < children.length; i++) {
     const comparison = await compareModels(candidate.source, children[i].source);
     const problem = comparisonProblem(comparison);
-    if (problem === undefined) states[i].compared.push({ candidate: candidate.id, comparison });
+    const ids = { candidate: candidate.id, child: children[i].id };
+    const pValue = independence === false ? undefined : await pairPValue(candidate.source, children[i].source, ids, independence);
+    if (problem === undefined) states[i].compared.push({ candidate: candidate.id, comparison, pValue });
     else states[i].incompatible.push({ parent: candidate.id, reason: problem });
   }
 }
@@ -90,7 +101,7 @@ export async function scoreWeightMatrix(
     for (const ref of candidates) {
       const candidate = await openRef(ref);
       try {
-        await compareCandidate(candidate, opened, states);
+        await compareCandidate(candidate, opened, states, options.independence ?? {});
       } finally {
         await candidate.source.close();
       }

@@ -67,7 +67,7 @@ describe('lineage tree', () => {
     expect((doc as unknown as { excluded: unknown[] }).excluded).toEqual([]);
     expect(doc.nodes.map((n) => n.id)).toEqual(['b1', 'stranger', 'a', 'root', 'a1', 'b']);
     expect(doc.nodes[0].file).toBe(join(zoo, 'models', 'b1.safetensors'));
-    expect(Object.keys(doc.edges[0]).sort()).toEqual(['child', 'confidence', 'parent', 'relation', 'score']);
+    expect(Object.keys(doc.edges[0]).sort()).toEqual(['child', 'confidence', 'p_value', 'parent', 'relation', 'score']);
     expect(doc.edges.map((e) => `${e.parent}->${e.child}`).sort()).toEqual(['a->a1', 'b->b1', 'root->a', 'root->b']);
     expect([...doc.roots].sort()).toEqual(['root', 'stranger']);
     expect(r.stderr).toContain('edge accuracy vs manifest: 4/4 (100.0%)');

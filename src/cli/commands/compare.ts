@@ -1,6 +1,8 @@
 import type { Command } from 'commander';
 import { compareModels } from '../../lineage/weights/compare.js';
 import { comparisonJson, type RelationJson } from '../../lineage/weights/json.js';
+import { pairPValue, type PValueOptions } from '../../lineage/independence/pair-p-value.js';
+import { addIndependenceOptions, type IndependenceCliOptions, independenceFrom } from './independence-options.js';
 import { pairRelation, relationJson } from '../../lineage/relations/relation.js';
 import type { ModelComparison } from '../../lineage/weights/types.js';
 import { openModelSource } from '../../source/open.js';
@@ -28,7 +30,7 @@ function listed<T>(items: readonly T[], line: (item: T) => string): string[] {
   return lines;
 }
 
-function printHuman(c: ModelComparison, relation: RelationJson, top: number): void {
+function printHuman(c: ModelComparison, relation: RelationJson, top: number, pValue?: number | null): void {
   const ranked = [...c.tensors].sort((x, y) => (y.relL2 ?? Number.POSITIVE_INFINITY) - (x.relL2 ?? Number.POSITIVE_INFINITY)).slice(0, top);
   const rows = ranked.map((t) => [t.aName, t.bName === t.aName ? '' : t.bName, number(t.relL2), number(t.cos), t.transform === 'identity' ? '' : t.transform]);
   const out = [
@@ -36,6 +38,7 @@ function printHuman(c: ModelComparison, relation: RelationJson, top: number): vo
     `B: ${c.b}`,
     '',
     `distance ||B - A|| / ||A||: ${number(c.distance)}`,
+    ...(pValue !== undefined ? [`p-value (trained independently): ${pValue === null ? 'n/a (no testable matrix)' : pValue.toPrecision(3)}`] : []),
     `relation: ${relation.relation}${relation.rank !== undefined ? ` (rank ${relation.rank}, modules ${relation.target_modules?.join(', ')})` : ''}: ${relation.reason}`,
     `matched ${c.matchedTensors} tensors, ${formatCount(c.matchedParameters)} parameters: ${percent(c.coverage.a)} of A (${formatCount(c.totalParameters.a)}), ${percent(c.coverage.b)} of B (${formatCount(c.totalParameters.b)})`,
     '',
@@ -84,7 +87,12 @@ async function modelB(pathB: string, base: string | undefined, opened: ModelSour
 }
 
 /** Opens both models, compares them, decides the relation and closes them, whatever happens in between. */
-async function compareFiles(pathA: string, pathB: string, base?: string): Promise<{ comparison: ModelComparison; relation: RelationJson }> {
+async function compareFiles(
+  pathA: string,
+  pathB: string,
+  base: string | undefined,
+  independence: PValueOptions | false,
+): Promise<{ comparison: ModelComparison; relation: RelationJson; pValue?: number | null }> {
   const opened: ModelSource[] = [];
   try {
     const a = await openModelSource(pathA);
@@ -93,14 +101,16 @@ async function compareFiles(pathA: string, pathB: string, base?: string): Promis
       throw new InputError(a.path, 'is a PEFT LoRA adapter (an update, not a model): compare the base it was trained on instead');
     const b = await modelB(pathB, base, opened);
     const comparison = await compareModels(a, b);
-    return { comparison, relation: relationJson(await pairRelation(a, b, comparison)) };
+    const relation = relationJson(await pairRelation(a, b, comparison));
+    if (independence === false) return { comparison, relation };
+    return { comparison, relation, pValue: await pairPValue(a, b, { candidate: pathA, child: pathB }, independence) };
   } finally {
     await Promise.all(opened.map((s) => s.close()));
   }
 }
 
 export function registerCompare(program: Command): void {
-  program
+  const command = program
     .command('compare')
     .description('is B derived from A? per-tensor and overall weight distances across formats and naming schemes (Hugging Face, GGUF, ONNX)')
     .argument('<a>', 'the candidate parent: a model file or folder (.safetensors, sharded index, PyTorch, .onnx, .gguf, .npy)')
@@ -110,11 +120,11 @@ export function registerCompare(program: Command): void {
     .option(
       '--json',
       'print JSON: {version, a, b, matched_tensors, matched_parameters, total_parameters: {a, b}, low_coverage, unmatched: [{name, side}], excluded: [{a_name, b_name, reason}], tensors: [{a_name, b_name, rel_l2, cos, rank (lora)}], distance, relation, relation_reason, rank, target_modules, zero_share, seconds}',
-    )
-    .action(async (a: string, b: string, options: { top: number; base?: string; json?: boolean }) => {
-      const { comparison, relation } = await compareFiles(a, b, options.base);
-      warnLowCoverage(comparison);
-      if (options.json) printJson(comparisonJson(comparison, relation));
-      else printHuman(comparison, relation, options.top);
-    });
+    );
+  addIndependenceOptions(command).action(async (a: string, b: string, options: { top: number; base?: string; json?: boolean } & IndependenceCliOptions) => {
+    const { comparison, relation, pValue } = await compareFiles(a, b, options.base, independenceFrom(options));
+    warnLowCoverage(comparison);
+    if (options.json) printJson(comparisonJson(comparison, relation, pValue));
+    else printHuman(comparison, relation, options.top, pValue);
+  });
 }

@@ -8,6 +8,7 @@ import { readProbe, DEFAULT_PROBE_ROWS } from '../../lineage/probe.js';
 import { UsageError } from '../errors.js';
 import { BN_STATS_HELP, bnStatsFlag } from './bn-stats-option.js';
 import { formatTable, printJson } from '../output.js';
+import { addIndependenceOptions, type IndependenceCliOptions, independenceFrom } from './independence-options.js';
 import { alphaOption, collect, positiveInt } from '../options.js';
 
 interface DetectCliOptions {
@@ -53,7 +54,7 @@ function printHuman(results: MethodResult[]): void {
 }
 
 export function registerDetect(program: Command): void {
-  program
+  const command = program
     .command('detect')
     .description('rank candidate parents of each child model (learning-free lineage detection)')
     .requiredOption('--child <file>', 'child model (repeat for several children)', collect)
@@ -81,46 +82,47 @@ export function registerDetect(program: Command): void {
     .option('--detector <file>', 'learned detector for --method detector (see `lineage detector train`)')
     .option('--json', 'print JSON: one object per method (an array when several methods)')
     .option('--no-progress', 'do not show a progress bar')
-    .addHelpText('after', `\nMethods: ${allMethodNames().join(', ')}`)
-    .action(async (options: DetectCliOptions) => {
-      const names = options.method.split(',').map((m) => m.trim());
-      const useDetector = names.includes('detector');
-      if (useDetector && !options.detector) throw new UsageError('--method detector needs --detector FILE (trained with `lineage detector train`)');
-      const rest = names.filter((m) => m !== 'detector');
-      const explicit = rest.filter((m) => m !== AUTO_METHOD);
-      let parsed: ReturnType<typeof parseMethodList> = [];
-      try {
-        if (explicit.length > 0) parsed = parseMethodList(explicit.join(','));
-      } catch (err) {
-        throw new UsageError((err as Error).message);
-      }
-      const feature = parsed.find((m) => m.kind === 'feature');
-      if (feature && !options.probe) throw new UsageError(`method ${feature.name} needs --probe X.npy (weight methods and auto need none)`);
-      const methods = rest.includes(AUTO_METHOD) ? rest : parsed;
-      const probe = options.probe ? await readProbe(options.probe, options.probeRows) : undefined;
-      const bar =
-        options.progress && process.stderr.isTTY
-          ? new cliProgress.SingleBar(
-              { format: 'candidates {bar} {value}/{total} | ETA {eta_formatted}', stream: process.stderr },
-              cliProgress.Presets.shades_classic,
-            )
-          : undefined;
-      bar?.start(options.parents.length, 0);
-      const { learningFree, detector } = await detectWithMethods(options.child, options.parents, {
-        probe,
-        methods,
-        detector: useDetector ? options.detector : undefined,
-        alpha: options.alpha,
-        layer: options.layer,
-        arch: options.arch,
-        heads: options.heads,
-        bnStats: options.bnStats,
-        onProgress: (done) => bar?.update(done),
-      });
-      const results = [...learningFree];
-      if (detector) results.splice(names.indexOf('detector'), 0, detector);
-      bar?.stop();
-      if (options.json) printJson(results.length === 1 ? results[0] : results);
-      else printHuman(results);
+    .addHelpText('after', `\nMethods: ${allMethodNames().join(', ')}`);
+  addIndependenceOptions(command).action(async (options: DetectCliOptions & IndependenceCliOptions) => {
+    const names = options.method.split(',').map((m) => m.trim());
+    const useDetector = names.includes('detector');
+    if (useDetector && !options.detector) throw new UsageError('--method detector needs --detector FILE (trained with `lineage detector train`)');
+    const rest = names.filter((m) => m !== 'detector');
+    const explicit = rest.filter((m) => m !== AUTO_METHOD);
+    let parsed: ReturnType<typeof parseMethodList> = [];
+    try {
+      if (explicit.length > 0) parsed = parseMethodList(explicit.join(','));
+    } catch (err) {
+      throw new UsageError((err as Error).message);
+    }
+    const feature = parsed.find((m) => m.kind === 'feature');
+    if (feature && !options.probe) throw new UsageError(`method ${feature.name} needs --probe X.npy (weight methods and auto need none)`);
+    const methods = rest.includes(AUTO_METHOD) ? rest : parsed;
+    const probe = options.probe ? await readProbe(options.probe, options.probeRows) : undefined;
+    const bar =
+      options.progress && process.stderr.isTTY
+        ? new cliProgress.SingleBar(
+            { format: 'candidates {bar} {value}/{total} | ETA {eta_formatted}', stream: process.stderr },
+            cliProgress.Presets.shades_classic,
+          )
+        : undefined;
+    bar?.start(options.parents.length, 0);
+    const { learningFree, detector } = await detectWithMethods(options.child, options.parents, {
+      probe,
+      methods,
+      detector: useDetector ? options.detector : undefined,
+      alpha: options.alpha,
+      layer: options.layer,
+      arch: options.arch,
+      heads: options.heads,
+      bnStats: options.bnStats,
+      independence: independenceFrom(options),
+      onProgress: (done) => bar?.update(done),
     });
+    const results = [...learningFree];
+    if (detector) results.splice(names.indexOf('detector'), 0, detector);
+    bar?.stop();
+    if (options.json) printJson(results.length === 1 ? results[0] : results);
+    else printHuman(results);
+  });
 }

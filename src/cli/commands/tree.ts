@@ -9,6 +9,7 @@ import { reportFormatOf, reportFromTree, writeReport } from '../../report/index.
 import { UsageError } from '../errors.js';
 import { printJson, warnExcluded } from '../output.js';
 import { defaultProbe, readZooManifest } from '../../zoo/manifest.js';
+import { addIndependenceOptions, type IndependenceCliOptions, independenceFrom } from './independence-options.js';
 import { addTreeOptions, pairProgress, treeOptionsFrom, type TreeCliOptions } from './tree-options.js';
 
 interface TreeCommandOptions extends TreeCliOptions {
@@ -45,7 +46,7 @@ export function registerTree(program: Command): void {
     .argument('[models...]', 'model files (or use --zoo)')
     .option('--zoo <dir>', 'a zoo folder: models, true parents and probes from DIR/manifest.json; prints edge accuracy')
     .option('--out <file>', 'write a report: .html (self-contained page), .md or .json');
-  addTreeOptions(command).action(async (files: string[], options: TreeCommandOptions) => {
+  addIndependenceOptions(addTreeOptions(command)).action(async (files: string[], options: TreeCommandOptions & IndependenceCliOptions) => {
     if (options.zoo && files.length > 0) throw new UsageError('give model files or --zoo, not both');
     if (!options.zoo && files.length === 0) throw new UsageError('give model files or --zoo DIR');
     if (options.out && !reportFormatOf(options.out)) throw new UsageError(`--out ${options.out}: use a .html, .md or .json file name`);
@@ -62,7 +63,7 @@ export function registerTree(program: Command): void {
     }
     const treeOptions = await treeOptionsFrom(options, zooProbe);
     const progress = pairProgress(options.progress);
-    const tree = await recoverTree(refs, { ...treeOptions, onProgress: progress.onProgress });
+    const tree = await recoverTree(refs, { ...treeOptions, independence: independenceFrom(options), onProgress: progress.onProgress });
     progress.stop();
     warnExcluded(tree.excluded);
     const accuracy = truth ? treeEdgeAccuracy(tree, truth) : undefined;

@@ -33,17 +33,68 @@ export function cosineMatrix(a: Float32Array, b: Float32Array, n: number, cols: 
   const na = rowNorms(a, n, cols, origin.a);
   const nb = rowNorms(b, n, cols, origin.b);
   const s = new Float64Array(n * n);
-  for (let i = 0; i < n; i++) {
-    const ai = i * cols;
-    for (let j = 0; j < n; j++) {
-      const bj = j * cols;
-      let dot = 0;
-      for (let k = 0; k < cols; k++) dot += a[ai + k] * b[bj + k];
-      const denom = na[i] * nb[j];
-      s[i * n + j] = denom > 0 ? dot / denom : 0;
+  const even = n - (n % 2);
+  const block = new Float64Array(4);
+  for (let i = 0; i < even; i += 2) {
+    for (let j = 0; j < even; j += 2) {
+      dots2x2(a, b, i * cols, j * cols, cols, block);
+      s[i * n + j] = cosine(block[0], na[i], nb[j]);
+      s[i * n + j + 1] = cosine(block[1], na[i], nb[j + 1]);
+      s[(i + 1) * n + j] = cosine(block[2], na[i + 1], nb[j]);
+      s[(i + 1) * n + j + 1] = cosine(block[3], na[i + 1], nb[j + 1]);
     }
   }
+  // An odd n leaves the last row and column.
+  for (let i = 0; i < n; i++) {
+    for (let j = i < even ? even : 0; j < n; j++) s[i * n + j] = cosine(dot(a, b, i * cols, j * cols, cols), na[i], nb[j]);
+  }
   return s;
+}
+
+/** The four dot products of rows a_i, a_(i+1) with b_j, b_(j+1) in one pass: each value loaded feeds two products. */
+function dots2x2(a: Float32Array, b: Float32Array, ai: number, bj: number, cols: number, out: Float64Array): void {
+  let s00 = 0;
+  let s01 = 0;
+  let s10 = 0;
+  let s11 = 0;
+  const ai1 = ai + cols;
+  const bj1 = bj + cols;
+  for (let k = 0; k < cols; k++) {
+    const x0 = a[ai + k];
+    const x1 = a[ai1 + k];
+    const y0 = b[bj + k];
+    const y1 = b[bj1 + k];
+    s00 += x0 * y0;
+    s01 += x0 * y1;
+    s10 += x1 * y0;
+    s11 += x1 * y1;
+  }
+  out[0] = s00;
+  out[1] = s01;
+  out[2] = s10;
+  out[3] = s11;
+}
+
+function cosine(d: number, normA: number, normB: number): number {
+  const denom = normA * normB;
+  return denom > 0 ? d / denom : 0;
+}
+
+/** a[ai..ai+cols) . b[bj..bj+cols), in four float64 partial sums: independent additions run in parallel. */
+function dot(a: Float32Array, b: Float32Array, ai: number, bj: number, cols: number): number {
+  let s0 = 0;
+  let s1 = 0;
+  let s2 = 0;
+  let s3 = 0;
+  let k = 0;
+  for (; k + 4 <= cols; k += 4) {
+    s0 += a[ai + k] * b[bj + k];
+    s1 += a[ai + k + 1] * b[bj + k + 1];
+    s2 += a[ai + k + 2] * b[bj + k + 2];
+    s3 += a[ai + k + 3] * b[bj + k + 3];
+  }
+  for (; k < cols; k++) s0 += a[ai + k] * b[bj + k];
+  return s0 + s1 + (s2 + s3);
 }
 
 /** Mean of S's diagonal, summed in the same order as `addNullDraws` sums a permutation's entries. */

@@ -18,8 +18,12 @@ export interface SkippedPair {
 /** Canonical (llama.cpp) keys whose rows are vocabulary entries, positions or token types. */
 const ENTRY_ROW_KEYS = new Set(['token_embd.weight', 'output.weight', 'position_embd.weight', 'token_types.weight', 'v.position_embd.weight', 'v.class_embd']);
 
-/** A module path component that names an output head (rows are classes or vocabulary entries). */
-const HEAD_COMPONENT = /^(lm_head|head|classifier|score|fc|logits)$/;
+/**
+ * A module path component that names an output head (rows are classes or vocabulary entries): a
+ * name heuristic for models outside the naming families. It also drops hidden layers inside a head
+ * (VGG's classifier.0, BERT's cls.predictions.transform): less power, never a wrong unit.
+ */
+const HEAD_COMPONENT = /^(lm_head|head|classifier|score|fc|logits|predictions|vocab_projector|qa_outputs)$/;
 /** A module path component that names an embedding table (rows are vocabulary entries or positions). */
 const EMBEDDING_COMPONENT = /^(wte|wpe|tok_embeddings|embed_tokens|word_embeddings|position_embeddings|token_type_embeddings|embedding|embeddings|embed)$/;
 

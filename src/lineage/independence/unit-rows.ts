@@ -68,9 +68,17 @@ function fileRowsOf(pair: TensorPair, side: 'a' | 'b', units: Int32Array): Int32
 }
 
 /** Unit rows of both tensors of `pair` (not a shared-rows pair), [units.length, rowLength(a)] each, in a's layout. */
-export async function readUnitRows(a: ModelSource, b: ModelSource, pair: TensorPair, units: Int32Array, blockBytes: number): Promise<{ a: Float32Array; b: Float32Array }> {
+export async function readUnitRows(
+  a: ModelSource,
+  b: ModelSource,
+  pair: TensorPair,
+  units: Int32Array,
+  blockBytes: number,
+): Promise<{ a: Float32Array; b: Float32Array }> {
   const rowsA = await readRowsAt(a, pair.a, fileRowsOf(pair, 'a', units), blockBytes);
   const rowsB =
-    pair.transform.kind === 'transpose' ? await readColumnsAt(b, pair.b, units, blockBytes) : await readRowsAt(b, pair.b, fileRowsOf(pair, 'b', units), blockBytes);
+    pair.transform.kind === 'transpose'
+      ? await readColumnsAt(b, pair.b, units, blockBytes)
+      : await readRowsAt(b, pair.b, fileRowsOf(pair, 'b', units), blockBytes);
   return { a: rowsA, b: rowsB };
 }

@@ -13,6 +13,14 @@
  *
  * Cost per matrix with |U| units of `cols` values: 2|U| rows read, |U|^2 cols multiply-adds, and
  * B |U| for the null; memory: the |U| rows of both tensors and S (|U|^2 float64) of one matrix.
+ *
+ * Validity: one matrix alone is an exact test when its rows are units the training treats
+ * symmetrically. Independent permutations per matrix are a simplification: a network's symmetry
+ * permutes a layer's rows together with the next matrix's columns, and a transformer's residual
+ * dimensions (rows of o_proj and down_proj) share one permutation across layers. That shifts each
+ * matrix's null rather than reshaping it as long as columns of independent models are unaligned;
+ * calibration is checked on 276 pairs of independent MLPs (test/lineage/independence), not on
+ * transformers.
  */
 import { deriveSeed, Rng } from '../../base/random.js';
 import type { ModelSource } from '../../source/types.js';
@@ -57,6 +65,11 @@ export const DEFAULT_PERMUTATIONS = 999;
 export const DEFAULT_SEED = 0;
 export const MAX_MATRICES = 32;
 export const U_MAX = 256;
+/**
+ * Bytes of float32 the sampled rows of one tensor may take: a row of millions of values (a stacked
+ * MoE expert tensor, rows = experts) would cost |U|^2 times that in products and as much memory.
+ */
+export const MAX_UNIT_BYTES = 64 << 20;
 
 function checkCount(name: string, value: number, min: number): number {
   if (!Number.isSafeInteger(value) || value < min) throw new RangeError(`independenceTest: ${name} must be an integer >= ${min}, got ${String(value)}`);
@@ -84,19 +97,28 @@ interface Plan {
   skipped: SkippedPair[];
 }
 
-async function plan(a: ModelSource, b: ModelSource, blockBytes: number, maxMatrices: number): Promise<Plan> {
+function sizeReason(pair: TensorPair, maxUnits: number): string | undefined {
+  const bytes = Math.min(rowCount(pair.a.shape), maxUnits) * rowLength(pair.a.shape) * 4;
+  return bytes > MAX_UNIT_BYTES
+    ? `${Math.min(rowCount(pair.a.shape), maxUnits)} rows of ${rowLength(pair.a.shape)} values exceed ${MAX_UNIT_BYTES} bytes`
+    : undefined;
+}
+
+async function plan(a: ModelSource, b: ModelSource, blockBytes: number, limits: { maxMatrices: number; maxUnits: number }): Promise<Plan> {
+  const { maxMatrices, maxUnits } = limits;
   const matching = await matchTensors(a, b, { blockBytes });
   const naming = { a: describeNaming(a), b: describeNaming(b) };
   const skipped: SkippedPair[] = [];
   for (const e of matching.excluded) if (e.aName !== null && e.bName !== null) skipped.push({ a_name: e.aName, b_name: e.bName, reason: e.reason });
   const eligible: TensorPair[] = [];
   for (const pair of matching.pairs) {
-    const reason = ineligibleReason(pair, naming);
+    const reason = ineligibleReason(pair, naming) ?? sizeReason(pair, maxUnits);
     if (reason === undefined) eligible.push(pair);
     else skipped.push({ a_name: pair.a.name, b_name: pair.b.name, reason });
   }
   const { kept, left } = spreadEvenly(eligible, maxMatrices);
-  for (const pair of left) skipped.push({ a_name: pair.a.name, b_name: pair.b.name, reason: `not among the ${maxMatrices} matrices spread evenly over the model` });
+  for (const pair of left)
+    skipped.push({ a_name: pair.a.name, b_name: pair.b.name, reason: `not among the ${maxMatrices} matrices spread evenly over the model` });
   return { used: kept, skipped };
 }
 
@@ -108,7 +130,7 @@ export async function independenceTest(a: ModelSource, b: ModelSource, options: 
   const blockBytes = checkCount('blockBytes', options.blockBytes ?? DEFAULT_BLOCK_BYTES, 1);
   const maxMatrices = checkCount('maxMatrices', options.maxMatrices ?? MAX_MATRICES, 1);
   const maxUnits = checkCount('maxUnits', options.maxUnits ?? U_MAX, 2);
-  const { used, skipped } = await plan(a, b, blockBytes, maxMatrices);
+  const { used, skipped } = await plan(a, b, blockBytes, { maxMatrices, maxUnits });
   if (used.length === 0) {
     skipped.push({ a_name: a.path, b_name: b.path, reason: 'no eligible matrix pair (rank >= 2, rows that are hidden units): no p-value' });
     return { pValue: Number.NaN, statistic: Number.NaN, permutations, matrices: 0, units: 0, seed, skipped };

@@ -7,6 +7,8 @@ export interface ExplainedCandidate {
   distance: number | null;
   relation: Exclude<Relation, 'merge'>;
   reason: string;
+  /** p-value of "trained independently" (independence/unit-test.ts); null when no matrix could be tested. */
+  p_value?: number | null;
   rank?: number;
   target_modules?: string[];
   zero_share?: number;
@@ -16,6 +18,7 @@ export interface ExplainedParent {
   parent: string;
   relation: Relation;
   coefficient: number;
+  p_value?: number | null;
   rank?: number;
   target_modules?: string[];
 }

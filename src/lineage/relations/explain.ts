@@ -29,6 +29,7 @@ import { compareModels } from '../weights/compare.js';
 import type { ModelComparison } from '../weights/types.js';
 import { fitMerge, type MergeFit } from './merge.js';
 import type { ExplainedCandidate, ExplainedParent, Explanation, MergeSummary } from './explain-types.js';
+import { pairPValue, type PValueOptions } from '../independence/pair-p-value.js';
 import { NOISE_MULTIPLE, type PairRelation, pairRelation, storageNoise } from './relation.js';
 
 export type { ExplainedCandidate, ExplainedParent, Explanation, MergeSummary } from './explain-types.js';
@@ -44,6 +45,7 @@ interface Scored {
   model: OpenedModel;
   comparison: ModelComparison;
   relation: PairRelation;
+  pValue?: number | null;
 }
 
 function candidateEntry(s: Scored): ExplainedCandidate {
@@ -56,6 +58,7 @@ function candidateEntry(s: Scored): ExplainedCandidate {
     ...(r.rank !== undefined ? { rank: r.rank } : {}),
     ...(r.targetModules ? { target_modules: r.targetModules } : {}),
     ...(r.zeroShare !== undefined ? { zero_share: r.zeroShare } : {}),
+    ...(s.pValue !== undefined ? { p_value: s.pValue } : {}),
   };
 }
 
@@ -67,6 +70,7 @@ function parentEntry(s: Scored): ExplainedParent {
     coefficient: 1,
     ...(r.rank !== undefined ? { rank: r.rank } : {}),
     ...(r.targetModules ? { target_modules: r.targetModules } : {}),
+    ...(s.pValue !== undefined ? { p_value: s.pValue } : {}),
   };
 }
 
@@ -116,13 +120,15 @@ function sparseBase(fit: MergeFit, related: readonly Scored[]): Scored | undefin
 
 const byDistance = (x: Scored, y: Scored) => (x.comparison.distance ?? Number.POSITIVE_INFINITY) - (y.comparison.distance ?? Number.POSITIVE_INFINITY);
 
-async function scoreCandidates(child: OpenedModel, refs: readonly SourceRef[], keep: OpenedModel[]): Promise<Scored[]> {
+async function scoreCandidates(child: OpenedModel, refs: readonly SourceRef[], keep: OpenedModel[], independence: PValueOptions | false): Promise<Scored[]> {
   const scored: Scored[] = [];
   for (const ref of refs) {
     const model = await openRef(ref);
     keep.push(model);
     const comparison = await compareModels(model.source, child.source);
-    scored.push({ model, comparison, relation: await pairRelation(model.source, child.source, comparison) });
+    const relation = await pairRelation(model.source, child.source, comparison);
+    const pValue = independence === false ? undefined : await pairPValue(model.source, child.source, { candidate: model.id, child: child.id }, independence);
+    scored.push({ model, comparison, relation, pValue });
   }
   return scored;
 }
@@ -130,6 +136,8 @@ async function scoreCandidates(child: OpenedModel, refs: readonly SourceRef[], k
 export interface ExplainOptions {
   /** For a PEFT adapter child: the base to merge it into, so the merged model is explained as a full one. */
   base?: SourceRef;
+  /** p-values of "trained independently" per candidate (default B = 999, seed 0); false: none. */
+  independence?: PValueOptions | false;
   /** Called with the child once opened (what it declares, say), before anything is compared. */
   onChild?: (child: OpenedModel) => Promise<void>;
 }
@@ -155,7 +163,7 @@ export async function explainChild(childRef: SourceRef, candidates: readonly Sou
       opened.push(...models);
       return explainAdapter(child, models);
     }
-    const scored = await scoreCandidates(child, candidates, opened);
+    const scored = await scoreCandidates(child, candidates, opened, options.independence ?? {});
     const entries = scored.map(candidateEntry);
     const related = scored.filter((s) => s.relation.relation !== 'independent').sort(byDistance);
     if (related.length === 0) return { child: child.id, parents: [], candidates: entries };
@@ -172,9 +180,15 @@ export async function explainChild(childRef: SourceRef, candidates: readonly Sou
     if (!linear && !base) return { child: child.id, parents: [parentEntry(nearest)], candidates: entries, merge };
     Object.assign(merge, base ? { kind: 'sparse', base: base.model.id, unchanged_share: equalShare(base.comparison) } : { kind: 'linear' });
     // A sparse merge's base is a parent whatever its coefficient (about 1 - sum of the task weights).
+    const pOf = new Map(scored.map((x) => [x.model.id, x.pValue]));
     const parents = merge.coefficients
       .filter((c) => Math.abs(c.coefficient) >= MIN_MERGE_COEFFICIENT || c.candidate === base?.model.id)
-      .map((c) => ({ parent: c.candidate, relation: 'merge' as const, coefficient: c.coefficient }));
+      .map((c) => ({
+        parent: c.candidate,
+        relation: 'merge' as const,
+        coefficient: c.coefficient,
+        ...(pOf.get(c.candidate) !== undefined ? { p_value: pOf.get(c.candidate) } : {}),
+      }));
     return { child: child.id, parents, candidates: entries, merge };
   } finally {
     await closeAll(opened);

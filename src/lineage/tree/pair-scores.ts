@@ -119,6 +119,7 @@ export async function scorePairs(given: readonly LineageModel[], options: PairSc
       candidates.map((p) => models[p]),
       {
         ...detect,
+        independence: false,
         onProgress: () => options.onProgress?.(++done, total),
       },
     );

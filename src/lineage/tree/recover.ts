@@ -11,6 +11,7 @@ import type { LineageModel } from '../model.js';
 import { parseMethod } from '../methods.js';
 import { closeAll, loadRef, type OpenedModel, openRefs, type SourceRef } from '../source-ref.js';
 import { pairRelation } from '../relations/relation.js';
+import { pairPValue, type PValueOptions } from '../independence/pair-p-value.js';
 import { compareModels } from '../weights/compare.js';
 import { buildFamilyTree, type BuildTreeOptions, type TreeRecovery } from './build.js';
 import { type PairScoreOptions, type PairScores, scorePairs, treeMethodName } from './pair-scores.js';
@@ -51,13 +52,15 @@ export async function withPairScores<T>(
 }
 
 /** How each edge's child was derived from its parent (relations/relation.ts), from one more comparison per edge. */
-async function edgeRelations(tree: TreeRecovery, opened: readonly OpenedModel[]): Promise<void> {
+async function edgeRelations(tree: TreeRecovery, opened: readonly OpenedModel[], independence: PValueOptions | false): Promise<void> {
   const byId = new Map(opened.map((m) => [m.id, m.source]));
   for (const edge of tree.edges) {
     const parent = byId.get(edge.parent);
     const child = byId.get(edge.child);
     if (!parent || !child) continue;
-    edge.relation = (await pairRelation(parent, child, await compareModels(parent, child))).relation;
+    // Merge edges carry their relation and coefficient already.
+    if (edge.relation !== 'merge') edge.relation = (await pairRelation(parent, child, await compareModels(parent, child))).relation;
+    if (independence !== false) edge.p_value = await pairPValue(parent, child, { candidate: edge.parent, child: edge.child }, independence);
   }
 }
 
@@ -81,6 +84,8 @@ function withMergeEdges(tree: TreeRecovery, pairs: PairScores, merges: readonly 
 export interface RecoverOptions extends TreeOptions {
   /** Decide each edge's relation (default true): one more streamed comparison per edge. */
   relations?: boolean;
+  /** p-value per edge (default B = 999, seed 0; with relations only); false: none. */
+  independence?: PValueOptions | false;
 }
 
 export async function recoverTree(models: readonly SourceRef[], options: RecoverOptions = {}): Promise<TreeRecovery> {
@@ -89,8 +94,8 @@ export async function recoverTree(models: readonly SourceRef[], options: Recover
     if (pairs.n === 0) throw new Error(`no model left to build a tree from: ${pairs.excluded.map((e) => `${e.file}: ${e.reason}`).join('; ')}`);
     const merges = options.relations === false || pairs.equalShare === undefined ? [] : await findMerges(pairs, opened);
     const leaves = [...(options.leaves ?? []), ...(pairs.copies ?? []).map((c) => c.copy), ...merges.map((m) => m.child)];
-    const tree = buildFamilyTree(pairs, { ...options, leaves });
-    if (options.relations !== false) await edgeRelations(tree, opened);
-    return withMergeEdges(tree, pairs, merges);
+    const tree = withMergeEdges(buildFamilyTree(pairs, { ...options, leaves }), pairs, merges);
+    if (options.relations !== false) await edgeRelations(tree, opened, options.independence ?? {});
+    return tree;
   });
 }

@@ -29,10 +29,12 @@ export interface ComparisonJson {
   rank?: number;
   target_modules?: string[];
   zero_share?: number;
+  /** p-value of "trained independently" (independence/unit-test.ts), when the caller computed it; null when untestable. */
+  p_value?: number | null;
   seconds: number;
 }
 
-export function comparisonJson(c: ModelComparison, relation?: RelationJson): ComparisonJson {
+export function comparisonJson(c: ModelComparison, relation?: RelationJson, pValue?: number | null): ComparisonJson {
   const rankOf = new Map((relation?.ranks ?? []).map((r) => [`${r.a_name}\n${r.b_name}`, r.rank]));
   const rankOfTensor = (a: string, b: string) => {
     const key = `${a}\n${b}`;
@@ -59,6 +61,7 @@ export function comparisonJson(c: ModelComparison, relation?: RelationJson): Com
           ...(relation.zero_share !== undefined ? { zero_share: relation.zero_share } : {}),
         }
       : {}),
+    ...(pValue !== undefined ? { p_value: pValue } : {}),
     seconds: c.seconds,
   };
 }

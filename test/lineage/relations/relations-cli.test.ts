@@ -124,8 +124,15 @@ function expectOtherFamiliesIndependent(e: ExplainJson, child: string): void {
 }
 
 /** A parent by manifest key, its modules in name order (their order carries no meaning). */
-function normalized(p: ExplainJson['parents'][number]): ExplainJson['parents'][number] {
-  return { ...p, parent: keyOf(p.parent), ...(p.target_modules ? { target_modules: [...p.target_modules].sort() } : {}) };
+/**
+ * A parent entry without its p-value, which is checked on its own: every true parent here is derived
+ * from the candidate, so the independence test (B = 999 permutations) must give p <= 1 / (B + 1).
+ */
+function normalized(p: ExplainJson['parents'][number] & { p_value?: number | null }): ExplainJson['parents'][number] {
+  const { p_value, ...rest } = p;
+  // An adapter alone holds no weights to test: no p-value then.
+  if (p_value !== undefined) expect(p_value, `p-value of ${p.parent}`).toBeLessThanOrEqual(1 / (999 + 1));
+  return { ...rest, parent: keyOf(p.parent), ...(p.target_modules ? { target_modules: [...p.target_modules].sort() } : {}) };
 }
 
 const mergeParents = (e: ExplainJson) => Object.fromEntries(e.parents.map((p) => [keyOf(p.parent), p]));

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { compareModels } from '../../../src/lineage/weights/compare.js';
 import { pairRelation, relationJson } from '../../../src/lineage/relations/relation.js';
+import { pairPValue } from '../../../src/lineage/independence/pair-p-value.js';
 import { comparisonJson } from '../../../src/lineage/weights/json.js';
 import { memorySource } from '../../../src/source/memory.js';
 import type { ModelSource } from '../../../src/source/types.js';
@@ -127,7 +128,7 @@ describe('compareModels: the numbers', () => {
   it('the JSON form has exactly the documented keys', async () => {
     const [a, b] = [memorySource(parent, 'a'), memorySource(child, 'b')];
     const result = await compareModels(a, b);
-    const json = comparisonJson(result, relationJson(await pairRelation(a, b, result)));
+    const json = comparisonJson(result, relationJson(await pairRelation(a, b, result)), await pairPValue(a, b, { candidate: 'a', child: 'b' }));
     expect(Object.keys(json).sort()).toEqual([...COMPARE_JSON_KEYS].sort());
     expect(json.version).toBe(1);
     expect(Object.keys(json.tensors[0]).sort()).toEqual(['a_name', 'b_name', 'cos', 'rel_l2']);

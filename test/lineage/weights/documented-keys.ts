@@ -1,4 +1,4 @@
-/** The keys of `lineage compare --json`, as issues 15 and 16 document them (written here, not taken from the code); `relation` comes with issue 16. */
+/** The keys of `lineage compare --json`, as issues 15 and 16 document them (written here, not taken from the code); `relation` comes with issue 16, `p_value` with issue 17. */
 export const COMPARE_JSON_KEYS = [
   'version',
   'a',
@@ -13,5 +13,6 @@ export const COMPARE_JSON_KEYS = [
   'distance',
   'relation',
   'relation_reason',
+  'p_value',
   'seconds',
 ];
