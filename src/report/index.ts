@@ -1,4 +1,4 @@
-/** Lineage reports: render the same content as HTML, Markdown or JSON, and write them atomically. */
+/** Lineage reports: render the same content as HTML, Markdown, JSON or GraphML (the graph only), and write them atomically. */
 import { extname } from 'node:path';
 import { writeFileAtomic } from '../base/fsutil.js';
 import { usesAlpha } from '../lineage/methods.js';
@@ -8,6 +8,7 @@ import type { TruthEntry } from '../lineage/tree/types.js';
 import { renderHtml } from './html.js';
 import { renderJson } from './json.js';
 import { renderMarkdown } from './markdown.js';
+import { renderGraphml } from './graphml.js';
 import type { LayerOrigin, ReportData, ReportFormat } from './types.js';
 
 export type { ChildRanking, LayerOrigin, ReportData, ReportFormat, ScoreGrid } from './types.js';
@@ -22,22 +23,25 @@ export function renderReport(data: ReportData, format: ReportFormat): string {
       return renderMarkdown(data);
     case 'json':
       return renderJson(data);
+    case 'graphml':
+      return renderGraphml(data);
   }
 }
 
-/** The format a file name asks for (.html/.htm, .md/.markdown, .json), or undefined. */
+/** The format a file name asks for (.html/.htm, .md/.markdown, .json, .graphml), or undefined. */
 export function reportFormatOf(path: string): ReportFormat | undefined {
   const ext = extname(path).toLowerCase();
   if (ext === '.html' || ext === '.htm') return 'html';
   if (ext === '.md' || ext === '.markdown') return 'md';
   if (ext === '.json') return 'json';
+  if (ext === '.graphml') return 'graphml';
   return undefined;
 }
 
 /** Writes the report (temp file + rename: never half-written); the format follows the extension unless given. */
 export async function writeReport(path: string, data: ReportData, format?: ReportFormat): Promise<ReportFormat> {
   const chosen = format ?? reportFormatOf(path);
-  if (!chosen) throw new RangeError(`${path}: cannot tell the report format from the extension (use .html, .md or .json)`);
+  if (!chosen) throw new RangeError(`${path}: cannot tell the report format from the extension (use .html, .md, .json or .graphml)`);
   await writeFileAtomic(path, renderReport(data, chosen));
   return chosen;
 }

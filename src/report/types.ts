@@ -28,7 +28,7 @@ export interface ReportData {
   layerOrigins?: LayerOrigin[] | null;
 }
 
-export type ReportFormat = 'html' | 'md' | 'json';
+export type ReportFormat = 'html' | 'md' | 'json' | 'graphml';
 
 export interface ChildRanking {
   child: string;

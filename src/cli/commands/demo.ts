@@ -210,7 +210,7 @@ export function registerDemo(program: Command): void {
       "build a small model zoo (cached), detect every child's parent with several methods, recover the family tree, print the accuracy table and write the report",
     )
     .option('--cache <dir>', 'zoo folder (built when absent, reused after)', defaultCache())
-    .option('--out <report.html>', 'report file (.html, .md or .json)')
+    .option('--out <report.html>', 'report file (.html, .md, .json or .graphml)')
     .option('--workers <n>', 'training processes (0: train in this process)', nonNegativeInt('--workers'), 2)
     .option('--no-detector', 'skip the learned detector')
     .option('--json', 'print the results as JSON')

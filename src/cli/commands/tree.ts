@@ -45,11 +45,11 @@ export function registerTree(program: Command): void {
     .description('recover the family tree (who was fine-tuned from whom) of a set of models')
     .argument('[models...]', 'model files (or use --zoo)')
     .option('--zoo <dir>', 'a zoo folder: models, true parents and probes from DIR/manifest.json; prints edge accuracy')
-    .option('--out <file>', 'write a report: .html (self-contained page), .md or .json');
+    .option('--out <file>', 'write a report: .html (self-contained page), .md, .json, or .graphml (the graph, for Gephi and other graph tools)');
   addIndependenceOptions(addTreeOptions(command)).action(async (files: string[], options: TreeCommandOptions & IndependenceCliOptions) => {
     if (options.zoo && files.length > 0) throw new UsageError('give model files or --zoo, not both');
     if (!options.zoo && files.length === 0) throw new UsageError('give model files or --zoo DIR');
-    if (options.out && !reportFormatOf(options.out)) throw new UsageError(`--out ${options.out}: use a .html, .md or .json file name`);
+    if (options.out && !reportFormatOf(options.out)) throw new UsageError(`--out ${options.out}: use a .html, .md, .json or .graphml file name`);
     let refs: SourceRef[] = files;
     let truth: TruthEntry[] | undefined;
     let zooProbe: string | undefined;
