@@ -99,7 +99,7 @@ describe('lineage tree', () => {
     expect((await run('tree', f, join(zoo, 'models', 'b.safetensors'), '--method', 'taylor-l1')).error?.message).toMatch(/taylor-l1 needs --probe/);
     expect((await run('tree', f, f, '--method', 'weights-l2')).error?.message).toMatch(/listed twice/);
     expect((await run('tree', f, '--method', 'weights-l2', '--direction', 'age')).error?.message).toMatch(/unknown direction heuristic 'age'/);
-    expect((await run('tree', f, '--method', 'weights-l2', '--out', join(dir, 'r.pdf'))).error?.message).toMatch(/\.html, \.md or \.json/);
+    expect((await run('tree', f, '--method', 'weights-l2', '--out', join(dir, 'r.pdf'))).error?.message).toMatch(/\.html, \.md, \.json or \.graphml/);
     expect((await run('tree', '--zoo', join(dir, 'nowhere'))).error?.message).toMatch(/manifest\.json: cannot read the zoo manifest \(ENOENT\)/);
     const bad = join(dir, 'bad-zoo');
     mkdirSync(bad, { recursive: true });

@@ -6,10 +6,10 @@
  */
 import type { Command } from 'commander';
 import cliProgress from 'cli-progress';
-import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { readZooSpec } from '../../train/zoo-file.js';
+import { cacheDir } from '../cache-dir.js';
 import { type BuildZooResult, buildZoo } from '../../train/zoo-build.js';
 import type { ManifestModel } from '../../zoo/manifest.js';
 import { scoreMatrix } from '../../lineage/learning-free.js';
@@ -61,8 +61,7 @@ interface DemoTree {
 }
 
 function defaultCache(): string {
-  const base = process.env.XDG_CACHE_HOME || join(homedir(), '.cache');
-  return join(base, 'neural-lineage', 'demo');
+  return cacheDir('demo');
 }
 
 function log(quiet: boolean, text: string): void {

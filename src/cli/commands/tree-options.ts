@@ -9,6 +9,8 @@ import { DEFAULT_DIRECTION_STRENGTH, DEFAULT_RELATED_DISTANCE } from '../../line
 import { parseDirectionWeights } from '../../lineage/tree/direction.js';
 import type { TreeOptions } from '../../lineage/tree/recover.js';
 import { UsageError } from '../errors.js';
+import { cacheDir } from '../cache-dir.js';
+import { PairCache } from '../../lineage/tree/pair-cache.js';
 import { BN_STATS_HELP, bnStatsFlag } from './bn-stats-option.js';
 import { alphaOption, finiteNumber, keywordOr, nonNegativeFinite, positiveInt } from '../options.js';
 
@@ -27,6 +29,8 @@ export interface TreeCliOptions {
   relatedDistance: number;
   json?: boolean;
   progress: boolean;
+  /** A folder, or false (--no-cache). */
+  cache: string | false;
 }
 
 export function addTreeOptions(command: Command): Command {
@@ -66,6 +70,12 @@ export function addTreeOptions(command: Command): Command {
       nonNegativeFinite('--related-distance'),
       DEFAULT_RELATED_DISTANCE,
     )
+    .option(
+      '--cache <dir>',
+      'weight methods: keep pairwise comparisons on disk and reuse them on reruns (only new or changed models are compared again)',
+      cacheDir('pairs'),
+    )
+    .option('--no-cache', 'compare every pair afresh and keep nothing')
     .option('--json', 'print JSON')
     .option('--no-progress', 'do not show a progress bar');
 }
@@ -95,6 +105,7 @@ export async function treeOptionsFrom(options: TreeCliOptions, probePath?: strin
     alpha: options.alpha,
     bnStats: options.bnStats,
     direction,
+    ...(options.cache !== false ? { cache: await PairCache.open(options.cache) } : {}),
     directionStrength: options.directionStrength,
     rootThreshold: options.rootThreshold,
     relatedDistance: options.relatedDistance,

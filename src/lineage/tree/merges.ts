@@ -117,11 +117,57 @@ async function nearestIsFinetune(pairs: PairScores, opened: readonly OpenedModel
   return (await pairRelation(parent, child, await compareModels(parent, child))).relation === 'finetune';
 }
 
+/** Relative residual of the least-squares fit of v over `inputs` from pairwise inner products alone. */
+function gramResidual(pairs: PairScores, v: number, inputs: readonly number[]): number {
+  const { n, dot } = pairs;
+  if (!dot) return 0;
+  const k = inputs.length;
+  const g = inputs.flatMap((i) => inputs.map((j) => dot[i * n + j]));
+  const h = inputs.map((i) => dot[i * n + v]);
+  const cc = dot[v * n + v];
+  if (![...g, ...h, cc].every(Number.isFinite) || cc <= 0) return 0;
+  // Gaussian elimination with partial pivoting on the small system g c = h (k <= MAX_MERGE_INPUTS).
+  const a = g.slice();
+  const b = h.slice();
+  for (let col = 0; col < k; col++) {
+    let pivot = col;
+    for (let r = col + 1; r < k; r++) if (Math.abs(a[r * k + col]) > Math.abs(a[pivot * k + col])) pivot = r;
+    if (Math.abs(a[pivot * k + col]) < 1e-12 * Math.abs(a[0])) continue;
+    for (let c = 0; c < k; c++) [a[col * k + c], a[pivot * k + c]] = [a[pivot * k + c], a[col * k + c]];
+    [b[col], b[pivot]] = [b[pivot], b[col]];
+    for (let r = 0; r < k; r++) {
+      if (r === col) continue;
+      const f = a[r * k + col] / a[col * k + col];
+      for (let c = col; c < k; c++) a[r * k + c] -= f * a[col * k + c];
+      b[r] -= f * b[col];
+    }
+  }
+  const coef = b.map((x, i) => (Math.abs(a[i * k + i]) < 1e-12 * Math.abs(g[0]) ? 0 : x / a[i * k + i]));
+  let fit = 0;
+  for (let i = 0; i < k; i++) fit += coef[i] * h[i];
+  return Math.sqrt(Math.max(0, cc - fit) / cc);
+}
+
+/**
+ * Whether v could be a merge, from what the pairwise stage already measured: a linear merge is
+ * fitted well by its inputs' inner products (global residual under PREFILTER_RESIDUAL: per-block
+ * recipes leave a few percent, fine-tunes far more), a sparse one keeps a base exactly on many
+ * weights. Only then are the models read again for the exact fit, so trees of ordinary fine-tunes
+ * cost no merge fit at all.
+ */
+function mayBeMerge(pairs: PairScores, v: number, inputs: readonly number[]): boolean {
+  const sparse = inputs.some((u) => (pairs.equalShare?.[v * pairs.n + u] ?? 0) >= MIN_SPARSE_SHARE);
+  return sparse || gramResidual(pairs, v, inputs) < PREFILTER_RESIDUAL;
+}
+
+/** Global least-squares residual under which a model is fitted exactly (merge.ts) to see if it is a merge. */
+export const PREFILTER_RESIDUAL = 0.1;
+
 async function candidateMerges(pairs: PairScores, opened: readonly OpenedModel[], models: Iterable<number>, skip: ReadonlySet<string>): Promise<TreeMerge[]> {
   const found: TreeMerge[] = [];
   for (const v of models) {
     const inputs = relatedTo(pairs, v, skip);
-    if (inputs.length < 2) continue;
+    if (inputs.length < 2 || !mayBeMerge(pairs, v, inputs)) continue;
     const merge = await mergeOf(pairs, opened, v, inputs);
     if (merge && (await nearestIsFinetune(pairs, opened, v, inputs[0]))) found.push(merge);
   }

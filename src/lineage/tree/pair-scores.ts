@@ -14,11 +14,14 @@ import { checkCompatible, comparedParameters } from '../compat.js';
 import { type ExcludedModel, partitionFinite } from '../finite.js';
 import { parseMethod, type Method } from '../methods.js';
 import { AUTO_METHOD, AUTO_WEIGHT_METHOD } from '../auto.js';
+import type { PairCache } from './pair-cache.js';
 import { weightKurtosis } from './kurtosis.js';
 
 export interface PairScoreOptions extends Omit<DetectOptions, 'methods' | 'onProgress'> {
   /** One method name, or `auto` (the default): auto's weight method, weights-cos (bench/results/tree.md). */
   method?: string;
+  /** Weight methods: comparisons (and each model's own statistics) kept on disk from earlier runs, and added to. */
+  cache?: PairCache;
   /** Called after each scored pair. */
   onProgress?: (done: number, total: number) => void;
 }
@@ -47,6 +50,12 @@ export interface PairScores {
   copies?: { copy: string; of: string }[];
   /** Weight methods: share of compared weights exactly equal, per pair (symmetric; NaN where not compared). */
   equalShare?: Float64Array;
+  /**
+   * Weight methods: inner products of every compared pair over its matched tensors (sum of a.b), and
+   * each model's squared norm on the diagonal (over its tensors matched in its first pair): enough to
+   * fit a merge approximately without reading the models again.
+   */
+  dot?: Float64Array;
 }
 
 /** The method a tree is scored with: `auto` (and no method) is auto's weight method, as `detect`'s auto decides by weights. */

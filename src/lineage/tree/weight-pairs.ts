@@ -7,6 +7,7 @@
  */
 import type { ExcludedModel } from '../finite.js';
 import type { OpenedModel } from '../source-ref.js';
+import { type CachedStats, fingerprint, type PairCache } from './pair-cache.js';
 import { compareModels } from '../weights/compare.js';
 import { candidateSide, childSide, type SideTensor, shapeExcludedBlocks, unrelatedBlocks, withoutBlocks } from '../weights/reinitialised.js';
 import type { ModelComparison } from '../weights/types.js';
@@ -17,21 +18,37 @@ import { comparisonProblem, identicalScore, relativeWeightDistanceOf, type Weigh
 import { DEFAULT_ALPHA, DEFAULT_LAYER } from '../learning-free.js';
 import type { PairScoreOptions, PairScores } from './pair-scores.js';
 
-/** Reads each model once alone: those holding values that are not finite are left out. */
-async function finiteModels(opened: readonly OpenedModel[]): Promise<{ kept: OpenedModel[]; kurtosis: Map<string, number>[]; excluded: ExcludedModel[] }> {
+/** One model's own pass, from the cache when it holds it. */
+async function statsOf(m: OpenedModel, cache: PairCache | undefined, print: string | undefined): Promise<CachedStats> {
+  const cached = print === undefined ? undefined : cache?.getStats(print);
+  if (cached) return cached;
+  const fresh = await modelStats(m.source);
+  const stats = { ...(fresh.nonFinite !== undefined ? { nonFinite: fresh.nonFinite } : {}), kurtosis: [...fresh.kurtosis] };
+  if (print !== undefined) cache?.putStats(print, stats);
+  return stats;
+}
+
+/** Reads each model once alone (or takes its statistics from the cache): those holding values that are not finite are left out. */
+async function finiteModels(
+  opened: readonly OpenedModel[],
+  cache: PairCache | undefined,
+  prints: readonly string[] | undefined,
+): Promise<{ kept: OpenedModel[]; keptPrints: string[] | undefined; kurtosis: Map<string, number>[]; excluded: ExcludedModel[] }> {
   const kept: OpenedModel[] = [];
+  const keptPrints: string[] = [];
   const kurtosis: Map<string, number>[] = [];
   const excluded: ExcludedModel[] = [];
-  for (const m of opened) {
-    const stats = await modelStats(m.source);
+  for (const [i, m] of opened.entries()) {
+    const stats = await statsOf(m, cache, prints?.[i]);
     if (stats.nonFinite === undefined) {
       kept.push(m);
-      kurtosis.push(stats.kurtosis);
+      if (prints) keptPrints.push(prints[i]);
+      kurtosis.push(new Map(stats.kurtosis));
     } else {
       excluded.push({ model: m.id, file: m.file, reason: `tensor ${stats.nonFinite} holds NaN or infinite values` });
     }
   }
-  return { kept, kurtosis, excluded };
+  return { kept, keptPrints: prints ? keptPrints : undefined, kurtosis, excluded };
 }
 
 function checkDistinct(models: readonly OpenedModel[]): void {
@@ -48,19 +65,28 @@ interface ComparedPair {
   comparison: ModelComparison;
 }
 
-/** Every unordered pair compared once; pairs that cannot be parent and child are listed with why. */
+/** Every unordered pair compared once (or taken from the cache); pairs that cannot be parent and child are listed with why. */
 async function compareAllPairs(
   models: readonly OpenedModel[],
   options: PairScoreOptions,
+  prints: readonly string[] | undefined,
 ): Promise<{ compared: ComparedPair[]; incompatible: PairScores['incompatible'] }> {
   const n = models.length;
+  const { cache } = options;
+  const compare = async (a: number, b: number): Promise<ModelComparison> => {
+    const cached = prints && cache?.get(prints[a], prints[b]);
+    if (cached) return cached;
+    const fresh = await compareModels(models[a].source, models[b].source);
+    if (prints) cache?.put(prints[a], prints[b], fresh);
+    return fresh;
+  };
   const compared: ComparedPair[] = [];
   const incompatible: PairScores['incompatible'] = [];
   const total = (n * (n - 1)) / 2;
   let done = 0;
   for (let a = 0; a < n; a++) {
     for (let b = a + 1; b < n; b++) {
-      const comparison = await compareModels(models[a].source, models[b].source);
+      const comparison = await compare(a, b);
       const problem = comparisonProblem(comparison, { a: models[a].id, b: models[b].id });
       if (problem === undefined) compared.push({ a, b, comparison });
       else incompatible.push({ a: models[a].id, b: models[b].id, reason: problem });
@@ -126,14 +152,23 @@ function copiesOf(models: readonly OpenedModel[], compared: readonly ComparedPai
 
 export async function scoreWeightPairs(opened: readonly OpenedModel[], method: WeightMethodName, options: PairScoreOptions = {}): Promise<PairScores> {
   checkDistinct(opened);
-  const { kept: models, kurtosis, excluded } = await finiteModels(opened);
+  const prints = options.cache ? await Promise.all(opened.map((m) => fingerprint(m.source))) : undefined;
+  const { kept: models, keptPrints, kurtosis, excluded } = await finiteModels(opened, options.cache, prints);
   {
     const n = models.length;
-    const { compared, incompatible } = await compareAllPairs(models, options);
+    const { compared, incompatible } = await compareAllPairs(models, options, keptPrints);
+    await options.cache?.flush();
     const { score, weightDistance } = scoresOf(n, compared, method);
     const copies = copiesOf(models, compared);
     const equal = new Float64Array(n * n).fill(Number.NaN);
-    for (const { a, b, comparison } of compared) equal[a * n + b] = equal[b * n + a] = equalShare(comparison);
+    const dot = new Float64Array(n * n).fill(Number.NaN);
+    for (const { a, b, comparison } of compared) {
+      equal[a * n + b] = equal[b * n + a] = equalShare(comparison);
+      const sum = (key: 'aa' | 'bb' | 'ab') => comparison.tensors.reduce((s, t) => s + t.sums[key], 0);
+      dot[a * n + b] = dot[b * n + a] = sum('ab');
+      if (Number.isNaN(dot[a * n + a])) dot[a * n + a] = sum('aa');
+      if (Number.isNaN(dot[b * n + b])) dot[b * n + b] = sum('bb');
+    }
     return {
       models: models.map((m) => ({ id: m.id, file: m.file })),
       n,
@@ -147,6 +182,7 @@ export async function scoreWeightPairs(opened: readonly OpenedModel[], method: W
       excluded,
       copies,
       equalShare: equal,
+      dot,
     };
   }
 }
