@@ -31,6 +31,8 @@ import { compareModels } from './weights/compare.js';
 import { type ChildComparisons, scoreWeightMatrix, type WeightOutput, weightScoresOfChild } from './weight-detect.js';
 import { loadRef, type SourceRef } from './source-ref.js';
 import { pairPValue, type PValueOptions } from './independence/pair-p-value.js';
+import { compareAligned } from './align/index.js';
+import { isAlignedMethod } from './weights/scores.js';
 import { AUTO_FEATURE_METHOD, AUTO_METHOD, AUTO_WEIGHT_METHOD, autoComponents, autoResult } from './auto.js';
 
 export type { CandidateScore, ChildResult, MethodResult } from './results.js';
@@ -247,7 +249,9 @@ async function scorePair(state: ChildState, parent: LineageModel, plan: ScoringP
   if (weightOutputsOf(plan).length > 0) {
     // The same comparison as for models streamed from files, so a method's score never depends on how the model was given.
     const comparison = await compareModels(a, b);
-    state.weightComparisons.compared.push({ candidate: parent.id, comparison, pValue });
+    const align = weightOutputsOf(plan).some((o) => isAlignedMethod(o.method));
+    const aligned = align ? (await compareAligned(a, b)).comparison : undefined;
+    state.weightComparisons.compared.push({ candidate: parent.id, comparison, ...(aligned ? { aligned } : {}), pValue });
   }
   if (!state.features || !plan.probe) return;
   const scorer = new BatchScorer(await featureBatch(state, state.features, parent, plan, plan.probe), plan.metricParams);

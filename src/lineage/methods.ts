@@ -6,7 +6,7 @@ import { METRIC_NAMES, type MetricName } from './similarity/types.js';
 
 export const FEATURE_MODES = ['direct', 'taylor', 'linearized', 'fitted'] as const;
 export type FeatureMode = (typeof FEATURE_MODES)[number];
-export const WEIGHT_METHODS = ['weights-l2', 'weights-cos', 'weights-rel'] as const;
+export const WEIGHT_METHODS = ['weights-l2', 'weights-cos', 'weights-rel', 'weights-aligned-l2', 'weights-aligned-cos'] as const;
 export type WeightMethod = (typeof WEIGHT_METHODS)[number];
 
 export type Method = { kind: 'feature'; name: string; mode: FeatureMode; metric: MetricName } | { kind: 'weights'; name: WeightMethod };

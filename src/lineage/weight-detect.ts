@@ -11,7 +11,8 @@ import { compareModels } from './weights/compare.js';
 import { modelStats } from './weights/model-stats.js';
 import { blockOf } from './block-names.js';
 import { childSide, RELATED_COSINE, shapeExcludedBlocks, unrelatedBlocks, withoutBlocks } from './weights/reinitialised.js';
-import { comparisonProblem, notableExclusions, type WeightMethodName, weightMethodScore } from './weights/scores.js';
+import { comparisonProblem, isAlignedMethod, notableExclusions, type WeightMethodName, weightMethodScore } from './weights/scores.js';
+import { compareAligned } from './align/index.js';
 import type { ModelComparison } from './weights/types.js';
 import { pairPValue, type PValueOptions } from './independence/pair-p-value.js';
 
@@ -34,7 +35,7 @@ export interface WeightDetectOptions {
 /** One child's comparisons with its compatible candidates, before scoring. */
 export interface ChildComparisons {
   child: string;
-  compared: { candidate: string; comparison: ModelComparison; pValue?: number | null }[];
+  compared: { candidate: string; comparison: ModelComparison; aligned?: ModelComparison; pValue?: number | null }[];
   incompatible: ChildResult['incompatible'];
 }
 
@@ -50,14 +51,15 @@ export function weightScoresOfChild(child: ChildComparisons, outputs: readonly W
   const drop = new Set([...unrelatedBlocks(comparisons.flatMap(childSide)), ...shapeExcludedBlocks(comparisons, 'b')]);
   const none = new Set<string>();
   const scores = new Map<string, CandidateScore[]>(outputs.map((o) => [o.name, []]));
-  for (const { candidate, comparison, pValue } of child.compared) {
+  for (const { candidate, comparison, aligned, pValue } of child.compared) {
     const kept = withoutBlocks(comparison, none, drop);
+    const keptAligned = aligned ? withoutBlocks(aligned, none, drop) : kept;
     const left = [
       ...notableExclusions(comparison).map((e) => ({ candidate_tensor: e.aName!, child_tensor: e.bName!, reason: e.reason })),
       ...comparison.tensors.filter((t) => drop.has(blockOf(t.bName))).map((t) => ({ candidate_tensor: t.aName, child_tensor: t.bName, reason: leftOutReason })),
     ];
     for (const o of outputs) {
-      const entry: CandidateScore = { parent: candidate, score: weightMethodScore(o.method, kept) };
+      const entry: CandidateScore = { parent: candidate, score: weightMethodScore(o.method, isAlignedMethod(o.method) ? keptAligned : kept) };
       if (left.length > 0) entry.excluded_tensors = left;
       if (pValue !== undefined) entry.p_value = pValue;
       scores.get(o.name)!.push(entry);
@@ -77,13 +79,15 @@ async function compareCandidate(
   children: readonly OpenedModel[],
   states: readonly ChildComparisons[],
   independence: PValueOptions | false,
+  align: boolean,
 ): Promise<void> {
   for (let i = 0; i < children.length; i++) {
     const comparison = await compareModels(candidate.source, children[i].source);
+    const aligned = align ? (await compareAligned(candidate.source, children[i].source)).comparison : undefined;
     const problem = comparisonProblem(comparison);
     const ids = { candidate: candidate.id, child: children[i].id };
     const pValue = independence === false ? undefined : await pairPValue(candidate.source, children[i].source, ids, independence);
-    if (problem === undefined) states[i].compared.push({ candidate: candidate.id, comparison, pValue });
+    if (problem === undefined) states[i].compared.push({ candidate: candidate.id, comparison, ...(aligned ? { aligned } : {}), pValue });
     else states[i].incompatible.push({ parent: candidate.id, reason: problem });
   }
 }
@@ -101,7 +105,8 @@ export async function scoreWeightMatrix(
     for (const ref of candidates) {
       const candidate = await openRef(ref);
       try {
-        await compareCandidate(candidate, opened, states, options.independence ?? {});
+        const align = options.outputs.some((o) => isAlignedMethod(o.method));
+        await compareCandidate(candidate, opened, states, options.independence ?? {}, align);
       } finally {
         await candidate.source.close();
       }

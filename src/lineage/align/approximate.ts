@@ -53,7 +53,18 @@ export function approximateAssignment(fa: Float32Array, fb: Float32Array, n: num
   const spec = sketchSpec(length, dim, options.seed ?? 0x5eed);
   const sa = sketchRows(fa, n, spec);
   const sb = sketchRows(fb, n, spec);
-  const p: Problem = { fa, fb, length, dim, sa, sb, ca: normalisedRows(sa, n, dim), cb: normalisedRows(sb, n, dim), perm: new Int32Array(n).fill(-1), taken: new Uint8Array(n) };
+  const p: Problem = {
+    fa,
+    fb,
+    length,
+    dim,
+    sa,
+    sb,
+    ca: normalisedRows(sa, n, dim),
+    cb: normalisedRows(sb, n, dim),
+    perm: new Int32Array(n).fill(-1),
+    taken: new Uint8Array(n),
+  };
   let rows = Int32Array.from({ length: n }, (_, i) => i);
   let cols = rows.slice();
   let edges: Edges | undefined;

@@ -30,7 +30,13 @@ export function unitLength(pair: TensorPair, member: UnitMember): number {
   return member.block * (member.axis === 0 ? cols : rows);
 }
 
-export async function unitFeatures(a: ModelSource, b: ModelSource, units: number, members: readonly FeatureMember[], blockBytes: number): Promise<UnitFeatures> {
+export async function unitFeatures(
+  a: ModelSource,
+  b: ModelSource,
+  units: number,
+  members: readonly FeatureMember[],
+  blockBytes: number,
+): Promise<UnitFeatures> {
   const lengths = members.map((m) => unitLength(m.pair, m.member));
   const length = lengths.reduce((x, y) => x + y, 0);
   const fa = new Float32Array(units * length);
@@ -45,7 +51,15 @@ export async function unitFeatures(a: ModelSource, b: ModelSource, units: number
 }
 
 /** Scatters one side of a member into the unit rows of `f`, at `offset` within each unit's `length` values. */
-async function fill(source: ModelSource, f: Float32Array, length: number, offset: number, fm: FeatureMember, side: 'a' | 'b', blockBytes: number): Promise<void> {
+async function fill(
+  source: ModelSource,
+  f: Float32Array,
+  length: number,
+  offset: number,
+  fm: FeatureMember,
+  side: 'a' | 'b',
+  blockBytes: number,
+): Promise<void> {
   const { member, pair } = fm;
   const { cols } = layoutShape(pair);
   const other = side === 'b' ? fm.otherAxis : undefined;

@@ -42,6 +42,8 @@ export interface GroupMoves {
   label: string;
   units: number;
   moved: number;
+  /** permutation[i] = the unit of b matched to a's unit i. */
+  permutation: Int32Array;
 }
 
 export interface AlignedComparison {

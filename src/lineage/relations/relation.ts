@@ -2,6 +2,8 @@
  * How a child was made from one candidate parent, from their streamed comparison. The relation
  * names what changed the function, decided in this order:
  *
+ *   permuted     unrelated as stored, related after aligning the child's hidden units to the
+ *                candidate's (align/): a function-preserving unit permutation, maybe fine-tuned after.
  *   independent  the models are not comparable (architectures differ) or their matrices are about
  *                as far apart as two independent trainings: mean symmetric relative distance at
  *                least RELATED_DISTANCE (independent trainings measure about sqrt 2, fine-tunes
@@ -26,9 +28,10 @@ import { comparisonProblem } from '../weights/scores.js';
 import type { RelationJson } from '../weights/json.js';
 import type { ModelComparison, TensorDistance } from '../weights/types.js';
 import { DEFAULT_TOLERANCE, deltaSpectrum } from './low-rank.js';
+import { compareAligned } from '../align/index.js';
 import { isQuantizedType, roundingNoise } from './rounding.js';
 
-export const RELATIONS = ['finetune', 'lora', 'quantized', 'converted', 'pruned', 'merge', 'independent'] as const;
+export const RELATIONS = ['finetune', 'lora', 'quantized', 'converted', 'pruned', 'permuted', 'merge', 'independent'] as const;
 export type Relation = (typeof RELATIONS)[number];
 
 /** Mean symmetric relative distance of matrices at or above which two models are unrelated (as `tree` decides families). */
@@ -142,17 +145,33 @@ export function relationJson(r: PairRelation): RelationJson {
   };
 }
 
+function unrelated(spread: number): PairRelation {
+  return { relation: 'independent', reason: `matrices as far apart as independent trainings (relative distance ${spread.toFixed(3)} >= ${RELATED_DISTANCE})` };
+}
+
+/**
+ * A child unrelated as stored but related once its hidden units are put in the candidate's order
+ * (align/: MLP units, attention heads, conv channels): the same function under other unit
+ * indices, then possibly trained further.
+ */
+async function permutedRelation(a: ModelSource, b: ModelSource): Promise<PairRelation | undefined> {
+  const { comparison, groups } = await compareAligned(a, b);
+  const spread = relativeWeightDistanceOf(comparison);
+  if (!(spread < RELATED_DISTANCE)) return undefined;
+  const moved = groups.reduce((s, g) => s + g.moved, 0);
+  const units = groups.reduce((s, g) => s + g.units, 0);
+  return {
+    relation: 'permuted',
+    reason: `unrelated as stored, related once ${moved} of ${units} hidden units are put back in order (aligned relative distance ${spread.toFixed(3)})`,
+  };
+}
+
 /** The relation of child b to candidate parent a, from their comparison (a second pass over changed matrices for lora). */
 export async function pairRelation(a: ModelSource, b: ModelSource, c: ModelComparison): Promise<PairRelation> {
   const problem = comparisonProblem(c);
   if (problem !== undefined) return { relation: 'independent', reason: problem };
   const spread = relativeWeightDistanceOf(c);
-  if (!(spread < RELATED_DISTANCE)) {
-    return {
-      relation: 'independent',
-      reason: `matrices as far apart as independent trainings (relative distance ${spread.toFixed(3)} >= ${RELATED_DISTANCE})`,
-    };
-  }
+  if (!(spread < RELATED_DISTANCE)) return (await permutedRelation(a, b)) ?? unrelated(spread);
   const noise = storageNoise(c, a, 'a') + storageNoise(c, b, 'b');
   const distance = c.distance ?? Number.POSITIVE_INFINITY;
   if (isRoundingOnly(c, noise)) {

@@ -9,12 +9,13 @@ import type { ExcludedModel } from '../finite.js';
 import type { OpenedModel } from '../source-ref.js';
 import { type CachedStats, fingerprint, type PairCache } from './pair-cache.js';
 import { compareModels } from '../weights/compare.js';
+import { compareAligned } from '../align/index.js';
 import { candidateSide, childSide, type SideTensor, shapeExcludedBlocks, unrelatedBlocks, withoutBlocks } from '../weights/reinitialised.js';
 import type { ModelComparison } from '../weights/types.js';
 import { isRoundingOnly, storageNoise } from '../relations/relation.js';
 import { equalShare } from '../relations/explain.js';
 import { modelStats } from '../weights/model-stats.js';
-import { comparisonProblem, identicalScore, relativeWeightDistanceOf, type WeightMethodName, weightMethodScore } from '../weights/scores.js';
+import { comparisonProblem, identicalScore, isAlignedMethod, relativeWeightDistanceOf, type WeightMethodName, weightMethodScore } from '../weights/scores.js';
 import { DEFAULT_ALPHA, DEFAULT_LAYER } from '../learning-free.js';
 import type { PairScoreOptions, PairScores } from './pair-scores.js';
 
@@ -70,14 +71,18 @@ async function compareAllPairs(
   models: readonly OpenedModel[],
   options: PairScoreOptions,
   prints: readonly string[] | undefined,
+  align: boolean,
 ): Promise<{ compared: ComparedPair[]; incompatible: PairScores['incompatible'] }> {
   const n = models.length;
   const { cache } = options;
+  // Aligned comparisons are other numbers than plain ones: cached under their own keys.
+  const key = (i: number) => (prints ? `${align ? 'aligned:' : ''}${prints[i]}` : undefined);
   const compare = async (a: number, b: number): Promise<ModelComparison> => {
-    const cached = prints && cache?.get(prints[a], prints[b]);
+    const [ka, kb] = [key(a), key(b)];
+    const cached = ka !== undefined && kb !== undefined ? cache?.get(ka, kb) : undefined;
     if (cached) return cached;
-    const fresh = await compareModels(models[a].source, models[b].source);
-    if (prints) cache?.put(prints[a], prints[b], fresh);
+    const fresh = align ? (await compareAligned(models[a].source, models[b].source)).comparison : await compareModels(models[a].source, models[b].source);
+    if (ka !== undefined && kb !== undefined) cache?.put(ka, kb, fresh);
     return fresh;
   };
   const compared: ComparedPair[] = [];
@@ -156,7 +161,7 @@ export async function scoreWeightPairs(opened: readonly OpenedModel[], method: W
   const { kept: models, keptPrints, kurtosis, excluded } = await finiteModels(opened, options.cache, prints);
   {
     const n = models.length;
-    const { compared, incompatible } = await compareAllPairs(models, options, keptPrints);
+    const { compared, incompatible } = await compareAllPairs(models, options, keptPrints, isAlignedMethod(method));
     await options.cache?.flush();
     const { score, weightDistance } = scoresOf(n, compared, method);
     const copies = copiesOf(models, compared);

@@ -6,6 +6,8 @@
  *
  *   weights-l2:  -(mean over matched tensors of the mean squared difference)
  *   weights-cos: cosine similarity of all matched parameters taken as one vector
+ *   weights-aligned-l2, weights-aligned-cos: the same after aligning the child's hidden units
+ *                (MLP units, attention heads, conv channels) to the candidate's (align/)
  *   weights-rel: -(mean over matched matrices of the symmetric relative distance), scale-free: each
  *                matrix counts alike whatever the size of its values (norm gains near 1 and
  *                embeddings would otherwise outweigh the rest in weights-l2)
@@ -37,14 +39,23 @@ export function weightsCosScore(c: ModelComparison): number {
   return aa === 0 || bb === 0 ? Number.NaN : ab / Math.sqrt(aa * bb);
 }
 
+/**
+ * The score of `c`. Aligned methods (weights-aligned-l2/cos) score like weights-l2/cos, on the
+ * comparison made after the child's hidden units were put in the candidate's order (align/).
+ */
 export function weightMethodScore(method: WeightMethodName, c: ModelComparison): number {
-  if (method === 'weights-l2') return weightsL2Score(c);
-  return method === 'weights-cos' ? weightsCosScore(c) : -relativeWeightDistanceOf(c);
+  if (method === 'weights-l2' || method === 'weights-aligned-l2') return weightsL2Score(c);
+  return method === 'weights-cos' || method === 'weights-aligned-cos' ? weightsCosScore(c) : -relativeWeightDistanceOf(c);
+}
+
+/** Methods scored on the aligned comparison. */
+export function isAlignedMethod(method: WeightMethodName): boolean {
+  return method === 'weights-aligned-l2' || method === 'weights-aligned-cos';
 }
 
 /** What a method gives a model against an identical copy of itself. */
 export function identicalScore(method: WeightMethodName): number {
-  return method === 'weights-cos' ? 1 : 0;
+  return method === 'weights-cos' || method === 'weights-aligned-cos' ? 1 : 0;
 }
 
 function symmetricRelative(s: PairSums): number {
