@@ -66,6 +66,8 @@ export interface DetectOptions extends ArchOptions {
   batchRows?: number;
   /** Called after each candidate is scored against every child. */
   onProgress?: (done: number, total: number) => void;
+  /** Weight methods: score children related to no candidate as stored after alignment (set for `auto`). */
+  alignWhenUnrelated?: boolean;
   /** p-values of "trained independently" per pair (independence/unit-test.ts); false: none. Default: B = 999, seed 0. */
   independence?: PValueOptions | false;
   /**
@@ -286,7 +288,7 @@ export async function scoreMatrix(children: SourceRef[], parents: SourceRef[], o
   const named = asked.map(nameOf);
   const extra = autoComponents(options.probe !== undefined).filter((c) => !named.includes(c));
   const rest = asked.filter((m) => m !== AUTO_METHOD);
-  const results = await scoreMethods(children, parents, { ...options, methods: [...rest, ...extra] });
+  const results = await scoreMethods(children, parents, { ...options, methods: [...rest, ...extra], alignWhenUnrelated: rest.length === 0 });
   const find = (name: string) => results.find((r) => r.method === name);
   const auto = autoResult(find(AUTO_WEIGHT_METHOD)!, find(AUTO_FEATURE_METHOD));
   // A component added for `auto` alone is not reported, nor are its extra alphas (`taylor-l1@0.3`).
@@ -304,6 +306,7 @@ async function scoreMethods(children: SourceRef[], parents: SourceRef[], options
       layer: plan.layer,
       onProgress: options.onProgress,
       independence: options.independence ?? {},
+      alignWhenUnrelated: options.alignWhenUnrelated === true,
     });
   }
   const states: ChildState[] = [];

@@ -21,6 +21,8 @@ export interface ChildResult {
   parent: string | null;
   scores: CandidateScore[];
   incompatible: { parent: string; reason: string }[];
+  /** Weights scored after aligning the child's hidden units (auto, when nothing was related as stored). */
+  aligned?: boolean;
   /** `auto` only: the evidence that decided (auto.ts). */
   evidence?: 'weights' | 'features' | 'combined';
 }

@@ -11,7 +11,8 @@ import { compareModels } from './weights/compare.js';
 import { modelStats } from './weights/model-stats.js';
 import { blockOf } from './block-names.js';
 import { childSide, RELATED_COSINE, shapeExcludedBlocks, unrelatedBlocks, withoutBlocks } from './weights/reinitialised.js';
-import { comparisonProblem, isAlignedMethod, notableExclusions, type WeightMethodName, weightMethodScore } from './weights/scores.js';
+import { RELATED_DISTANCE } from './relations/relation.js';
+import { comparisonProblem, isAlignedMethod, relativeWeightDistanceOf, notableExclusions, type WeightMethodName, weightMethodScore } from './weights/scores.js';
 import { compareAligned } from './align/index.js';
 import type { ModelComparison } from './weights/types.js';
 import { pairPValue, type PValueOptions } from './independence/pair-p-value.js';
@@ -25,6 +26,8 @@ export interface WeightOutput {
 
 export interface WeightDetectOptions {
   outputs: readonly WeightOutput[];
+  /** Children related to no candidate as stored are scored after alignment (auto). */
+  alignWhenUnrelated?: boolean;
   /** p-value options; false: no independence test. */
   independence?: PValueOptions | false;
   /** Reported as each result's layer (weight methods have none; kept so results look alike). */
@@ -49,11 +52,14 @@ const leftOutReason = `block left out of every candidate's score: re-initialised
 export function weightScoresOfChild(child: ChildComparisons, outputs: readonly WeightOutput[]): Map<string, CandidateScore[]> {
   const comparisons = child.compared.map((c) => c.comparison);
   const drop = new Set([...unrelatedBlocks(comparisons.flatMap(childSide)), ...shapeExcludedBlocks(comparisons, 'b')]);
+  // A permuted child looks unrelated in every block as stored: its re-initialised blocks show only once aligned.
+  const alignedComparisons = child.compared.flatMap((c) => (c.aligned ? [c.aligned] : []));
+  const dropAligned = new Set([...unrelatedBlocks(alignedComparisons.flatMap(childSide)), ...shapeExcludedBlocks(comparisons, 'b')]);
   const none = new Set<string>();
   const scores = new Map<string, CandidateScore[]>(outputs.map((o) => [o.name, []]));
   for (const { candidate, comparison, aligned, pValue } of child.compared) {
     const kept = withoutBlocks(comparison, none, drop);
-    const keptAligned = aligned ? withoutBlocks(aligned, none, drop) : kept;
+    const keptAligned = aligned ? withoutBlocks(aligned, none, dropAligned) : kept;
     const left = [
       ...notableExclusions(comparison).map((e) => ({ candidate_tensor: e.aName!, child_tensor: e.bName!, reason: e.reason })),
       ...comparison.tensors.filter((t) => drop.has(blockOf(t.bName))).map((t) => ({ candidate_tensor: t.aName, child_tensor: t.bName, reason: leftOutReason })),
@@ -92,6 +98,39 @@ async function compareCandidate(
   }
 }
 
+/**
+ * Children no candidate is related to as stored are compared again after alignment (align/): a
+ * child whose hidden units were permuted is then scored on its aligned weights. Returns the
+ * children that were, when an aligned comparison related them to some candidate.
+ */
+async function alignUnrelated(children: readonly OpenedModel[], candidates: readonly SourceRef[], states: ChildComparisons[]): Promise<Set<string>> {
+  const related = (c: ModelComparison) => relativeWeightDistanceOf(c) < RELATED_DISTANCE;
+  const lonely = states.map((s, i) => ({ s, i })).filter(({ s }) => s.compared.length > 0 && !s.compared.some((c) => related(c.comparison)));
+  const out = new Set<string>();
+  if (lonely.length === 0) return out;
+  const aligned = new Map<string, Map<string, ModelComparison>>();
+  for (const ref of candidates) {
+    const candidate = await openRef(ref);
+    try {
+      for (const { s, i } of lonely) {
+        if (!s.compared.some((c) => c.candidate === candidate.id)) continue;
+        const byCandidate = aligned.get(s.child) ?? new Map<string, ModelComparison>();
+        byCandidate.set(candidate.id, (await compareAligned(candidate.source, children[i].source)).comparison);
+        aligned.set(s.child, byCandidate);
+      }
+    } finally {
+      await candidate.source.close();
+    }
+  }
+  for (const { s } of lonely) {
+    const byCandidate = aligned.get(s.child);
+    if (!byCandidate || ![...byCandidate.values()].some(related)) continue;
+    for (const entry of s.compared) entry.comparison = byCandidate.get(entry.candidate) ?? entry.comparison;
+    out.add(s.child);
+  }
+  return out;
+}
+
 export async function scoreWeightMatrix(
   children: readonly SourceRef[],
   candidates: readonly SourceRef[],
@@ -112,12 +151,16 @@ export async function scoreWeightMatrix(
       }
       options.onProgress?.(++done, candidates.length);
     }
+    const realigned = options.alignWhenUnrelated ? await alignUnrelated(opened, candidates, states) : new Set<string>();
     const scored = states.map((s) => weightScoresOfChild(s, options.outputs));
     return options.outputs.map((o) => ({
       method: o.name,
       alpha: o.alpha,
       layer: options.layer,
-      children: states.map((s, i) => rankCandidates(s.child, scored[i].get(o.name)!, s.incompatible)),
+      children: states.map((s, i) => ({
+        ...rankCandidates(s.child, scored[i].get(o.name)!, s.incompatible),
+        ...(realigned.has(s.child) ? { aligned: true } : {}),
+      })),
     }));
   } finally {
     await closeAll(opened);

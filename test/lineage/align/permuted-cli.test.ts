@@ -81,6 +81,14 @@ describe('a permuted fine-tune', () => {
     for (const m of results) expect(m.children[0].parent, m.method).toBe(join(LM, 'llama-p1'));
   }, 60_000);
 
+  it('detect with auto (the default, no probe) aligns a child nothing is related to as stored, and names P1', async () => {
+    const r = await lineage('detect', '--child', child, '--parents', join(LM, 'llama-p2'), join(LM, 'llama-p1'), '--json', '--no-p-value');
+    expect(r.code).toBe(0);
+    const result = JSON.parse(r.stdout) as { method: string; children: { parent: string; aligned?: boolean; evidence: string }[] };
+    expect(result.method).toBe('auto');
+    expect(result.children[0]).toMatchObject({ parent: join(LM, 'llama-p1'), aligned: true, evidence: 'weights' });
+  }, 60_000);
+
   it('explain: P1, permuted', async () => {
     const r = await lineage('explain', child, '--candidates', join(LM, 'llama-p1'), join(LM, 'llama-p2'), '--json', '--no-p-value');
     const e = JSON.parse(r.stdout) as { parents: { parent: string; relation: string }[] };
