@@ -20,6 +20,7 @@ import { DEFAULT_ALPHA, scoreMatrix } from '../dist/lineage/learning-free.js';
 import { readZooSpec } from '../dist/train/zoo-file.js';
 import { planZoo } from '../dist/train/zoo-spec.js';
 import { readZooManifest } from '../dist/zoo/manifest.js';
+import { BENCH_ZOOS, selectedZoos, writeAtomic } from './zoos.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const cacheDir = process.env.BENCH_AUTO_CACHE ?? join(root, 'bench', '.cache', 'tree-zoos');
@@ -29,36 +30,8 @@ const SINGLE = METHODS.filter((m) => m !== 'auto');
 const SEED = 0;
 const RESAMPLES = 1000;
 
-/** The zoos we ship, at the scales bench:tree builds them (bench/tree.mjs). */
-const ALL_ZOOS = [
-  { name: 'demo', spec: 'zoos/demo.json', scale: 1, why: '3 MLP roots (784-256-128-10), 3 children each' },
-  {
-    name: 'generations-fc',
-    spec: 'zoos/generations-fc.json',
-    scale: 0.67,
-    why: 'MLP 784-1024-256-128-10, 3 roots, two children per parent over 3 generations',
-  },
-  { name: 'paper-fc', spec: 'zoos/paper-fc.json', scale: 0.1, why: 'MLP 784-1024-256-128-10, 5 roots, 10 children each, one generation' },
-  { name: 'generations', spec: 'zoos/generations.json', scale: 0.34, why: 'convnet 16-32-64 with BatchNorm, 3 roots, chains of 4 over 3 generations' },
-  {
-    name: 'settings',
-    spec: 'zoos/settings.json',
-    scale: 0.34,
-    why: 'convnet 16-32-64, 3 roots, 3 children each over learning settings (few-shot, imbalanced, partial), at a third of the full build',
-  },
-];
-const only = process.env.BENCH_AUTO_ZOOS?.split(',').map((s) => s.trim());
-if (only) {
-  const unknown = only.filter((n) => !ALL_ZOOS.some((z) => z.name === n));
-  if (unknown.length > 0) throw new Error(`BENCH_AUTO_ZOOS: unknown zoo(s) ${unknown.join(', ')}; known: ${ALL_ZOOS.map((z) => z.name).join(', ')}`);
-}
-const ZOOS = only ? ALL_ZOOS.filter((z) => only.includes(z.name)) : ALL_ZOOS;
-
-function writeAtomic(file, text) {
-  const tmp = `${file}.tmp-${process.pid}`;
-  writeFileSync(tmp, text);
-  renameSync(tmp, file);
-}
+/** Every zoo of bench/zoos.mjs, at the scales bench:tree builds them. */
+const ZOOS = selectedZoos('BENCH_AUTO_ZOOS', BENCH_ZOOS);
 
 /** Why the cached zoo cannot be measured, or undefined when its manifest lists every planned model and each file is there. */
 async function missing(zoo, dir) {
@@ -228,7 +201,8 @@ for (const zoo of ZOOS) {
   results.push({ ...entry, models: result.zoo.models, seconds, summary, result });
 }
 const totalSeconds = (performance.now() - started) / 1000;
-const command = only ? `BENCH_AUTO_ZOOS=${only.join(',')} npm run bench:auto` : 'npm run bench:auto';
+const only = process.env.BENCH_AUTO_ZOOS;
+const command = only ? `BENCH_AUTO_ZOOS=${only} npm run bench:auto` : 'npm run bench:auto';
 const machine = `${cpus().length} x ${cpus()[0].model}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}; load average at the end ${loadavg()[0].toFixed(1)}`;
 mkdirSync(resultsDir, { recursive: true });
 const json = {

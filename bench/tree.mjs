@@ -18,6 +18,7 @@ import { recoverTree } from '../dist/lineage/tree/recover.js';
 import { readZooSpec } from '../dist/train/zoo-file.js';
 import { planZoo } from '../dist/train/zoo-spec.js';
 import { readZooManifest } from '../dist/zoo/manifest.js';
+import { BENCH_ZOOS, selectedZoos, writeAtomic } from './zoos.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const cacheDir = process.env.BENCH_TREE_CACHE ?? join(root, 'bench', '.cache', 'tree-zoos');
@@ -25,38 +26,11 @@ const resultsDir = join(root, 'bench', 'results');
 const METHODS = ['weights-l2', 'weights-cos', 'weights-rel'];
 const WORKERS = 2;
 
-/**
- * Scales chosen from `lineage zoo plan` so that each build fits about 10 minutes on 2 cores
- * (generations: about 15); `why` is printed with the results.
- */
-const ALL_ZOOS = [
-  { name: 'demo', spec: 'zoos/demo.json', scale: 1, why: '3 MLP roots (784-256-128-10), 3 children each' },
-  {
-    name: 'generations-fc',
-    spec: 'zoos/generations-fc.json',
-    scale: 0.67,
-    why: 'MLP 784-1024-256-128-10, 3 roots, two children per parent over 3 generations (3 + 6 + 12 + 24)',
-  },
-  { name: 'paper-fc', spec: 'zoos/paper-fc.json', scale: 0.1, why: 'MLP 784-1024-256-128-10, 5 roots, 10 children each, one generation' },
-  {
-    name: 'generations',
-    spec: 'zoos/generations.json',
-    scale: 0.34,
-    why: 'convnet 16-32-64 with BatchNorm, 3 roots, one child per parent over 3 generations (chains of 4)',
-  },
-];
-const only = process.env.BENCH_TREE_ZOOS?.split(',').map((s) => s.trim());
-if (only) {
-  const unknown = only.filter((n) => !ALL_ZOOS.some((z) => z.name === n));
-  if (unknown.length > 0) throw new Error(`BENCH_TREE_ZOOS: unknown zoo(s) ${unknown.join(', ')}; known: ${ALL_ZOOS.map((z) => z.name).join(', ')}`);
-}
-const ZOOS = only ? ALL_ZOOS.filter((z) => only.includes(z.name)) : ALL_ZOOS;
-
-function writeAtomic(file, text) {
-  const tmp = `${file}.tmp-${process.pid}`;
-  writeFileSync(tmp, text);
-  renameSync(tmp, file);
-}
+/** The zoos this benchmark builds (bench/zoos.mjs; settings is measured by bench:auto only). */
+const ZOOS = selectedZoos(
+  'BENCH_TREE_ZOOS',
+  BENCH_ZOOS.filter((z) => ['demo', 'generations-fc', 'paper-fc', 'generations'].includes(z.name)),
+);
 
 /** The manifest's model count and scale when DIR holds one, else undefined (a build not begun). */
 function manifestState(dir) {
@@ -203,7 +177,8 @@ for (const zoo of ZOOS) {
   results.push(result);
 }
 const totalSeconds = (performance.now() - started) / 1000;
-const command = only ? `BENCH_TREE_ZOOS=${only.join(',')} npm run bench:tree` : 'npm run bench:tree';
+const only = process.env.BENCH_TREE_ZOOS;
+const command = only ? `BENCH_TREE_ZOOS=${only} npm run bench:tree` : 'npm run bench:tree';
 const machine = `${cpus().length} x ${cpus()[0].model}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}; load average at the end ${loadavg()[0].toFixed(1)}`;
 mkdirSync(resultsDir, { recursive: true });
 const json = {

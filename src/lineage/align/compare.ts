@@ -6,11 +6,11 @@
  */
 import type { ModelSource } from '../../source/types.js';
 import { DEFAULT_BLOCK_BYTES } from '../weights/blocks.js';
-import { LOW_COVERAGE, cosine, relativeL2 } from '../weights/compare.js';
+import { comparisonOf, distanceOf } from '../weights/compare.js';
 import { matchTensors } from '../weights/match.js';
 import { describeNaming } from '../weights/model-naming.js';
-import { type Sums, emptySums, pairSums } from '../weights/sums.js';
-import type { ModelComparison, TensorDistance, TensorPair } from '../weights/types.js';
+import { pairSums } from '../weights/sums.js';
+import type { TensorDistance, TensorPair } from '../weights/types.js';
 import { inferUnitGroups, pairsByB } from './groups.js';
 import { expandPermutation } from './layout.js';
 import { type AxisMaps, permutedPairSums } from './permuted-sums.js';
@@ -39,35 +39,6 @@ function moves(sets: readonly UnitSet[], perms: ReadonlyMap<UnitSet, Int32Array>
   });
 }
 
-/** Elements compared, each tensor of one side counted once (compare.ts). */
-function matchedElements(pairs: readonly TensorPair[], side: 'a' | 'b'): number {
-  const seen = new Set<string>();
-  let n = 0;
-  for (const p of pairs) {
-    if (seen.has(p[side].name)) continue;
-    seen.add(p[side].name);
-    n += p.elements;
-  }
-  return n;
-}
-
-function share(part: number, whole: number): number {
-  return whole === 0 ? 0 : part / whole;
-}
-
-function distanceOf(pair: TensorPair, s: Sums): TensorDistance {
-  return {
-    aName: pair.a.name,
-    bName: pair.b.name,
-    relL2: relativeL2(s),
-    cos: cosine(s),
-    elements: pair.elements,
-    rank: pair.a.shape.length,
-    transform: pair.transform.kind,
-    sums: s,
-  };
-}
-
 /** How far b is from a (a: the candidate parent) once b's hidden units are put in a's order. */
 export async function compareAligned(a: ModelSource, b: ModelSource, options: AlignOptions = {}): Promise<AlignedComparison> {
   const started = performance.now();
@@ -76,31 +47,11 @@ export async function compareAligned(a: ModelSource, b: ModelSource, options: Al
   const byB = pairsByB(matching.pairs);
   const groups = inferUnitGroups(matching.pairs, { a: describeNaming(a), b: describeNaming(b) });
   const { perms, owners } = await solveGroups(a, b, groups, byB, blockBytes);
-  const total = emptySums();
   const tensors: TensorDistance[] = [];
   for (const pair of matching.pairs) {
     const maps = pairMaps(pair, byB, owners, perms);
-    const s = maps === undefined ? await pairSums(a, b, pair, blockBytes) : await permutedPairSums(a, b, pair, maps, blockBytes);
-    total.aa += s.aa;
-    total.dd += s.dd;
-    tensors.push(distanceOf(pair, s));
+    tensors.push(distanceOf(pair, maps === undefined ? await pairSums(a, b, pair, blockBytes) : await permutedPairSums(a, b, pair, maps, blockBytes)));
   }
-  const matchedA = matchedElements(matching.pairs, 'a');
-  const coverage = { a: share(matchedA, matching.totalParameters.a), b: share(matchedElements(matching.pairs, 'b'), matching.totalParameters.b) };
-  const comparison: ModelComparison = {
-    a: a.path,
-    b: b.path,
-    matchedTensors: matching.pairs.length,
-    matchedParameters: matchedA,
-    totalParameters: matching.totalParameters,
-    coverage,
-    lowCoverage: Math.min(coverage.a, coverage.b) < LOW_COVERAGE,
-    unmatched: matching.unmatched,
-    excluded: matching.excluded,
-    tensors,
-    distance: relativeL2(total),
-    seconds: (performance.now() - started) / 1000,
-    pairs: matching.pairs,
-  };
+  const comparison = comparisonOf(a, b, matching, tensors, started);
   return { comparison, groups: moves(unitSets(groups), perms) };
 }

@@ -5,7 +5,7 @@
  */
 import { recycleFloat32 } from '../../source/block-buffers.js';
 import type { ModelSource } from '../../source/types.js';
-import { type Sums, emptySums } from '../weights/sums.js';
+import { addAligned, type Sums, emptySums } from '../weights/sums.js';
 import type { TensorPair } from '../weights/types.js';
 import { inversePermutation, layoutBlocks, layoutShape } from './layout.js';
 
@@ -40,24 +40,4 @@ async function permutedB(b: ModelSource, pair: TensorPair, maps: AxisMaps, block
     recycleFloat32(block.values);
   }
   return out;
-}
-
-/** weights/sums.ts's accumulation, the same float64 sums over aligned values. */
-function addAligned(s: Sums, a: Float32Array, b: Float32Array): void {
-  let { aa, bb, ab, dd, zeroed, zeroedEnergy, equal } = s;
-  for (let i = 0; i < a.length; i++) {
-    const x = a[i];
-    const y = b[i];
-    const d = y - x;
-    aa += x * x;
-    bb += y * y;
-    ab += x * y;
-    dd += d * d;
-    if (y === 0) {
-      zeroedEnergy += x * x;
-      if (x !== 0) zeroed++;
-    }
-    if (d === 0) equal++;
-  }
-  Object.assign(s, { aa, bb, ab, dd, zeroed, zeroedEnergy, equal });
 }

@@ -7,7 +7,7 @@ import type { ModelSource } from '../../source/types.js';
 import { DEFAULT_BLOCK_BYTES } from './blocks.js';
 import { matchTensors } from './match.js';
 import { type Sums, emptySums, pairSums } from './sums.js';
-import type { ModelComparison, TensorDistance, TensorPair } from './types.js';
+import type { ModelComparison, TensorDistance, TensorMatching, TensorPair } from './types.js';
 
 export interface CompareOptions {
   /** Bytes of float32 read from each model at a time (default 4 MiB). */
@@ -52,27 +52,26 @@ function share(part: number, whole: number): number {
 }
 
 /** How far b is from a (a: the candidate parent), tensor by tensor and overall. */
-export async function compareModels(a: ModelSource, b: ModelSource, options: CompareOptions = {}): Promise<ModelComparison> {
-  const started = performance.now();
-  const blockBytes = options.blockBytes ?? DEFAULT_BLOCK_BYTES;
-  const matching = await matchTensors(a, b, { blockBytes });
+/** The per-tensor entry of a pair from its sums. */
+export function distanceOf(pair: TensorPair, s: Sums): TensorDistance {
+  return {
+    aName: pair.a.name,
+    bName: pair.b.name,
+    relL2: relativeL2(s),
+    cos: cosine(s),
+    elements: pair.elements,
+    rank: pair.a.shape.length,
+    transform: pair.transform.kind,
+    sums: s,
+  };
+}
+
+/** A comparison from a matching and its per-tensor entries (in the matching's pair order): coverage and the overall distance. */
+export function comparisonOf(a: ModelSource, b: ModelSource, matching: TensorMatching, tensors: TensorDistance[], started: number): ModelComparison {
   const total = emptySums();
-  const tensors: TensorDistance[] = [];
-  for (const pair of matching.pairs) {
-    const s = await pairSums(a, b, pair, blockBytes);
-    total.aa += s.aa;
-    total.dd += s.dd;
-    tensors.push({
-      aName: pair.a.name,
-      bName: pair.b.name,
-      relL2: relativeL2(s),
-      cos: cosine(s),
-      elements: pair.elements,
-      rank: pair.a.shape.length,
-      transform: pair.transform.kind,
-      sums: s,
-    });
-    options.onTensor?.(tensors.length, matching.pairs.length);
+  for (const t of tensors) {
+    total.aa += t.sums.aa;
+    total.dd += t.sums.dd;
   }
   const matchedA = matchedElements(matching.pairs, 'a');
   const coverage = { a: share(matchedA, matching.totalParameters.a), b: share(matchedElements(matching.pairs, 'b'), matching.totalParameters.b) };
@@ -91,4 +90,16 @@ export async function compareModels(a: ModelSource, b: ModelSource, options: Com
     seconds: (performance.now() - started) / 1000,
     pairs: matching.pairs,
   };
+}
+
+export async function compareModels(a: ModelSource, b: ModelSource, options: CompareOptions = {}): Promise<ModelComparison> {
+  const started = performance.now();
+  const blockBytes = options.blockBytes ?? DEFAULT_BLOCK_BYTES;
+  const matching = await matchTensors(a, b, { blockBytes });
+  const tensors: TensorDistance[] = [];
+  for (const pair of matching.pairs) {
+    tensors.push(distanceOf(pair, await pairSums(a, b, pair, blockBytes)));
+    options.onTensor?.(tensors.length, matching.pairs.length);
+  }
+  return comparisonOf(a, b, matching, tensors, started);
 }

@@ -18,7 +18,8 @@ export function emptySums(): Sums {
   return { aa: 0, bb: 0, ab: 0, dd: 0, zeroed: 0, zeroedEnergy: 0, equal: 0 };
 }
 
-function addAligned(s: Sums, a: Float32Array, b: Float32Array): void {
+/** Adds the sums of two aligned runs of values (the same element order) to `s`. */
+export function addAligned(s: Sums, a: Float32Array, b: Float32Array): void {
   let { aa, bb, ab, dd, zeroed, zeroedEnergy, equal } = s;
   for (let i = 0; i < a.length; i++) {
     const x = a[i];
