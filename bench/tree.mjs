@@ -29,7 +29,7 @@ const WORKERS = 2;
 /** The zoos this benchmark builds (bench/zoos.mjs; settings is measured by bench:auto only). */
 const ZOOS = selectedZoos(
   'BENCH_TREE_ZOOS',
-  BENCH_ZOOS.filter((z) => ['demo', 'generations-fc', 'paper-fc', 'generations'].includes(z.name)),
+  BENCH_ZOOS.filter((z) => ['demo', 'generations-fc', 'paper-fc', 'generations', 'twins-fc', 'twins-cnn'].includes(z.name)),
 );
 
 /** The manifest's model count and scale when DIR holds one, else undefined (a build not begun). */

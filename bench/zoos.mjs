@@ -21,6 +21,18 @@ export const BENCH_ZOOS = [
     why: 'convnet 16-32-64 with BatchNorm, 3 roots, one child per parent over 3 generations (chains of 4)',
   },
   {
+    name: 'twins-fc',
+    spec: 'zoos/twins-fc.json',
+    scale: 1,
+    why: 'MLP 784-256-128-10, 3 roots, 4 children each: two same-task twins on each of 2 tasks (issue 18)',
+  },
+  {
+    name: 'twins-cnn',
+    spec: 'zoos/twins-cnn.json',
+    scale: 1,
+    why: 'convnet 16-32-64 with BatchNorm, 2 roots, 4 children each: two same-task twins on each of 2 tasks (issue 18)',
+  },
+  {
     name: 'settings',
     spec: 'zoos/settings.json',
     scale: 0.34,

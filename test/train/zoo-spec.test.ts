@@ -147,12 +147,23 @@ describe('checkZooSpec', () => {
   it('every shipped zoo spec is valid and plans', () => {
     const dir = new URL('../../zoos/', import.meta.url);
     const files = readdirSync(dir).filter((f) => f.endsWith('.json'));
-    expect(files.sort()).toEqual(['demo.json', 'generations-fc.json', 'generations.json', 'paper-fc.json', 'settings.json']);
+    expect(files.sort()).toEqual(['demo.json', 'generations-fc.json', 'generations.json', 'paper-fc.json', 'settings.json', 'twins-cnn.json', 'twins-fc.json']);
     for (const f of files) {
       const spec = checkZooSpec(JSON.parse(readFileSync(new URL(f, dir), 'utf8')), f);
       const jobs = planZoo(spec);
       expect(jobs.length, f).toBeGreaterThan(0);
       for (const j of jobs) expect(parseTaskSpec(j.task).id).toBe(j.task);
+      // Twin zoos (issue 18): every parent has at least two children per task, each with its own seed.
+      if (f.startsWith('twins-')) {
+        const children = jobs.filter((j) => j.parent !== null);
+        const groups = new Map<string, typeof children>();
+        for (const j of children) groups.set(`${j.parent} ${j.task}`, [...(groups.get(`${j.parent} ${j.task}`) ?? []), j]);
+        expect(groups.size, f).toBeGreaterThan(0);
+        for (const [key, twins] of groups) {
+          expect(twins.length, `${f}: ${key}`).toBeGreaterThanOrEqual(2);
+          expect(new Set(twins.map((t) => t.seed)).size, `${f}: ${key}`).toBe(twins.length);
+        }
+      }
     }
   });
 });
