@@ -10,7 +10,7 @@
 //   BENCH_AUTO_ZOOS=demo,paper-fc   only these zoos (by name; results then say which ran)
 //   BENCH_AUTO_CACHE=DIR            where the zoos were built (default bench/.cache/tree-zoos)
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { cpus, loadavg, totalmem } from 'node:os';
+
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { AUTO_FEATURE_METHOD, AUTO_WEIGHT_METHOD, TIE_SHARE } from '../dist/lineage/auto.js';
@@ -20,7 +20,7 @@ import { DEFAULT_ALPHA, scoreMatrix } from '../dist/lineage/learning-free.js';
 import { readZooSpec } from '../dist/train/zoo-file.js';
 import { planZoo } from '../dist/train/zoo-spec.js';
 import { readZooManifest } from '../dist/zoo/manifest.js';
-import { BENCH_ZOOS, selectedZoos, writeAtomic } from './zoos.mjs';
+import { BENCH_ZOOS, runContext, selectedZoos, writeAtomic } from './zoos.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const cacheDir = process.env.BENCH_AUTO_CACHE ?? join(root, 'bench', '.cache', 'tree-zoos');
@@ -201,13 +201,11 @@ for (const zoo of ZOOS) {
   results.push({ ...entry, models: result.zoo.models, seconds, summary, result });
 }
 const totalSeconds = (performance.now() - started) / 1000;
-const only = process.env.BENCH_AUTO_ZOOS;
-const command = only ? `BENCH_AUTO_ZOOS=${only} npm run bench:auto` : 'npm run bench:auto';
-const machine = `${cpus().length} x ${cpus()[0].model}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}; load average at the end ${loadavg()[0].toFixed(1)}`;
+const { command, machine, machineJson } = runContext('BENCH_AUTO_ZOOS', 'bench:auto');
 mkdirSync(resultsDir, { recursive: true });
 const json = {
   command,
-  machine: { node: process.version, cpus: cpus().length, cpuModel: cpus()[0].model, memoryGiB: totalmem() / 2 ** 30, loadAverage: loadavg()[0] },
+  machine: machineJson,
   methods: METHODS,
   options: { alpha: DEFAULT_ALPHA, seed: SEED, resamples: RESAMPLES, tieShare: TIE_SHARE },
   seconds: totalSeconds,

@@ -9,7 +9,7 @@
 //   BENCH_TREE_CACHE=DIR            where the zoos are built (default bench/.cache/tree-zoos)
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { cpus, loadavg, totalmem } from 'node:os';
+import { cpus } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { treeEdgeAccuracy } from '../dist/lineage/tree/accuracy.js';
@@ -18,7 +18,7 @@ import { recoverTree } from '../dist/lineage/tree/recover.js';
 import { readZooSpec } from '../dist/train/zoo-file.js';
 import { planZoo } from '../dist/train/zoo-spec.js';
 import { readZooManifest } from '../dist/zoo/manifest.js';
-import { BENCH_ZOOS, selectedZoos, writeAtomic } from './zoos.mjs';
+import { BENCH_ZOOS, runContext, selectedZoos, writeAtomic } from './zoos.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const cacheDir = process.env.BENCH_TREE_CACHE ?? join(root, 'bench', '.cache', 'tree-zoos');
@@ -177,13 +177,11 @@ for (const zoo of ZOOS) {
   results.push(result);
 }
 const totalSeconds = (performance.now() - started) / 1000;
-const only = process.env.BENCH_TREE_ZOOS;
-const command = only ? `BENCH_TREE_ZOOS=${only} npm run bench:tree` : 'npm run bench:tree';
-const machine = `${cpus().length} x ${cpus()[0].model}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}; load average at the end ${loadavg()[0].toFixed(1)}`;
+const { command, machine, machineJson } = runContext('BENCH_TREE_ZOOS', 'bench:tree');
 mkdirSync(resultsDir, { recursive: true });
 const json = {
   command,
-  machine: { node: process.version, cpus: cpus().length, cpuModel: cpus()[0].model, memoryGiB: totalmem() / 2 ** 30, loadAverage: loadavg()[0] },
+  machine: machineJson,
   methods: METHODS,
   treeOptions: {
     method: METHODS,

@@ -4,6 +4,7 @@
  * each build fits about 10 minutes on 2 cores; `why` is printed with the results.
  */
 import { renameSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, totalmem } from 'node:os';
 
 export const BENCH_ZOOS = [
   { name: 'demo', spec: 'zoos/demo.json', scale: 1, why: '3 MLP roots (784-256-128-10), 3 children each' },
@@ -54,4 +55,13 @@ export function writeAtomic(file, text) {
   const tmp = `${file}.tmp-${process.pid}`;
   writeFileSync(tmp, text);
   renameSync(tmp, file);
+}
+
+/** The command that reproduces a run (with the zoo selection it was given) and the machine it ran on. */
+export function runContext(variable, script) {
+  const only = process.env[variable];
+  const command = only ? `${variable}=${only} npm run ${script}` : `npm run ${script}`;
+  const text = `${cpus().length} x ${cpus()[0].model}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}; load average at the end ${loadavg()[0].toFixed(1)}`;
+  const json = { node: process.version, cpus: cpus().length, cpuModel: cpus()[0].model, memoryGiB: totalmem() / 2 ** 30, loadAverage: loadavg()[0] };
+  return { command, machine: text, machineJson: json };
 }

@@ -89,12 +89,15 @@ async function compareCandidate(
 ): Promise<void> {
   for (let i = 0; i < children.length; i++) {
     const comparison = await compareModels(candidate.source, children[i].source);
-    const aligned = align ? (await compareAligned(candidate.source, children[i].source)).comparison : undefined;
     const problem = comparisonProblem(comparison);
+    if (problem !== undefined) {
+      states[i].incompatible.push({ parent: candidate.id, reason: problem });
+      continue;
+    }
+    const aligned = align ? (await compareAligned(candidate.source, children[i].source)).comparison : undefined;
     const ids = { candidate: candidate.id, child: children[i].id };
     const pValue = independence === false ? undefined : await pairPValue(candidate.source, children[i].source, ids, independence);
-    if (problem === undefined) states[i].compared.push({ candidate: candidate.id, comparison, ...(aligned ? { aligned } : {}), pValue });
-    else states[i].incompatible.push({ parent: candidate.id, reason: problem });
+    states[i].compared.push({ candidate: candidate.id, comparison, ...(aligned ? { aligned } : {}), pValue });
   }
 }
 

@@ -260,6 +260,23 @@ function subsetFit(total: Gram, indices: readonly number[], ridge: number): { co
 }
 
 /**
+ * The least-squares fit of a vector v over K others from their inner products alone: `g` the
+ * K x K products (row-major), `h` each one's product with v, `cc` v's squared norm. What a caller
+ * that already holds the products (a tree's pairwise stage) uses to screen merges without reading.
+ */
+export function fitFromProducts(g: ArrayLike<number>, h: ArrayLike<number>, cc: number, ridge = DEFAULT_RIDGE): { coefficients: number[]; residual: number } {
+  const k = h.length;
+  const gram = emptyGram(k);
+  for (let i = 0; i < k; i++) {
+    gram.h[i] = h[i];
+    for (let j = 0; j <= i; j++) gram.g[i * k + j] = g[i * k + j];
+  }
+  gram.cc = cc;
+  const coefficients = solveGram(gram, ridge);
+  return { coefficients, residual: relative(residualSquared(gram, coefficients), cc) };
+}
+
+/**
  * Task arithmetic view: with base index j, the child is base + sum_{k != j} lambda_k (cand_k - base),
  * lambda_k = c_k. That reading holds when the coefficients sum to 1 (the base's own coefficient is
  * then 1 - sum lambda_k); `sumCoefficients` lets the caller check it within its tolerance.

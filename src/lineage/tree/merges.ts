@@ -10,7 +10,7 @@
 import { NOISE_MULTIPLE, pairRelation, RELATED_DISTANCE } from '../relations/relation.js';
 import { compareModels } from '../weights/compare.js';
 import { isLinearMerge, LINEAR_RESIDUAL, MIN_MERGE_COEFFICIENT, MIN_SPARSE_SHARE, significantCount } from '../relations/explain.js';
-import { fitMerge, type MergeFit } from '../relations/merge.js';
+import { fitFromProducts, fitMerge, type MergeFit } from '../relations/merge.js';
 import { roundingNoise } from '../relations/rounding.js';
 import type { OpenedModel } from '../source-ref.js';
 import type { ModelSource } from '../../source/types.js';
@@ -121,31 +121,12 @@ async function nearestIsFinetune(pairs: PairScores, opened: readonly OpenedModel
 function gramResidual(pairs: PairScores, v: number, inputs: readonly number[]): number {
   const { n, dot } = pairs;
   if (!dot) return 0;
-  const k = inputs.length;
   const g = inputs.flatMap((i) => inputs.map((j) => dot[i * n + j]));
   const h = inputs.map((i) => dot[i * n + v]);
   const cc = dot[v * n + v];
+  // Products a pair did not measure (incompatible pairs): no screening, the exact fit decides.
   if (![...g, ...h, cc].every(Number.isFinite) || cc <= 0) return 0;
-  // Gaussian elimination with partial pivoting on the small system g c = h (k <= MAX_MERGE_INPUTS).
-  const a = g.slice();
-  const b = h.slice();
-  for (let col = 0; col < k; col++) {
-    let pivot = col;
-    for (let r = col + 1; r < k; r++) if (Math.abs(a[r * k + col]) > Math.abs(a[pivot * k + col])) pivot = r;
-    if (Math.abs(a[pivot * k + col]) < 1e-12 * Math.abs(a[0])) continue;
-    for (let c = 0; c < k; c++) [a[col * k + c], a[pivot * k + c]] = [a[pivot * k + c], a[col * k + c]];
-    [b[col], b[pivot]] = [b[pivot], b[col]];
-    for (let r = 0; r < k; r++) {
-      if (r === col) continue;
-      const f = a[r * k + col] / a[col * k + col];
-      for (let c = col; c < k; c++) a[r * k + c] -= f * a[col * k + c];
-      b[r] -= f * b[col];
-    }
-  }
-  const coef = b.map((x, i) => (Math.abs(a[i * k + i]) < 1e-12 * Math.abs(g[0]) ? 0 : x / a[i * k + i]));
-  let fit = 0;
-  for (let i = 0; i < k; i++) fit += coef[i] * h[i];
-  return Math.sqrt(Math.max(0, cc - fit) / cc);
+  return fitFromProducts(g, h, cc).residual;
 }
 
 /**

@@ -35,12 +35,13 @@ async function fileStats(path: string): Promise<string[]> {
   return out;
 }
 
-export async function fingerprint(source: ModelSource): Promise<string> {
+/** The model's fingerprint; undefined for a model with no file behind it (held in memory), which is never cached. */
+export async function fingerprint(source: ModelSource): Promise<string | undefined> {
+  const files = await fileStats(source.path).catch(() => undefined);
+  if (files === undefined) return undefined;
   const hash = createHash('sha256');
   hash.update(source.format);
   for (const t of source.tensors) hash.update(`\n${t.name}\t${t.dtype}\t${t.shape.join(',')}\t${t.bytes}`);
-  // A model held in memory has no file: its tensor table alone would let two different models collide.
-  const files = await fileStats(source.path).catch(() => [`memory:${Math.random()}`]);
   for (const f of files) hash.update(`\n${f}`);
   return hash.digest('hex');
 }

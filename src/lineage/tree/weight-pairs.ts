@@ -33,10 +33,10 @@ async function statsOf(m: OpenedModel, cache: PairCache | undefined, print: stri
 async function finiteModels(
   opened: readonly OpenedModel[],
   cache: PairCache | undefined,
-  prints: readonly string[] | undefined,
-): Promise<{ kept: OpenedModel[]; keptPrints: string[] | undefined; kurtosis: Map<string, number>[]; excluded: ExcludedModel[] }> {
+  prints: readonly (string | undefined)[] | undefined,
+): Promise<{ kept: OpenedModel[]; keptPrints: (string | undefined)[] | undefined; kurtosis: Map<string, number>[]; excluded: ExcludedModel[] }> {
   const kept: OpenedModel[] = [];
-  const keptPrints: string[] = [];
+  const keptPrints: (string | undefined)[] = [];
   const kurtosis: Map<string, number>[] = [];
   const excluded: ExcludedModel[] = [];
   for (const [i, m] of opened.entries()) {
@@ -70,13 +70,13 @@ interface ComparedPair {
 async function compareAllPairs(
   models: readonly OpenedModel[],
   options: PairScoreOptions,
-  prints: readonly string[] | undefined,
+  prints: readonly (string | undefined)[] | undefined,
   align: boolean,
 ): Promise<{ compared: ComparedPair[]; incompatible: PairScores['incompatible'] }> {
   const n = models.length;
   const { cache } = options;
   // Aligned comparisons are other numbers than plain ones: cached under their own keys.
-  const key = (i: number) => (prints ? `${align ? 'aligned:' : ''}${prints[i]}` : undefined);
+  const key = (i: number) => (prints?.[i] === undefined ? undefined : `${align ? 'aligned:' : ''}${prints[i]}`);
   const compare = async (a: number, b: number): Promise<ModelComparison> => {
     const [ka, kb] = [key(a), key(b)];
     const cached = ka !== undefined && kb !== undefined ? cache?.get(ka, kb) : undefined;

@@ -103,45 +103,34 @@ async function rowwiseSums(a: ModelSource, b: ModelSource, pair: TensorPair, blo
   return sums;
 }
 
-/** a [r, c] against b [c, r]: element (i, j) of a meets element (j, i) of b. */
+/**
+ * a [r, c] against b [c, r]: element (i, j) of a meets element (j, i) of b. Each piece of a's block
+ * and b's chunk that meet is gathered into two runs in a's order and summed by addAligned, in the
+ * same element order as reading element by element.
+ */
 async function transposedSums(a: ModelSource, b: ModelSource, pair: TensorPair, blockBytes: number): Promise<Sums> {
   const [r, c] = pair.a.shape;
   const chunkRows = rowsPerBlock(blockBytes, r);
   const aStep = rowsPerBlock(blockBytes, c);
-  let aa = 0;
-  let bb = 0;
-  let ab = 0;
-  let dd = 0;
-  let zeroed = 0;
-  let zeroedEnergy = 0;
-  let equal = 0;
+  const sums = emptySums();
   for (let j0 = 0; j0 < c; j0 += chunkRows) {
     const jn = Math.min(chunkRows, c - j0);
     const chunk = await readBlock(b, pair.b, j0, jn);
     for (let i0 = 0; i0 < r; i0 += aStep) {
       const block = await readBlock(a, pair.a, i0, Math.min(aStep, r - i0));
       const blockRows = block.length / c;
+      const x = new Float32Array(blockRows * jn);
+      const y = new Float32Array(blockRows * jn);
       for (let i = 0; i < blockRows; i++) {
-        for (let j = 0; j < jn; j++) {
-          const x = block[i * c + j0 + j];
-          const y = chunk[j * r + i0 + i];
-          const d = y - x;
-          aa += x * x;
-          bb += y * y;
-          ab += x * y;
-          dd += d * d;
-          if (y === 0) {
-            zeroedEnergy += x * x;
-            if (x !== 0) zeroed++;
-          }
-          if (d === 0) equal++;
-        }
+        x.set(block.subarray(i * c + j0, i * c + j0 + jn), i * jn);
+        for (let j = 0; j < jn; j++) y[i * jn + j] = chunk[j * r + i0 + i];
       }
+      addAligned(sums, x, y);
       recycleFloat32(block);
     }
     recycleFloat32(chunk);
   }
-  return { aa, bb, ab, dd, zeroed, zeroedEnergy, equal };
+  return sums;
 }
 
 /** The sums of one matched pair, read from the two models by blocks. */
