@@ -31,7 +31,9 @@ import { maxSpanningForest, type WeightedEdge } from './arborescence.js';
 import { directionEvidence, type DirectionWeights } from './direction.js';
 import { families, minimumSpanningLinks } from './links.js';
 import type { PairScores } from './pair-scores.js';
-import type { FamilyTree, TreeEdge } from './types.js';
+import type { FamilyTree } from './types.js';
+import { rerootTwinRoots, separateTwins, TWIN_BRANCH_POSITION } from './twins.js';
+import { edgesOf } from './edges.js';
 
 export interface BuildTreeOptions {
   /** Direction heuristics and their weights; default { centrality: 1 } (the only one that helped on real zoos). */
@@ -48,6 +50,10 @@ export interface BuildTreeOptions {
   relatedDistance?: number;
   /** Softmax temperature of the confidences, in generation steps; default 0.2. */
   confidenceTemperature?: number;
+  /** Weight methods: move models hung under a same-task twin up to the twin's parent (twins.ts); default true. */
+  separateTwins?: boolean;
+  /** Branch position above which a model counts as its neighbour's twin (twins.ts); default TWIN_BRANCH_POSITION. */
+  twinPosition?: number;
   /** Models that may not have children in the recovered tree (rankAncestors uses it for the child). */
   leaves?: readonly string[];
 }
@@ -98,30 +104,24 @@ export function pairDistances(pairs: PairScores): Float64Array {
   return out;
 }
 
-function descendants(n: number, parent: readonly number[], v: number): Set<number> {
-  const children: number[][] = Array.from({ length: n }, () => []);
-  parent.forEach((p, c) => {
-    if (p >= 0) children[p].push(c);
-  });
-  const out = new Set<number>();
-  const stack = [...children[v]];
-  while (stack.length) {
-    const u = stack.pop() as number;
-    out.add(u);
-    for (const c of children[u]) stack.push(c);
+/**
+ * Distances that add up along fine-tuning steps, for twins.ts: 1 - cos of the weights (for small
+ * steps, half the squared angle): the distance of the cos methods themselves; for other weight
+ * methods, from the pairs' inner products. Feature methods have none (their distances do not add
+ * up along steps): undefined.
+ */
+function additiveDistances(pairs: PairScores, distance: Float64Array): Float64Array | undefined {
+  const { n, dot } = pairs;
+  if (!dot) return undefined;
+  if (pairs.method.endsWith('-cos')) return distance;
+  const out = new Float64Array(n * n);
+  for (let a = 0; a < n; a++) {
+    for (let b = 0; b < n; b++) {
+      const norms = Math.sqrt(dot[a * n + a] * dot[b * n + b]);
+      out[a * n + b] = a === b ? 0 : norms > 0 ? Math.max(0, 1 - dot[a * n + b] / norms) : Number.NaN;
+    }
   }
   return out;
-}
-
-/** Nodes in breadth-first order from the roots (stable edge order for output). */
-function treeOrder(n: number, parent: readonly number[]): number[] {
-  const children: number[][] = Array.from({ length: n }, () => []);
-  parent.forEach((p, c) => {
-    if (p >= 0) children[p].push(c);
-  });
-  const order = parent.flatMap((p, v) => (p === -1 ? [v] : []));
-  for (let i = 0; i < order.length; i++) for (const c of children[order[i]]) order.push(c);
-  return order;
 }
 
 export function buildFamilyTree(pairs: PairScores, options: BuildTreeOptions = {}): TreeRecovery {
@@ -175,24 +175,21 @@ export function buildFamilyTree(pairs: PairScores, options: BuildTreeOptions = {
     forestRootWeight = () => -penalty;
   }
   const forest = maxSpanningForest(n, edges, { rootWeight: forestRootWeight });
-
-  const temperature = (options.confidenceTemperature ?? DEFAULT_CONFIDENCE_TEMPERATURE) * scale;
-  const confidence = (c: number, p: number): number => {
-    const excluded = descendants(n, forest.parent, c);
-    const choices: number[] = [];
-    for (let q = 0; q < n; q++) if (q !== c && !excluded.has(q) && Number.isFinite(weight[q * n + c])) choices.push(weight[q * n + c]);
-    if (rootWeight) choices.push(rootWeight(c));
-    const top = choices.reduce((a, b) => Math.max(a, b), Number.NEGATIVE_INFINITY);
-    const total = choices.reduce((s, w) => s + Math.exp((w - top) / temperature), 0);
-    return Math.exp((weight[p * n + c] - top) / temperature) / total;
-  };
-
-  const treeEdges: TreeEdge[] = [];
-  for (const c of treeOrder(n, forest.parent)) {
-    const p = forest.parent[c];
-    if (p < 0) continue;
-    treeEdges.push({ parent: ids[p], child: ids[c], score: score[p * n + c], confidence: confidence(c, p) });
+  const additive = additiveDistances(pairs, distance);
+  const additiveOf = (a: number, b: number) => (additive ? additive[a * n + b] : Number.NaN);
+  const twinPosition = options.twinPosition ?? TWIN_BRANCH_POSITION;
+  const parent = [...forest.parent];
+  if (additive && options.separateTwins !== false) {
+    const allowed = (p: number, c: number) => Number.isFinite(weight[p * n + c]);
+    rerootTwinRoots(parent, additiveOf, allowed, twinPosition);
+    separateTwins(parent, additiveOf, allowed, twinPosition);
   }
+  const roots = parent.flatMap((p, v) => (p < 0 ? [v] : []));
+
+  const treeEdges = edgesOf(
+    { ids, score, weight, parent, rootWeight, additive: additive ? additiveOf : undefined, twinPosition },
+    (options.confidenceTemperature ?? DEFAULT_CONFIDENCE_TEMPERATURE) * scale,
+  );
   const grid = (m: Float64Array, keepDiagonal: boolean, rowIsChild: boolean): (number | null)[][] =>
     ids.map((_, r) =>
       ids.map((_, k) => {
@@ -203,7 +200,7 @@ export function buildFamilyTree(pairs: PairScores, options: BuildTreeOptions = {
   return {
     nodes: pairs.models.map((m) => ({ id: m.id, file: m.file })),
     edges: treeEdges,
-    roots: forest.roots.map((r) => ids[r]),
+    roots: roots.map((r) => ids[r]),
     method: pairs.method,
     alpha: pairs.alpha,
     layer: pairs.layer,

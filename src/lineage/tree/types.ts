@@ -16,6 +16,8 @@ export interface TreeEdge {
   relation?: string;
   /** Merges: this parent's coefficient in the child (a merge has one edge per parent). */
   coefficient?: number;
+  /** The parent looks like the child's sibling (missing-parent.ts): the true parent may be missing from the set. */
+  parent_may_be_missing?: true;
   /** p-value of "parent and child were trained independently" (independence/unit-test.ts); null when untestable. */
   p_value?: number | null;
 }
