@@ -26,12 +26,6 @@ const resultsDir = join(root, 'bench', 'results');
 const METHODS = ['weights-l2', 'weights-cos', 'weights-rel'];
 const WORKERS = 2;
 
-/** The zoos this benchmark builds (bench/zoos.mjs; settings is measured by bench:auto only). */
-const ZOOS = selectedZoos(
-  'BENCH_TREE_ZOOS',
-  BENCH_ZOOS.filter((z) => ['demo', 'generations-fc', 'paper-fc', 'generations', 'twins-fc', 'twins-cnn'].includes(z.name)),
-);
-
 /** The manifest's model count and scale when DIR holds one, else undefined (a build not begun). */
 function manifestState(dir) {
   const file = join(dir, 'manifest.json');
@@ -84,18 +78,71 @@ async function ensureZoo(zoo) {
   return { dir, planned, reused: false, resumed: state !== undefined, buildSeconds: seconds };
 }
 
-async function scoreZoo(dir) {
+/** Families trained elsewhere (PyTorch): the committed fixture, and the zoos `npm run bench:tree-zoos` writes when present. */
+const EXTERNAL_ALL = [
+  {
+    name: 'tree-twins',
+    dir: join(root, 'fixtures', 'tree-twins'),
+    why: 'PyTorch MLP 196-48-24-10 (fixtures/tree-twins, scripts/make_tree_fixtures.py): 1 root, 3 tasks x 2 twins, 3 grandchildren',
+  },
+  ...['pt-twins-mlp', 'pt-deep-mlp', 'pt-twins-cnn', 'pt-missing-mlp'].map((name) => ({
+    name,
+    dir: join(root, 'bench', '.cache', 'pt-zoos', name),
+    why: `PyTorch-trained (scripts/make_tree_zoos.py, \`npm run bench:tree-zoos\`), see its manifest`,
+  })),
+];
+
+/** The zoos this benchmark builds (bench/zoos.mjs; settings is measured by bench:auto only), then those trained elsewhere. */
+const BUILT = BENCH_ZOOS.filter((z) => ['demo', 'generations-fc', 'paper-fc', 'generations', 'twins-fc', 'twins-cnn'].includes(z.name));
+const SELECTED = selectedZoos('BENCH_TREE_ZOOS', [...BUILT, ...EXTERNAL_ALL]);
+const ZOOS = SELECTED.filter((z) => BUILT.includes(z));
+const EXTERNAL = SELECTED.filter((z) => EXTERNAL_ALL.includes(z));
+
+/**
+ * Parents missing from the set: each model with children is left out in turn (the first `limit`
+ * such), the tree is recovered from the rest, and each of its children is counted as a root, as
+ * flagged (parent_may_be_missing), hung under an ancestor of its missing parent, or hung under
+ * anything else without a flag (the failure the issue names).
+ */
+async function missingParents(refs, truth, limit) {
+  const parentOf = new Map(truth.map((t) => [t.id, t.parent]));
+  const withChildren = [...new Set(truth.map((t) => t.parent).filter((p) => p !== null))].slice(0, limit);
+  const counts = { dropped: withChildren.length, children: 0, root: 0, flagged: 0, ancestor: 0, unflaggedElsewhere: 0 };
+  for (const gone of withChildren) {
+    const tree = await recoverTree(
+      refs.filter((r) => r.id !== gone),
+      { method: 'weights-cos', relations: false },
+    );
+    const ancestors = new Set();
+    for (let a = parentOf.get(gone); a; a = parentOf.get(a)) ancestors.add(a);
+    for (const t of truth.filter((x) => x.parent === gone)) {
+      counts.children++;
+      const edge = tree.edges.find((e) => e.child === t.id);
+      if (!edge) counts.root++;
+      else if (edge.parent_may_be_missing) counts.flagged++;
+      else if (ancestors.has(edge.parent)) counts.ancestor++;
+      else counts.unflaggedElsewhere++;
+    }
+  }
+  return counts;
+}
+
+async function scoreZoo(dir, { external = false } = {}) {
   const zoo = await readZooManifest(dir);
   const refs = zoo.models.map(({ entry, path }) => ({ id: entry.id, path }));
   const truth = zoo.models.map(({ entry }) => ({ id: entry.id, parent: entry.parent }));
   const rows = [];
-  for (const method of METHODS) {
+  const variants = [
+    ...METHODS.map((method) => ({ method, label: method })),
+    { method: 'weights-cos', label: 'weights-cos, no twin pass', separateTwins: false },
+  ];
+  for (const { method, label, separateTwins } of variants) {
     const t0 = performance.now();
-    const tree = await recoverTree(refs, { method });
+    const tree = await recoverTree(refs, { method, ...(separateTwins === false ? { separateTwins } : {}) });
     const seconds = (performance.now() - t0) / 1000;
     const a = treeEdgeAccuracy(tree, truth);
     rows.push({
-      method,
+      method: label,
       correct: a.correct,
       total: a.total,
       accuracy: a.accuracy,
@@ -108,10 +155,12 @@ async function scoreZoo(dir) {
       seconds,
     });
     console.log(
-      `  ${method}: ${a.correct}/${a.total} directed, placement ${(100 * a.undirectedAccuracy).toFixed(1)}%, roots ${tree.roots.length} found (${a.rootsCorrect}/${a.rootsTotal} right), ${seconds.toFixed(2)} s`,
+      `  ${label}: ${a.correct}/${a.total} directed, placement ${(100 * a.undirectedAccuracy).toFixed(1)}%, roots ${tree.roots.length} found (${a.rootsCorrect}/${a.rootsTotal} right), ${seconds.toFixed(2)} s`,
     );
   }
-  return { models: zoo.models.length, rows };
+  const missing = external ? await missingParents(refs, truth, 3) : undefined;
+  if (missing) console.log(`  missing parents: ${JSON.stringify(missing)}`);
+  return { models: zoo.models.length, rows, ...(missing ? { missing } : {}) };
 }
 
 const pct = (x) => (Number.isFinite(x) ? `${(100 * x).toFixed(1)}%` : 'n/a');
@@ -146,11 +195,18 @@ function markdown(results, machine, command, totalSeconds) {
       );
     }
     out.push('');
+    if (r.missing) {
+      const m = r.missing;
+      out.push(
+        `Parents left out (${m.dropped} models with children, one at a time): of their ${m.children} children, ${m.root} became roots, ${m.flagged} were flagged \`parent_may_be_missing\`, ${m.ancestor} hung under an ancestor of the missing parent, ${m.unflaggedElsewhere} hung elsewhere without a flag (weights-cos).`,
+        '',
+      );
+    }
   }
   const scored = results.filter((r) => r.rows);
   if (scored.length > 1) {
     out.push('## All zoos together', '', '| method | directed edges | placement | true roots right |', '|---|---:|---:|---:|');
-    for (const method of METHODS) {
+    for (const method of [...METHODS, 'weights-cos, no twin pass']) {
       const rows = scored.map((r) => r.rows.find((m) => m.method === method));
       const sum = (k) => rows.reduce((s, m) => s + m[k], 0);
       const total = sum('total');
@@ -175,6 +231,23 @@ for (const zoo of ZOOS) {
     console.error(`lineage: bench:tree: the build of ${zoo.name} failed; going on with the other zoos`);
   }
   results.push(result);
+}
+for (const zoo of EXTERNAL) {
+  if (!existsSync(join(zoo.dir, 'manifest.json'))) {
+    console.log(`skipping ${zoo.name}: ${relative(root, zoo.dir)} holds no zoo (npm run bench:tree-zoos makes it)`);
+    continue;
+  }
+  console.log(`scoring ${zoo.name} (trained elsewhere)`);
+  results.push({
+    name: zoo.name,
+    spec: relative(root, zoo.dir),
+    scale: 1,
+    why: zoo.why,
+    reused: true,
+    buildSeconds: null,
+    dir: relative(root, zoo.dir),
+    ...(await scoreZoo(zoo.dir, { external: true })),
+  });
 }
 const totalSeconds = (performance.now() - started) / 1000;
 const { command, machine, machineJson } = runContext('BENCH_TREE_ZOOS', 'bench:tree');
