@@ -23,6 +23,8 @@ const KEYS: readonly Key[] = [
   { id: 'relation', for: 'edge', name: 'relation', type: 'string' },
   { id: 'coefficient', for: 'edge', name: 'coefficient', type: 'double' },
   { id: 'p_value', for: 'edge', name: 'p_value', type: 'double' },
+  { id: 'branch_position', for: 'edge', name: 'branch_position', type: 'double' },
+  { id: 'parent_may_be_missing', for: 'edge', name: 'parent_may_be_missing', type: 'boolean' },
 ];
 
 function data(key: string, value: string | number | boolean | null | undefined): string {
@@ -40,7 +42,8 @@ export function renderGraphml(report: ReportData): string {
   const edges = report.tree.edges.map(
     (e, i) =>
       `    <edge id="e${i}" source="${esc(e.parent)}" target="${esc(e.child)}">` +
-      `${data('score', e.score)}${data('confidence', e.confidence)}${data('relation', e.relation)}${data('coefficient', e.coefficient)}${data('p_value', e.p_value)}</edge>`,
+      `${data('score', e.score)}${data('confidence', e.confidence)}${data('relation', e.relation)}${data('coefficient', e.coefficient)}${data('p_value', e.p_value)}` +
+      `${data('branch_position', e.branch_position)}${data('parent_may_be_missing', e.parent_may_be_missing)}</edge>`,
   );
   return [
     '<?xml version="1.0" encoding="UTF-8"?>',

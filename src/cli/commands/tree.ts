@@ -27,7 +27,7 @@ function treeText(tree: TreeRecovery): string {
       walk(
         e.child,
         `${prefix}  `,
-        `  (${e.relation ? `${e.relation}${e.coefficient !== undefined ? ` x ${e.coefficient.toFixed(3)}` : ''}, ` : ''}score ${e.score.toPrecision(5)}, confidence ${e.confidence.toFixed(2)})`,
+        `  (${e.relation ? `${e.relation}${e.coefficient !== undefined ? ` x ${e.coefficient.toFixed(3)}` : ''}, ` : ''}score ${e.score.toPrecision(5)}, confidence ${e.confidence.toFixed(2)}${e.parent_may_be_missing ? ', parent may be missing: looks like a sibling' : ''})`,
       );
   };
   for (const r of tree.roots) walk(r, '', '  [root]');

@@ -19,13 +19,15 @@
  *    only depends on the direction terms, so they effectively vote for each family's root.
  * 4. Chu-Liu/Edmonds forest: super-root edges weigh the root threshold (numeric mode) or a penalty
  *    larger than any tree's weight (one root per family).
- * 5. Confidence of edge p->c: softmax of w(q->c) / (temperature * scale) over the child's admissible
- *    parents q (family members that are not c's descendants in the recovered forest: those could
- *    not become its parent without changing the rest of the tree) plus, in numeric mode, the option
- *    of c being a root (the threshold). It measures how clearly c's parent stands out among the
- *    alternatives, not whether the edge's direction is right: on the zoos measured, wrong edges
- *    (mostly misoriented) got the same confidence as right ones; temperature 0.2 made the mean
- *    confidence (0.58-0.80) close to the edge accuracy (0.55-0.88).
+ * 5. Weight methods: twins and missing parents (twins.ts, missing-parent.ts). A model the forest
+ *    hung under its same-task twin moves to the twin's parent, a family rooted at a twin is re-rooted
+ *    at the twins' parent, and an edge whose parent looks like the child's sibling is flagged
+ *    `parent_may_be_missing`, all from distances that add up along fine-tuning steps (1 - cos).
+ * 6. Confidence per edge (edges.ts): calibrated from the deciding branch position with weight
+ *    methods (confidence.ts); with feature methods, the softmax of w(q->c) / (temperature * scale)
+ *    over the child's admissible parents, which measures how clearly the parent stands out (on the
+ *    zoos measured, temperature 0.2 made the mean confidence, 0.58-0.80, close to the edge
+ *    accuracy, 0.55-0.88, but wrong edges got the same confidence as right ones).
  */
 import { maxSpanningForest, type WeightedEdge } from './arborescence.js';
 import { directionEvidence, type DirectionWeights } from './direction.js';
@@ -179,15 +181,16 @@ export function buildFamilyTree(pairs: PairScores, options: BuildTreeOptions = {
   const additiveOf = (a: number, b: number) => (additive ? additive[a * n + b] : Number.NaN);
   const twinPosition = options.twinPosition ?? TWIN_BRANCH_POSITION;
   const parent = [...forest.parent];
+  const moved = new Map<number, number>();
   if (additive && options.separateTwins !== false) {
     const allowed = (p: number, c: number) => Number.isFinite(weight[p * n + c]);
     rerootTwinRoots(parent, additiveOf, allowed, twinPosition);
-    separateTwins(parent, additiveOf, allowed, twinPosition);
+    for (const m of separateTwins(parent, additiveOf, allowed, twinPosition)) moved.set(m.child, m.position);
   }
   const roots = parent.flatMap((p, v) => (p < 0 ? [v] : []));
 
   const treeEdges = edgesOf(
-    { ids, score, weight, parent, rootWeight, additive: additive ? additiveOf : undefined, twinPosition },
+    { ids, score, weight, parent, rootWeight, additive: additive ? additiveOf : undefined, twinPosition, moved },
     (options.confidenceTemperature ?? DEFAULT_CONFIDENCE_TEMPERATURE) * scale,
   );
   const grid = (m: Float64Array, keepDiagonal: boolean, rowIsChild: boolean): (number | null)[][] =>

@@ -10,8 +10,10 @@ export interface TreeEdge {
   child: string;
   /** The method's score of `parent` as the parent of `child` (higher = more alike). */
   score: number;
-  /** Probability of this parent among the child's admissible options; see buildFamilyTree. */
+  /** Weight methods: calibrated probability that the edge is right (confidence.ts); feature methods: the parent's share among the child's options (edges.ts). */
   confidence: number;
+  /** Weight methods: the branch position that decided the edge (twins.ts; absent when nothing could be tested). */
+  branch_position?: number;
   /** How the child was derived from the parent (relations/relation.ts), once decided. */
   relation?: string;
   /** Merges: this parent's coefficient in the child (a merge has one edge per parent). */
