@@ -7,7 +7,8 @@
  *   - otherwise, with two or more related candidates, a least-squares fit of the child as a linear
  *     combination of them (merge.ts) decides a linear merge: at least two coefficients of size
  *     MIN_MERGE_COEFFICIENT or more, and a residual within rounding: at most LINEAR_RESIDUAL or
- *     twice the rounding noise of the stored types, whichever is larger. A weighted average or task
+ *     twice the rounding noise of the stored types, whichever is larger, and (unless within the
+ *     rounding noise) at most MERGE_GAIN of the nearest single candidate's residual. A weighted average or task
  *     arithmetic is explained up to rounding; a fine-tune never is, not even one that sits near the
  *     line through two candidates (twins fine-tuned on the same task have correlated updates, and
  *     a looser "much better than one candidate" rule took them for merges). A TIES/DARE-style
@@ -89,9 +90,27 @@ export function significantCount(fit: MergeFit, except?: string): number {
   return fit.coefficients.filter((c, i) => Math.abs(c) >= MIN_MERGE_COEFFICIENT && fit.candidates[i] !== except).length;
 }
 
+/**
+ * A merge explains its child at least this many times better than the nearest single candidate
+ * does (unless within storage rounding): a parent with k fine-tuned children sits near their
+ * average, with a residual 1/sqrt(k) of its distance to the nearest child, which for tiny
+ * fine-tuning steps falls under LINEAR_RESIDUAL (issue 18: parents of 10 children were taken for
+ * merges of them).
+ */
+export const MERGE_GAIN = 0.01;
+
+/**
+ * The largest relative residual of a linear merge: rounding (`noise`, of the child's and the
+ * candidates' stored types, relations/rounding.ts), else LINEAR_RESIDUAL, but never more than
+ * MERGE_GAIN of the best single candidate's residual.
+ */
+export function linearResidualLimit(noise: number, singleResidual: number): number {
+  return Math.max(NOISE_MULTIPLE * noise, Math.min(LINEAR_RESIDUAL, MERGE_GAIN * singleResidual));
+}
+
 /** `noise`: the rounding noise of the child's and the candidates' stored types (relations/rounding.ts). */
 export function isLinearMerge(fit: MergeFit, noise: number): boolean {
-  return significantCount(fit) >= 2 && fit.blockResidual <= Math.max(LINEAR_RESIDUAL, NOISE_MULTIPLE * noise);
+  return significantCount(fit) >= 2 && fit.blockResidual <= linearResidualLimit(noise, fit.single.residual);
 }
 
 /** Share of the compared weights exactly equal in both models. */

@@ -7,9 +7,9 @@
  * many weights. Merged models are leaves when the forest is built, as on hubs, so they never
  * become a parent of their own parents.
  */
-import { NOISE_MULTIPLE, pairRelation, RELATED_DISTANCE } from '../relations/relation.js';
+import { pairRelation, RELATED_DISTANCE } from '../relations/relation.js';
 import { compareModels } from '../weights/compare.js';
-import { isLinearMerge, LINEAR_RESIDUAL, MIN_MERGE_COEFFICIENT, MIN_SPARSE_SHARE, significantCount } from '../relations/explain.js';
+import { isLinearMerge, linearResidualLimit, MIN_MERGE_COEFFICIENT, MIN_SPARSE_SHARE, significantCount } from '../relations/explain.js';
 import { fitFromProducts, fitMerge, type MergeFit } from '../relations/merge.js';
 import { roundingNoise } from '../relations/rounding.js';
 import type { OpenedModel } from '../source-ref.js';
@@ -50,7 +50,7 @@ function subsets(k: number, size: number): number[][] {
  * unique, and the smallest exact explanation is the merge's own recipe.
  */
 function smallestLinear(fit: MergeFit, child: string, noise: number): TreeMerge {
-  const limit = Math.max(LINEAR_RESIDUAL, NOISE_MULTIPLE * noise);
+  const limit = linearResidualLimit(noise, fit.single.residual);
   for (const size of [2, 3]) {
     let best: { indices: number[]; coefficients: number[] } | undefined;
     for (const indices of subsets(fit.candidates.length, size)) {
@@ -67,6 +67,21 @@ function smallestLinear(fit: MergeFit, child: string, noise: number): TreeMerge 
   return { child, kind: 'linear', parents };
 }
 
+function equal(pairs: PairScores, a: number, b: number): number {
+  return pairs.equalShare?.[a * pairs.n + b] ?? 0;
+}
+
+/**
+ * Share of weights v keeps exactly equal to `base` beyond what the other inputs keep: TIES and DARE
+ * keep the base where the inputs' updates were trimmed, though every input moved those weights.
+ * Weights no training moves (those of always-zero input pixels, dead units) are equal in every
+ * model of a family, so a parent would otherwise pass for a sparse merge of its children.
+ */
+function keptShare(pairs: PairScores, v: number, base: number, inputs: readonly number[]): number {
+  const others = inputs.filter((u) => u !== base).map((u) => equal(pairs, u, base));
+  return equal(pairs, v, base) - Math.max(0, ...others);
+}
+
 async function mergeOf(pairs: PairScores, opened: readonly OpenedModel[], v: number, inputs: readonly number[]): Promise<TreeMerge | undefined> {
   const byId = new Map(opened.map((m) => [m.id, m]));
   const model = (i: number) => byId.get(pairs.models[i].id)!;
@@ -78,9 +93,8 @@ async function mergeOf(pairs: PairScores, opened: readonly OpenedModel[], v: num
   const parents = (keep: (id: string, c: number) => boolean) =>
     fit.coefficients.flatMap((coefficient, i) => (keep(fit.candidates[i], coefficient) ? [{ parent: fit.candidates[i], coefficient }] : []));
   if (isLinearMerge(fit, noise)) return smallestLinear(fit, model(v).id, noise);
-  const share = (u: number) => pairs.equalShare?.[v * pairs.n + u] ?? 0;
-  const base = inputs.reduce((best, u) => (share(u) > share(best) ? u : best), inputs[0]);
-  if (share(base) < MIN_SPARSE_SHARE || significantCount(fit, model(base).id) < 2) return undefined;
+  const base = inputs.reduce((best, u) => (equal(pairs, v, u) > equal(pairs, v, best) ? u : best), inputs[0]);
+  if (keptShare(pairs, v, base, inputs) < MIN_SPARSE_SHARE || significantCount(fit, model(base).id) < 2) return undefined;
   return { child: model(v).id, kind: 'sparse', parents: parents((id, c) => Math.abs(c) >= MIN_MERGE_COEFFICIENT || id === model(base).id) };
 }
 
@@ -137,7 +151,7 @@ function gramResidual(pairs: PairScores, v: number, inputs: readonly number[]): 
  * cost no merge fit at all.
  */
 function mayBeMerge(pairs: PairScores, v: number, inputs: readonly number[]): boolean {
-  const sparse = inputs.some((u) => (pairs.equalShare?.[v * pairs.n + u] ?? 0) >= MIN_SPARSE_SHARE);
+  const sparse = inputs.some((u) => keptShare(pairs, v, u, inputs) >= MIN_SPARSE_SHARE);
   return sparse || gramResidual(pairs, v, inputs) < PREFILTER_RESIDUAL;
 }
 
