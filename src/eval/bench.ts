@@ -4,6 +4,7 @@
  * generation i, children from generation j > i, truth = the child's ancestor at i), time per pair,
  * and optionally alpha chosen on validation children, accuracies then reported on test children only.
  */
+import { treeRow, type TreeRow } from './tree-row.js';
 import type { SourceRef } from '../lineage/source-ref.js';
 import { scoreMatrix, DEFAULT_ALPHA, type BnStats, type MethodResult } from '../lineage/learning-free.js';
 import { allMethodNames, parseMethod, usesAlpha } from '../lineage/methods.js';
@@ -46,6 +47,8 @@ export interface BenchOptions {
   /** Whose BatchNorm statistics candidates run with (see DetectOptions.bnStats); default child. */
   bnStats?: BnStats;
   onProgress?: (progress: BenchProgress) => void;
+  /** Recover the zoo's family tree too (default true). */
+  tree?: boolean;
 }
 
 export interface AccuracyCell {
@@ -113,6 +116,8 @@ export interface BenchResult {
   crossGeneration: CrossGenerationCell[];
   timing: TimingRow[];
   children: ChildRecord[];
+  /** The zoo's family tree scored against the manifest (tree-row.ts); null when not asked or not possible. */
+  tree: TreeRow | null;
   notes: string[];
   seconds: number;
 }
@@ -416,6 +421,8 @@ export async function benchmarkZoo(zooDir: string, options: BenchOptions = {}): 
     notes.push(`alpha chosen per method on ${split.validation.length} validation children; accuracies are on the ${split.test.length} test children only`);
   const autoNote = evidenceNote(scored.evidence, reported);
   if (autoNote) notes.push(autoNote);
+  const tree = options.tree === false ? undefined : await treeRow(zoo);
+  if (tree && 'note' in tree) notes.push(tree.note);
 
   return {
     zoo: { dir: zooDir, name: zoo.name, models: zoo.models.length, children: evaluated.length, generations: Math.max(...zoo.models.map((m) => m.depth)) + 1 },
@@ -431,6 +438,7 @@ export async function benchmarkZoo(zooDir: string, options: BenchOptions = {}): 
     crossGeneration: crossGenerationCells(reporting, reported),
     timing: timingRows(settings.methods, scored),
     children: childRecords(reporting, evaluated, scored, testSet),
+    tree: tree && 'row' in tree ? tree.row : null,
     notes,
     seconds: (performance.now() - started) / 1000,
   };

@@ -86,6 +86,29 @@ export function benchTables(result: BenchResult, markdown = false): string {
       markdown,
     ),
   );
+  if (result.tree) {
+    const t = result.tree;
+    out.push('', heading(`Family tree of the whole zoo (lineage tree, method ${t.method})`));
+    out.push(
+      render(
+        {
+          headers: ['edges right with direction', 'placement', 'reversed', 'true roots found', 'roots in the tree', 'seconds'],
+          right: [true, true, true, true, true, true],
+          rows: [
+            [
+              `${t.correct}/${t.total} (${pct(t.total ? t.correct / t.total : Number.NaN)}%)`,
+              `${pct(t.placement)}%`,
+              String(t.reversed),
+              `${t.rootsCorrect}/${t.rootsTotal}`,
+              String(t.rootsFound),
+              t.seconds.toFixed(1),
+            ],
+          ],
+        },
+        markdown,
+      ),
+    );
+  }
   for (const n of result.notes) out.push('', `note: ${n}`);
   return `${out.join('\n')}\n`;
 }

@@ -131,6 +131,19 @@ describe('benchmarkZoo on a trained zoo', () => {
     expect(benchTables(fixed, true)).toContain('| G1 -> G3 |');
   });
 
+  it('scores the family tree of the whole zoo against the manifest (issue 18)', () => {
+    const tree = fixed.tree!;
+    expect(tree.method).toBe('weights-cos');
+    // Truth from the builder's manifest: 18 models with a parent, 3 roots.
+    expect(tree.total).toBe(models.filter((m) => m.parent !== null).length);
+    expect(tree.rootsTotal).toBe(3);
+    expect(tree.correct + tree.reversed).toBeLessThanOrEqual(tree.total);
+    expect(tree.placement).toBeCloseTo((tree.correct + tree.reversed) / tree.total, 12);
+    // Three unrelated MLP roots: their families are told apart by weights alone.
+    expect(tree.rootsFound).toBe(3);
+    expect(benchTables(fixed)).toContain('Family tree of the whole zoo (lineage tree, method weights-cos)');
+  });
+
   it('counts a hit exactly when the best candidate is the true parent (checked against the manifest)', () => {
     for (const method of METHODS.split(',')) {
       const hits = fixed.children.filter((c) => c.predictions[method] === models.find((m) => m.id === c.id)!.parent).length;
@@ -226,7 +239,7 @@ describe('benchmarkZoo on a trained zoo', () => {
 
   it('gives the same result for the same seed', async () => {
     const again = await benchmarkZoo(dir, { methods: METHODS, alpha: 0.01, seed: 1, resamples: 200 });
-    const strip = (r: BenchResult) => ({ ...r, seconds: 0, timing: [] });
+    const strip = (r: BenchResult) => ({ ...r, seconds: 0, timing: [], tree: r.tree && { ...r.tree, seconds: 0 } });
     expect(strip(again)).toEqual(strip(fixed));
   }, 60_000);
 });

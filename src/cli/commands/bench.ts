@@ -17,13 +17,15 @@ interface BenchCliOptions {
   out?: string;
   markdown?: boolean;
   bnStats: BnStats;
+  /** false with --no-tree. */
+  tree: boolean;
 }
 
 export function registerBench(program: Command): void {
   program
     .command('bench')
     .description(
-      'benchmark parent detection on a built zoo: top-1 accuracy per setting and method with bootstrap intervals, the cross-generation matrix, time per pair',
+      'benchmark parent detection on a built zoo: top-1 accuracy per setting and method with bootstrap intervals, the cross-generation matrix, time per pair, and the family tree of the whole zoo (edges right with direction, placement, roots)',
     )
     .requiredOption('--zoo <dir>', 'zoo folder (with manifest.json)')
     .option(
@@ -43,6 +45,7 @@ export function registerBench(program: Command): void {
     .option('--out <results.json>', 'write the full result as JSON')
     .option('--markdown', 'print markdown tables')
     .option('--bn-stats <whose>', BN_STATS_HELP, bnStatsFlag, DEFAULT_BN_STATS)
+    .option('--no-tree', 'skip the family tree of the whole zoo (lineage tree with its default method)')
     .action(async (options: BenchCliOptions) => {
       const result = await benchmarkZoo(options.zoo, {
         methods: options.methods,
@@ -51,6 +54,7 @@ export function registerBench(program: Command): void {
         seed: options.seed,
         resamples: options.resamples,
         bnStats: options.bnStats,
+        tree: options.tree,
         onProgress: (p) => process.stderr.write(`bench: ${p.done}/${p.total} ${p.step}\n`),
       });
       if (options.out) await writeFileAtomic(options.out, `${JSON.stringify(result, null, 2)}\n`);

@@ -11,10 +11,10 @@
  * A and B were fitted by logistic regression on the edges of the six zoos our builder trains
  * (`npm run bench:tree-calibration`, bench/results/tree-calibration.md) and checked on families
  * trained elsewhere (PyTorch) that played no part in the fit: expected calibration error there is
- * in that file. Confidence is at most sigmoid(A + B) = 0.92: even a clear-cut edge was wrong about
- * one time in twelve on the zoos fitted (mostly misoriented chains, which no branch position sees).
+ * in that file. Confidence is at most sigmoid(A + B) = 0.95: even a clear-cut edge was wrong about
+ * one time in sixteen on the zoos fitted (mostly misoriented chains, which no branch position sees).
  */
-export const CALIBRATION = { intercept: 0.177, slope: 2.241 } as const;
+export const CALIBRATION = { intercept: -1.712, slope: 4.633 } as const;
 
 /** The calibrated confidence of an edge decided at `position` (undefined: nothing to test against). */
 export function calibratedConfidence(position: number | undefined, threshold: number, calibration: { intercept: number; slope: number } = CALIBRATION): number {
