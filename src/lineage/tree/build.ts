@@ -109,18 +109,19 @@ export function pairDistances(pairs: PairScores): Float64Array {
 /**
  * Distances that add up along fine-tuning steps, for twins.ts: 1 - cos of the weights (for small
  * steps, half the squared angle): the distance of the cos methods themselves; for other weight
- * methods, from the pairs' inner products. Feature methods have none (their distances do not add
+ * methods, each pair's own cosine (from its inner products when that is all there is). Feature methods have none (their distances do not add
  * up along steps): undefined.
  */
 function additiveDistances(pairs: PairScores, distance: Float64Array): Float64Array | undefined {
-  const { n, dot } = pairs;
-  if (!dot) return undefined;
+  const { n, dot, cosine } = pairs;
+  if (!dot && !cosine) return undefined;
   if (pairs.method.endsWith('-cos')) return distance;
   const out = new Float64Array(n * n);
   for (let a = 0; a < n; a++) {
     for (let b = 0; b < n; b++) {
-      const norms = Math.sqrt(dot[a * n + a] * dot[b * n + b]);
-      out[a * n + b] = a === b ? 0 : norms > 0 ? Math.max(0, 1 - dot[a * n + b] / norms) : Number.NaN;
+      const norms = dot ? Math.sqrt(dot[a * n + a] * dot[b * n + b]) : Number.NaN;
+      const cos = cosine ? cosine[a * n + b] : norms > 0 && dot ? dot[a * n + b] / norms : Number.NaN;
+      out[a * n + b] = a === b ? 0 : Number.isFinite(cos) ? Math.max(0, 1 - cos) : Number.NaN;
     }
   }
   return out;

@@ -56,6 +56,8 @@ export interface PairScores {
    * fit a merge approximately without reading the models again.
    */
   dot?: Float64Array;
+  /** Weight methods: cosine of every compared pair over its own matched tensors (symmetric; NaN where not compared). */
+  cosine?: Float64Array;
 }
 
 /** The method a tree is scored with: `auto` (and no method) is auto's weight method, as `detect`'s auto decides by weights. */

@@ -167,12 +167,15 @@ export async function scoreWeightPairs(opened: readonly OpenedModel[], method: W
     const copies = copiesOf(models, compared);
     const equal = new Float64Array(n * n).fill(Number.NaN);
     const dot = new Float64Array(n * n).fill(Number.NaN);
+    const cosine = new Float64Array(n * n).fill(Number.NaN);
     for (const { a, b, comparison } of compared) {
       equal[a * n + b] = equal[b * n + a] = equalShare(comparison);
       const sum = (key: 'aa' | 'bb' | 'ab') => comparison.tensors.reduce((s, t) => s + t.sums[key], 0);
       dot[a * n + b] = dot[b * n + a] = sum('ab');
       if (Number.isNaN(dot[a * n + a])) dot[a * n + a] = sum('aa');
       if (Number.isNaN(dot[b * n + b])) dot[b * n + b] = sum('bb');
+      const norms = Math.sqrt(sum('aa') * sum('bb'));
+      cosine[a * n + b] = cosine[b * n + a] = norms > 0 ? sum('ab') / norms : Number.NaN;
     }
     return {
       models: models.map((m) => ({ id: m.id, file: m.file })),
@@ -188,6 +191,7 @@ export async function scoreWeightPairs(opened: readonly OpenedModel[], method: W
       copies,
       equalShare: equal,
       dot,
+      cosine,
     };
   }
 }
