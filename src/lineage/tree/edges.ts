@@ -10,7 +10,7 @@
  */
 import { calibratedConfidence } from './confidence.js';
 import { parentMayBeMissing } from './missing-parent.js';
-import { branchPosition } from './twins.js';
+import { branchPosition, childLists } from './twins.js';
 import type { TreeEdge } from './types.js';
 
 export interface EdgeContext {
@@ -25,14 +25,6 @@ export interface EdgeContext {
   twinPosition: number;
   /** Branch position that moved a child off its twin, by child (twins.ts). */
   moved?: ReadonlyMap<number, number>;
-}
-
-function childLists(parent: readonly number[]): number[][] {
-  const children: number[][] = parent.map(() => []);
-  parent.forEach((p, c) => {
-    if (p >= 0) children[p].push(c);
-  });
-  return children;
 }
 
 function descendants(children: readonly number[][], v: number): Set<number> {

@@ -48,7 +48,8 @@ export interface TwinMove {
   position: number;
 }
 
-function childLists(parent: readonly number[]): number[][] {
+/** Children of each node of a forest given as parent links (-1 for roots). */
+export function childLists(parent: readonly number[]): number[][] {
   const children: number[][] = parent.map(() => []);
   parent.forEach((p, c) => {
     if (p >= 0) children[p].push(c);
