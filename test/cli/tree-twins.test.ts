@@ -25,6 +25,7 @@ interface TreeJson {
   nodes: { id: string; file: string }[];
   edges: TreeEdge[];
   roots: string[];
+  accuracy?: { correct: number; total: number; rootsCorrect: number; rootsTotal: number };
 }
 
 const MODELS = (JSON.parse(readFileSync(join(FIXTURE, 'manifest.json'), 'utf8')) as { models: ManifestModel[] }).models;
@@ -60,6 +61,8 @@ describe('lineage tree on same-task twins (fixtures/tree-twins)', () => {
         .sort(),
     );
     for (const e of fromP) expect(e.parent_may_be_missing, `P -> ${e.child}`).toBeUndefined();
+    // The JSON's accuracy counts what this test checked edge by edge against the manifest.
+    expect(doc.accuracy).toMatchObject({ correct: TRUE_EDGES.length, total: TRUE_EDGES.length, rootsCorrect: 1, rootsTotal: 1 });
   });
 
   it('--method weights-l2 gives the same edges and root as the default method', { timeout: 120_000 }, async () => {

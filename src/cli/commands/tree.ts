@@ -71,7 +71,16 @@ export function registerTree(program: Command): void {
       await writeReport(options.out, reportFromTree(tree, { title: options.zoo ? `Family tree of zoo ${options.zoo}` : 'Model family tree', truth, accuracy }));
     }
     if (options.json) {
-      printJson({ method: tree.method, nodes: tree.nodes, edges: tree.edges, roots: tree.roots, incompatible: tree.incompatible, excluded: tree.excluded });
+      printJson({
+        method: tree.method,
+        nodes: tree.nodes,
+        edges: tree.edges,
+        roots: tree.roots,
+        incompatible: tree.incompatible,
+        excluded: tree.excluded,
+        // With --zoo: the tree against the manifest's parents (treeEdgeAccuracy's fields).
+        ...(accuracy ? { accuracy } : {}),
+      });
       if (accuracy) process.stderr.write(`${accuracyText(accuracy)}\n`);
     } else {
       const m = tree.method;
