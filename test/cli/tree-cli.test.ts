@@ -54,7 +54,7 @@ beforeAll(async () => {
 });
 
 describe('lineage tree', () => {
-  it('--zoo --json prints exactly nodes, edges, roots with manifest ids; accuracy on stderr; writes reports', { timeout: 60_000 }, async () => {
+  it('--zoo --json prints exactly nodes, edges, roots with manifest ids and the accuracy, also on stderr; writes reports', { timeout: 60_000 }, async () => {
     const html = join(dir, 'report.html');
     const r = await run('tree', '--zoo', zoo, '--json', '--out', html);
     expect(r.error).toBeUndefined();
@@ -63,7 +63,8 @@ describe('lineage tree', () => {
       edges: { parent: string; child: string; score: number; confidence: number }[];
       roots: string[];
     };
-    expect(Object.keys(doc)).toEqual(['version', 'method', 'nodes', 'edges', 'roots', 'incompatible', 'excluded']);
+    expect(Object.keys(doc)).toEqual(['version', 'method', 'nodes', 'edges', 'roots', 'incompatible', 'excluded', 'accuracy']);
+    expect((doc as unknown as { accuracy: unknown }).accuracy).toMatchObject({ correct: 4, total: 4, reversed: 0, rootsCorrect: 2, rootsTotal: 2 });
     expect((doc as unknown as { excluded: unknown[] }).excluded).toEqual([]);
     expect(doc.nodes.map((n) => n.id)).toEqual(['b1', 'stranger', 'a', 'root', 'a1', 'b']);
     expect(doc.nodes[0].file).toBe(join(zoo, 'models', 'b1.safetensors'));
