@@ -8,12 +8,13 @@
 //   BENCH_TREE_ZOOS=demo,paper-fc   only these zoos (by name; results then say which ran)
 //   BENCH_TREE_CACHE=DIR            where the zoos are built (default bench/.cache/tree-zoos)
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { cpus } from 'node:os';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { treeEdgeAccuracy } from '../dist/lineage/tree/accuracy.js';
 import { DEFAULT_DIRECTION, DEFAULT_DIRECTION_STRENGTH, DEFAULT_RELATED_DISTANCE } from '../dist/lineage/tree/build.js';
+import { PairCache } from '../dist/lineage/tree/pair-cache.js';
 import { recoverTree } from '../dist/lineage/tree/recover.js';
 import { readZooSpec } from '../dist/train/zoo-file.js';
 import { planZoo } from '../dist/train/zoo-spec.js';
@@ -108,10 +109,13 @@ async function missingParents(refs, truth, limit) {
   const parentOf = new Map(truth.map((t) => [t.id, t.parent]));
   const withChildren = [...new Set(truth.map((t) => t.parent).filter((p) => p !== null))].slice(0, limit);
   const counts = { dropped: withChildren.length, children: 0, root: 0, flagged: 0, ancestor: 0, unflaggedElsewhere: 0 };
+  // The runs share their pairs: each compares only what an earlier one did not.
+  const cacheDir = mkdtempSync(join(tmpdir(), 'bench-tree-pairs-'));
+  const cache = await PairCache.open(cacheDir);
   for (const gone of withChildren) {
     const tree = await recoverTree(
       refs.filter((r) => r.id !== gone),
-      { method: 'weights-cos', relations: false },
+      { method: 'weights-cos', relations: false, cache },
     );
     const ancestors = new Set();
     for (let a = parentOf.get(gone); a; a = parentOf.get(a)) ancestors.add(a);
@@ -124,6 +128,7 @@ async function missingParents(refs, truth, limit) {
       else counts.unflaggedElsewhere++;
     }
   }
+  rmSync(cacheDir, { recursive: true, force: true });
   return counts;
 }
 

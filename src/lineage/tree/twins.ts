@@ -28,16 +28,6 @@ export function branchPosition(dAB: number, dAP: number, dBP: number): number {
   return (dAB + dAP - dBP) / (2 * dAB);
 }
 
-/**
- * Whether a and b look like twins with respect to p: they are nearer each other than either is to
- * p, and neither lies on the path from the other to p (both branch positions above `threshold`).
- */
-export function areTwins(a: number, b: number, p: number, distance: (x: number, y: number) => number, threshold = TWIN_BRANCH_POSITION): boolean {
-  const dab = distance(a, b);
-  if (!(dab < distance(a, p) && dab < distance(b, p))) return false;
-  return branchPosition(dab, distance(a, p), distance(b, p)) > threshold && branchPosition(dab, distance(b, p), distance(a, p)) > threshold;
-}
-
 export interface TwinMove {
   child: number;
   /** The twin the forest had hung the child under. */

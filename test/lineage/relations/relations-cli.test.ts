@@ -5,6 +5,7 @@
  * from its parents in a known way, and restates the fixtures/lm models of make_lm_fixtures.py), never
  * from the code under test. Needs the built CLI (`npx tsc -p tsconfig.json`).
  */
+import type { ComparisonJson } from '../../../src/lineage/weights/json.js';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -59,16 +60,8 @@ const COEFFICIENT_TOLERANCE = 1e-3;
 const ROUNDING_RESIDUAL = 1e-5;
 const CLI_TIMEOUT = 30_000;
 
-interface CompareJson {
-  version: number;
-  matched_parameters: number;
-  distance: number | null;
-  relation?: string;
-  relation_reason?: string;
-  rank?: number;
-  target_modules?: string[];
-  zero_share?: number;
-}
+/** What `compare --json` prints: the library's JSON shape plus the document version. */
+type CompareJson = ComparisonJson & { version: number };
 
 interface NamedCoefficient {
   candidate: string;

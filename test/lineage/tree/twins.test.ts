@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { parentMayBeMissing, OFF_PATH_SHARE } from '../../../src/lineage/tree/missing-parent.js';
-import { areTwins, branchPosition, rerootTwinRoots, separateTwins, TWIN_BRANCH_POSITION } from '../../../src/lineage/tree/twins.js';
+import { branchPosition, rerootTwinRoots, separateTwins, TWIN_BRANCH_POSITION } from '../../../src/lineage/tree/twins.js';
 
 const DIMS = 8;
 
@@ -65,39 +65,6 @@ describe('branchPosition', () => {
 
   it('puts the twin threshold at the midpoint of a chain (0) and equal twins (1/2)', () => {
     expect(TWIN_BRANCH_POSITION).toBe(0.25);
-  });
-});
-
-describe('areTwins', () => {
-  const P = 0;
-  it('is true for same-task twins with equal own parts (both positions 1/2)', () => {
-    // A = 2 e1 + e2, B = 2 e1 + e3: d(A,B) = 2 < d(A,P) = d(B,P) = 5.
-    const d = squaredDistance([at({}), at({ 1: 2, 2: 1 }), at({ 1: 2, 3: 1 })]);
-    expect(areTwins(1, 2, P, d)).toBe(true);
-    expect(areTwins(2, 1, P, d)).toBe(true);
-  });
-
-  it('is false for a parent and its child (position 0 from the parent)', () => {
-    const d = squaredDistance([at({}), at({ 1: 2 }), at({ 1: 2, 2: 1 })]);
-    expect(areTwins(1, 2, P, d)).toBe(false);
-  });
-
-  it('is false when the two are farther from each other than from p, though both positions are 1/2', () => {
-    // Siblings on orthogonal tasks, A = e1, B = e2: d(A,B) = 2 > d(A,P) = d(B,P) = 1;
-    // positions (2 + 1 - 1) / 4 = 1/2, so only the nearness test rules them out.
-    const d = squaredDistance([at({}), at({ 1: 1 }), at({ 2: 1 })]);
-    expect(branchPosition(d(1, 2), d(1, P), d(2, P))).toBe(0.5);
-    expect(areTwins(1, 2, P, d)).toBe(false);
-  });
-
-  it('needs both positions above the threshold: own parts 1 and 2 are twins, 1 and 4 are not', () => {
-    // s = 3 e1. Own parts 1 and 2: d(A,B) = 3, d(A,P) = 10, d(B,P) = 11: positions 2/6 = 1/3 and 4/6.
-    const close = squaredDistance([at({}), at({ 1: 3, 2: 1 }), at({ 1: 3, 3: Math.SQRT2 })]);
-    expect(areTwins(1, 2, P, close)).toBe(true);
-    // Own parts 1 and 4: d(A,B) = 5, d(A,P) = 10, d(B,P) = 13: positions 2/10 = 0.2 and 8/10.
-    const uneven = squaredDistance([at({}), at({ 1: 3, 2: 1 }), at({ 1: 3, 3: 2 })]);
-    expect(areTwins(1, 2, P, uneven)).toBe(false);
-    expect(areTwins(1, 2, P, uneven, 0.1)).toBe(true);
   });
 });
 
